@@ -1,0 +1,153 @@
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { Config } from '../../config/config.js';
+import { ConfigError } from '../../config/errors.js';
+import { resolveHome } from '../../config/home.js';
+import { loadConfig } from '../../config/load.js';
+import { findTemporalCli, HOW_TO_GET_THE_CLI } from '../../temporal/cli-path.js';
+import { effectiveAddress } from '../../temporal/connection.js';
+import { isServing } from '../../temporal/dev-server.js';
+
+interface Check {
+  name: string;
+  ok: boolean;
+  /** A failed optional check is a warning: Switchyard runs, a feature does not. */
+  optional?: boolean;
+  detail: string;
+  fix?: string;
+}
+
+export function registerDoctorCommand(program: Command): void {
+  program
+    .command('doctor')
+    .description(
+      'check this machine: Node, data dir, config, Temporal, ffmpeg, Chromium — and say what to fix',
+    )
+    .action(async () => {
+      const checks = await runChecks();
+      for (const c of checks) {
+        const mark = c.ok ? 'ok  ' : c.optional ? 'warn' : 'FAIL';
+        console.log(`${mark}  ${c.name.padEnd(14)} ${c.detail}`);
+        if (!c.ok && c.fix)
+          console.log(`      ${''.padEnd(14)} fix: ${c.fix.replace(/\n/g, `\n      ${''.padEnd(19)}`)}`);
+      }
+      const failed = checks.filter((c) => !c.ok && !c.optional).length;
+      console.log(failed ? `\n${failed} problem(s) to fix.` : '\nAll required checks passed.');
+      process.exitCode = failed ? 1 : 0;
+    });
+}
+
+export async function runChecks(env: NodeJS.ProcessEnv = process.env): Promise<Check[]> {
+  const checks: Check[] = [];
+  const major = Number(process.versions.node.split('.')[0]);
+  checks.push({
+    name: 'node',
+    ok: major >= 20,
+    detail: `v${process.versions.node}`,
+    fix: 'install Node.js 20 or newer',
+  });
+
+  const home = resolveHome(env);
+  checks.push(writableDir(home));
+
+  let config: Config | undefined;
+  try {
+    config = loadConfig({ env });
+    checks.push({
+      name: 'config',
+      ok: true,
+      detail: config.configFile ?? 'no switchyard.yaml: embedded defaults',
+    });
+  } catch (err) {
+    checks.push({
+      name: 'config',
+      ok: false,
+      detail: err instanceof ConfigError ? err.message : String(err),
+      fix: 'edit switchyard.yaml as the lines above say',
+    });
+  }
+
+  if (config?.temporal.address) {
+    const ok = await isServing(config.temporal.address, 3_000);
+    checks.push({
+      name: 'temporal',
+      ok,
+      detail: `${config.temporal.address} (TEMPORAL_ADDRESS) ${ok ? 'is serving' : 'does not answer'}`,
+      fix: 'check the address, TLS/API key settings, and that the server runs',
+    });
+  } else {
+    const cli = findTemporalCli(env);
+    const version = cli ? firstLine(run(cli, ['--version'])) : undefined;
+    checks.push({
+      name: 'temporal-cli',
+      ok: !!cli,
+      detail: cli ? `${cli} (${version ?? 'version unknown'})` : 'not found',
+      fix: HOW_TO_GET_THE_CLI,
+    });
+    if (config && (await isServing(effectiveAddress(config), 500))) {
+      checks.push({
+        name: 'temporal',
+        ok: true,
+        detail: `a Temporal server already answers on ${effectiveAddress(config)} (a running \`switchyard up\`?)`,
+      });
+    }
+  }
+
+  const ffmpeg = run('ffmpeg', ['-version']);
+  checks.push({
+    name: 'ffmpeg',
+    ok: !!ffmpeg,
+    optional: true,
+    detail: ffmpeg ? firstLine(ffmpeg)! : 'not found (needed for voice notes and video)',
+    fix: 'apt-get install ffmpeg (Debian/Ubuntu), brew install ffmpeg (macOS)',
+  });
+  const chromium = ['chromium', 'chromium-browser', 'google-chrome']
+    .map((c) => [c, run(c, ['--version'])] as const)
+    .find(([, v]) => v);
+  checks.push({
+    name: 'chromium',
+    ok: !!chromium,
+    optional: true,
+    detail: chromium
+      ? firstLine(chromium[1]!)!
+      : 'not found (needed for the browser tool and web chat tests)',
+    fix: 'apt-get install chromium (Debian/Ubuntu)',
+  });
+  return checks;
+}
+
+function writableDir(dir: string): Check {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+    const probe = join(dir, `.doctor-${process.pid}`);
+    writeFileSync(probe, 'ok');
+    rmSync(probe);
+    return { name: 'data-dir', ok: true, detail: `${dir} is writable` };
+  } catch (err) {
+    return {
+      name: 'data-dir',
+      ok: false,
+      detail: `${dir}: ${(err as Error).message}`,
+      fix: 'set SWITCHYARD_HOME to a writable directory, or fix its permissions',
+    };
+  }
+}
+
+function run(command: string, args: string[]): string | undefined {
+  try {
+    return execFileSync(command, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 10_000,
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+function firstLine(text: string | undefined): string | undefined {
+  return text?.trim().split('\n')[0];
+}

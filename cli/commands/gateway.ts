@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { ensureHome } from '../../config/home.js';
+import { gatewayToken } from '../../config/token.js';
+import { buildGateway } from '../../gateway/server.js';
+import { effectiveAddress } from '../../temporal/connection.js';
+import { watchParent } from '../child.js';
+import { gatewayUrl, loadConfigOrExit } from '../load.js';
+
+export function registerGatewayCommand(program: Command): void {
+  program
+    .command('gateway')
+    .description('run the gateway: HTTP + WebSocket on one port, channel connections, health')
+    .action(async () => {
+      const config = loadConfigOrExit();
+      ensureHome(config.home);
+      const gateway = await buildGateway({ config, token: gatewayToken(config)! });
+      try {
+        await gateway.app.listen({ host: config.gateway.host, port: config.gateway.port });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+          console.error(
+            `Port ${config.gateway.port} is already in use (another gateway?). Stop it, or set gateway.port in switchyard.yaml / SWITCHYARD_GATEWAY_PORT.`,
+          );
+          process.exit(1);
+        }
+        throw err;
+      }
+      console.log(
+        `gateway listening on ${gatewayUrl(config)} (Temporal ${effectiveAddress(config)}), pid ${process.pid}`,
+      );
+      let closing = false;
+      const stop = async () => {
+        if (closing) return;
+        closing = true;
+        await gateway.close();
+        process.exit(0);
+      };
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, stop);
+      watchParent(stop);
+    });
+}

@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { homePaths, projectRoot } from '../config/home.js';
+import { openDb } from '../gateway/db.js';
+import { registerDeviceCommands } from '../gateway/protocol/devices-cli.js';
+import { registerDoctorCommand } from './commands/doctor.js';
+import { registerEchoCommand } from './commands/echo.js';
+import { registerGatewayCommand } from './commands/gateway.js';
+import { registerPairingCommands } from './commands/pairing.js';
+import { registerUpCommand } from './commands/up.js';
+import { registerWorkerCommand } from './commands/worker.js';
+import { loadConfigOrExit } from './load.js';
+
+const { version } = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as {
+  version: string;
+};
+
+const program = new Command()
+  .name('switchyard')
+  .description('A personal AI assistant on your own server, on Temporal.')
+  .version(version);
+
+registerUpCommand(program);
+registerWorkerCommand(program);
+registerGatewayCommand(program);
+registerDoctorCommand(program);
+registerEchoCommand(program);
+// The gateway's SQLite (pairing, allowlists, devices); the CLI edits it beside a running gateway (WAL).
+const openGatewayDb = () => openDb(homePaths(loadConfigOrExit().home).gatewayDb);
+registerPairingCommands(program, { openDb: openGatewayDb });
+registerDeviceCommands(program, { openDatabase: openGatewayDb });
+
+await program.parseAsync(process.argv);

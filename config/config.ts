@@ -1,0 +1,34 @@
+/** The typed configuration every process receives. Mirrors schemas/config.schema.json after defaults. */
+export interface Config {
+  home: string;
+  configFile: string | undefined;
+  gateway: {
+    host: string;
+    port: number;
+    token: string | undefined;
+  };
+  temporal: {
+    /** Set when Switchyard should connect to an existing cluster instead of starting a dev server. */
+    address: string | undefined;
+    namespace: string;
+    taskQueue: string;
+    apiKey: string | undefined;
+    tls: TemporalTls | undefined;
+    uiUrl: string | undefined;
+    devServer: {
+      ip: string;
+      port: number;
+      uiPort: number;
+      headless: boolean;
+      logLevel: 'debug' | 'info' | 'warn' | 'error';
+    };
+  };
+  log: { level: string };
+}
+
+export interface TemporalTls {
+  serverName?: string;
+  serverRootCaCertFile?: string;
+  clientCertFile?: string;
+  clientKeyFile?: string;
+}

@@ -1,0 +1,179 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { LineCounter, parseDocument } from 'yaml';
+import schema from '../schemas/config.schema.json' with { type: 'json' };
+import type { Config } from './config.js';
+import { ConfigError, type ConfigProblem } from './errors.js';
+import { homePaths, resolveHome } from './home.js';
+import { pointerSegments, positionOf } from './yaml-positions.js';
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
+const validate = ajv.compile(schema);
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Overrides the data directory (otherwise SWITCHYARD_HOME or ~/.switchyard). */
+  home?: string;
+}
+
+/**
+ * Reads <home>/switchyard.yaml (absent is fine: embedded defaults apply), validates it, then
+ * applies environment overrides. Throws ConfigError naming every bad key with its line.
+ */
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const home = options.home ?? resolveHome(env);
+  const { configFile } = homePaths(home);
+  const present = existsSync(configFile);
+  const raw = present ? parseConfigSource(readFileSync(configFile, 'utf8'), configFile) : {};
+  const withEnv = applyEnvOverrides(raw, env);
+  return toConfig(validatedWithEnv(withEnv, configFile), home, present ? configFile : undefined);
+}
+
+/** Parses YAML source and validates it; exported for `switchyard config validate` and tests. */
+export function parseConfigSource(source: string, file: string): Record<string, unknown> {
+  const lines = new LineCounter();
+  const doc = parseDocument(source, { lineCounter: lines });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return {
+          where: pos ? `${file}:${pos.line}:${pos.col}` : file,
+          key: '',
+          message: e.message.split('\n')[0]!,
+        };
+      }),
+    );
+  }
+  const value = doc.toJS() ?? {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError([
+      { where: `${file}:1:1`, key: '', message: 'expected a mapping of keys (gateway:, temporal:, …)' },
+    ]);
+  }
+  const copy = structuredClone(value) as Record<string, unknown>;
+  if (!validate(copy)) {
+    throw new ConfigError(
+      (validate.errors ?? []).map((err) => {
+        const key = errorKey(err);
+        const pos = positionOf(doc, lines, pointerSegments(err.instancePath), additionalKey(err));
+        return { where: pos ? `${file}:${pos.line}:${pos.column}` : file, key, message: describe(err) };
+      }),
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
+function validatedWithEnv(value: Record<string, unknown>, file: string): Record<string, unknown> {
+  const copy = structuredClone(value);
+  if (!validate(copy)) {
+    // Only environment overrides can get here (the file was checked on its own above).
+    throw new ConfigError(
+      (validate.errors ?? []).map((err) => ({
+        where: envVarFor(errorKey(err)) ?? file,
+        key: errorKey(err),
+        message: describe(err),
+      })),
+    );
+  }
+  return copy;
+}
+
+const ENV_KEYS: Array<[string, string[], 'int' | 'string']> = [
+  ['SWITCHYARD_GATEWAY_HOST', ['gateway', 'host'], 'string'],
+  ['SWITCHYARD_GATEWAY_PORT', ['gateway', 'port'], 'int'],
+  ['SWITCHYARD_GATEWAY_TOKEN', ['gateway', 'token'], 'string'],
+  ['TEMPORAL_ADDRESS', ['temporal', 'address'], 'string'],
+  ['TEMPORAL_NAMESPACE', ['temporal', 'namespace'], 'string'],
+  ['TEMPORAL_API_KEY', ['temporal', 'apiKey'], 'string'],
+  ['TEMPORAL_UI_URL', ['temporal', 'uiUrl'], 'string'],
+  ['SWITCHYARD_TASK_QUEUE', ['temporal', 'taskQueue'], 'string'],
+  ['SWITCHYARD_TEMPORAL_PORT', ['temporal', 'devServer', 'port'], 'int'],
+  ['SWITCHYARD_TEMPORAL_UI_PORT', ['temporal', 'devServer', 'uiPort'], 'int'],
+  ['SWITCHYARD_LOG_LEVEL', ['log', 'level'], 'string'],
+];
+
+function envVarFor(key: string): string | undefined {
+  return ENV_KEYS.find(([, path]) => path.join('.') === key)?.[0];
+}
+
+function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out = structuredClone(raw);
+  const problems: ConfigProblem[] = [];
+  for (const [name, path, kind] of ENV_KEYS) {
+    const text = env[name]?.trim();
+    if (!text) continue;
+    let value: unknown = text;
+    if (kind === 'int') {
+      if (!/^\d+$/.test(text)) {
+        problems.push({ where: name, key: path.join('.'), message: `must be a whole number, got "${text}"` });
+        continue;
+      }
+      value = Number(text);
+    }
+    let target = out;
+    for (const segment of path.slice(0, -1)) {
+      const next = target[segment];
+      target[segment] = next && typeof next === 'object' ? next : {};
+      target = target[segment] as Record<string, unknown>;
+    }
+    target[path.at(-1)!] = value;
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out;
+}
+
+function errorKey(err: ErrorObject): string {
+  const segments = pointerSegments(err.instancePath);
+  const extra =
+    additionalKey(err) ?? (err.keyword === 'required' ? String(err.params.missingProperty) : undefined);
+  return [...segments, ...(extra ? [extra] : [])].join('.');
+}
+
+function additionalKey(err: ErrorObject): string | undefined {
+  return err.keyword === 'additionalProperties' ? String(err.params.additionalProperty) : undefined;
+}
+
+function describe(err: ErrorObject): string {
+  switch (err.keyword) {
+    case 'additionalProperties':
+      return `unknown key; allowed here: ${Object.keys(subschemaAt(err.schemaPath) ?? {}).join(', ') || 'none'}`;
+    case 'enum':
+      return `must be one of ${(err.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(err.data)}`;
+    case 'type':
+      return `must be ${err.params.type}, got ${JSON.stringify(err.data)}`;
+    case 'pattern':
+      return `must look like host:port (e.g. temporal.example.com:7233), got ${JSON.stringify(err.data)}`;
+    default:
+      return `${err.message ?? 'is invalid'}${err.data !== undefined && typeof err.data !== 'object' ? `, got ${JSON.stringify(err.data)}` : ''}`;
+  }
+}
+
+/** The `properties` object of the schema node an error's schemaPath points into. */
+function subschemaAt(schemaPath: string): Record<string, unknown> | undefined {
+  let node: unknown = schema;
+  for (const segment of pointerSegments(schemaPath.replace(/^#/, '')).slice(0, -1)) {
+    node = (node as Record<string, unknown>)?.[segment];
+  }
+  return (node as { properties?: Record<string, unknown> })?.properties;
+}
+
+function toConfig(v: Record<string, unknown>, home: string, configFile: string | undefined): Config {
+  const c = v as unknown as Omit<Config, 'home' | 'configFile'>;
+  return {
+    home,
+    configFile,
+    gateway: { host: c.gateway.host, port: c.gateway.port, token: c.gateway.token },
+    temporal: {
+      address: c.temporal.address,
+      namespace: c.temporal.namespace,
+      taskQueue: c.temporal.taskQueue,
+      apiKey: c.temporal.apiKey,
+      tls: c.temporal.tls,
+      uiUrl: c.temporal.uiUrl,
+      devServer: c.temporal.devServer,
+    },
+    log: c.log,
+  };
+}

@@ -1,0 +1,72 @@
+import websocket from '@fastify/websocket';
+import { Client, Connection } from '@temporalio/client';
+import type { Database } from 'better-sqlite3';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from '../config/config.js';
+import { homePaths } from '../config/home.js';
+import { connectionOptions } from '../temporal/connection.js';
+import { openDb } from './db.js';
+import { echoPlugin } from './echo.js';
+import { type HealthOptions, healthPlugin } from './health.js';
+import { openclawProtocol } from './protocol/plugin.js';
+import { createProtocolServices } from './protocol-services.js';
+import { SWITCHYARD_VERSION } from './version.js';
+
+export interface GatewayOptions {
+  config: Config;
+  token: string;
+  /** Overrides config.temporal.address. */
+  address?: string;
+  taskQueue?: string;
+  logger?: boolean | { level: string };
+  /** The gateway's SQLite; defaults to <data dir>/gateway.db. */
+  db?: Database;
+}
+
+export interface Gateway {
+  app: FastifyInstance;
+  client: Client;
+  db: Database;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the gateway without listening. The Temporal connection is lazy: the gateway starts
+ * (and reports "not ready") while Temporal is down, and recovers when it comes up.
+ */
+export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config } = options;
+  const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
+  const temporalOptions = connectionOptions(config, options.address);
+  const connection = Connection.lazy(temporalOptions);
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const db = options.db ?? openDb(homePaths(config.home).gatewayDb);
+  const app = Fastify({
+    logger: options.logger ?? { level: config.log.level },
+    disableRequestLogging: true,
+    bodyLimit: 25 * 1024 * 1024,
+  });
+  const health: HealthOptions = {
+    connection,
+    address: temporalOptions.address,
+    namespace: config.temporal.namespace,
+    taskQueue,
+    startedAt: Date.now(),
+  };
+  await app.register(healthPlugin, health);
+  await app.register(echoPlugin, { client, taskQueue, token: options.token });
+  // OpenClaw's gateway protocol on the same port, at `/`: its apps, CLI and clients connect here.
+  await app.register(websocket, { options: { maxPayload: 25 * 1024 * 1024 } });
+  await app.register(openclawProtocol, {
+    auth: { mode: 'token', token: options.token },
+    db,
+    services: createProtocolServices(health),
+    serverVersion: SWITCHYARD_VERSION,
+    log: app.log,
+  });
+  app.addHook('onClose', async () => {
+    await connection.close();
+    if (!options.db) db.close();
+  });
+  return { app, client, db, close: () => app.close() };
+}

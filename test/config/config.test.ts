@@ -1,0 +1,90 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../config/errors.js';
+import { loadConfig } from '../../config/load.js';
+import { effectiveAddress } from '../../temporal/connection.js';
+
+function homeWith(yaml?: string): string {
+  const home = mkdtempSync(join(tmpdir(), 'switchyard-config-'));
+  if (yaml !== undefined) writeFileSync(join(home, 'switchyard.yaml'), yaml);
+  return home;
+}
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems.map(
+      (p) => `${p.where.replace(/^.*switchyard\.yaml/, 'switchyard.yaml')} ${p.key}: ${p.message}`,
+    );
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('runs on embedded defaults when there is no switchyard.yaml', () => {
+    const config = loadConfig({ home: homeWith(), env: {} });
+    expect(config.configFile).toBeUndefined();
+    expect(config.gateway).toMatchObject({ host: '127.0.0.1', port: 18789 });
+    expect(config.temporal).toMatchObject({
+      address: undefined,
+      namespace: 'default',
+      taskQueue: 'switchyard',
+    });
+    expect(config.temporal.devServer).toMatchObject({ port: 7233, uiPort: 8233 });
+    expect(effectiveAddress(config)).toBe('127.0.0.1:7233');
+  });
+
+  it('reads values from switchyard.yaml and lets the environment override them', () => {
+    const home = homeWith('gateway:\n  port: 9000\ntemporal:\n  namespace: home\n');
+    const config = loadConfig({
+      home,
+      env: { SWITCHYARD_GATEWAY_PORT: '9100', TEMPORAL_ADDRESS: 'tmprl.example:7233' },
+    });
+    expect(config.gateway.port).toBe(9100);
+    expect(config.temporal.namespace).toBe('home');
+    expect(config.temporal.address).toBe('tmprl.example:7233');
+  });
+
+  it('names the file, line and column of a YAML syntax error', () => {
+    const home = homeWith('gateway:\n  port: [1, 2\n');
+    const [problem] = problemsOf(() => loadConfig({ home, env: {} }));
+    expect(problem).toMatch(/^switchyard\.yaml:\d+:\d+ /);
+  });
+
+  it('names the key and line of every schema violation, with what was expected', () => {
+    const home = homeWith('gateway:\n  port: "eighty"\n  prot: 1\nlog:\n  level: loud\n');
+    const problems = problemsOf(() => loadConfig({ home, env: {} }));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^switchyard\.yaml:2:9 gateway\.port: must be integer, got "eighty"/),
+        expect.stringMatching(
+          /^switchyard\.yaml:3:3 gateway\.prot: unknown key; allowed here: host, port, token/,
+        ),
+        expect.stringMatching(/^switchyard\.yaml:5:10 log\.level: must be one of .*"info".*got "loud"/),
+      ]),
+    );
+    expect(problems).toHaveLength(3);
+  });
+
+  it('names the environment variable when an override is invalid', () => {
+    const problems = problemsOf(() =>
+      loadConfig({ home: homeWith(), env: { SWITCHYARD_GATEWAY_PORT: 'abc' } }),
+    );
+    expect(problems).toEqual(['SWITCHYARD_GATEWAY_PORT gateway.port: must be a whole number, got "abc"']);
+    const range = problemsOf(() =>
+      loadConfig({ home: homeWith(), env: { SWITCHYARD_GATEWAY_PORT: '70000' } }),
+    );
+    expect(range[0]).toMatch(/^SWITCHYARD_GATEWAY_PORT gateway\.port: must be <= 65535/);
+  });
+
+  it('rejects a TEMPORAL_ADDRESS that is not host:port', () => {
+    const problems = problemsOf(() =>
+      loadConfig({ home: homeWith(), env: { TEMPORAL_ADDRESS: 'http://x' } }),
+    );
+    expect(problems[0]).toMatch(/^TEMPORAL_ADDRESS temporal\.address: must look like host:port/);
+  });
+});

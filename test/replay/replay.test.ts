@@ -1,0 +1,27 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+import { loadWorkflowBundle } from '../../worker/bundle.js';
+
+const dir = join(import.meta.dirname, 'histories');
+const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+describe('recorded workflow histories replay against the current code', () => {
+  it('has recorded histories to replay', () => {
+    expect(files.length).toBeGreaterThan(0);
+  });
+
+  it.each(files)('%s replays without a determinism error', async (file) => {
+    const history = historyFromJSON(JSON.parse(readFileSync(join(dir, file), 'utf8')));
+    const workflowType =
+      history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? 'unknown';
+    const results = Worker.runReplayHistories({ workflowBundle: await loadWorkflowBundle() }, [
+      { workflowId: file, history },
+    ]);
+    for await (const result of results) {
+      expect(result.error, `${file} (${workflowType}): ${result.error?.message}`).toBeUndefined();
+    }
+  });
+});
