@@ -1,0 +1,41 @@
+/** The `switchyard pipelines show` view of a compiled pipeline. */
+import type { CompiledPipeline, PipelineIR } from './ir.js';
+import { renderMermaid } from './mermaid.js';
+
+export interface PipelineDescription {
+  name: string;
+  file: string;
+  hash: string;
+  description?: string;
+  inputs: PipelineIR['inputs'];
+  outputs: string[];
+  stepCount: number;
+  calls: string[];
+  ir: PipelineIR;
+  mermaid: string;
+}
+
+export function describePipeline(p: CompiledPipeline): PipelineDescription {
+  let stepCount = 0;
+  const count = (v: unknown): void => {
+    if (Array.isArray(v)) {
+      for (const x of v) count(x);
+    } else if (v && typeof v === 'object') {
+      if ('kind' in v && 'after' in v && 'id' in v) stepCount++;
+      for (const x of Object.values(v)) count(x);
+    }
+  };
+  count(p.ir.steps);
+  return {
+    name: p.name,
+    file: p.file,
+    hash: p.hash,
+    ...(p.ir.description ? { description: p.ir.description } : {}),
+    inputs: p.ir.inputs,
+    outputs: Object.keys(p.ir.outputs),
+    stepCount,
+    calls: Object.keys(p.ir.calls),
+    ir: p.ir,
+    mermaid: renderMermaid(p.ir),
+  };
+}

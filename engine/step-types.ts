@@ -1,0 +1,144 @@
+/**
+ * The step-type registry: what `uses:` may name, its arguments (`with:`) and output shape.
+ * The compiler checks `with:` against `with` and types `steps.<id>.output` from `output`.
+ * Schemas are a JSON Schema subset (type, properties, required, items, enum,
+ * additionalProperties).
+ */
+import type { JsonValue } from './ir.js';
+
+export interface StepTypeDefinition {
+  description: string;
+  /** `activity`: a Temporal activity named `activity`. `workflow`: run by the interpreter itself. */
+  execution: 'activity' | 'workflow';
+  activity?: string;
+  /** Schema of the `with:` object. Absent: any arguments. */
+  with?: Record<string, JsonValue>;
+  /** Schema of the output, for type-checking expressions. Absent: dynamic. */
+  output?: Record<string, JsonValue>;
+  /** Used when neither the step nor the pipeline `defaults:` set them. */
+  defaults?: { timeout?: string; retry?: { max_attempts?: number; initial_interval?: string } };
+  /** True while the implementation is an honest placeholder (see docs/pipelines.md). */
+  placeholder?: boolean;
+}
+
+export type StepTypeRegistry = Readonly<Record<string, StepTypeDefinition>>;
+
+const str = { type: 'string' } as const;
+const anyObject = { type: 'object' } as const;
+
+export const builtInStepTypes: StepTypeRegistry = {
+  noop: {
+    description: 'Does nothing. Output: null.',
+    execution: 'workflow',
+    with: { type: 'object', properties: {}, additionalProperties: false },
+  },
+  log: {
+    description: 'Writes a line to the workflow log. Output: null.',
+    execution: 'workflow',
+    with: {
+      type: 'object',
+      properties: { message: str, level: { type: 'string', enum: ['debug', 'info', 'warn', 'error'] } },
+      required: ['message'],
+      additionalProperties: false,
+    },
+  },
+  echo: {
+    description: 'Returns its `value` argument as output (useful in tests and to shape data).',
+    execution: 'workflow',
+    with: { type: 'object', properties: { value: {} }, required: ['value'], additionalProperties: false },
+  },
+  'media.enrich': {
+    description: 'Describes attachments (transcribe audio, caption images, extract documents).',
+    execution: 'activity',
+    activity: 'mediaEnrich',
+    placeholder: true,
+    with: {
+      type: 'object',
+      properties: {
+        attachments: { type: 'array' },
+        transcribe: { type: 'boolean' },
+        describe: { type: 'boolean' },
+      },
+      required: ['attachments'],
+      additionalProperties: false,
+    },
+    output: {
+      type: 'object',
+      properties: {
+        items: { type: 'array', items: { type: 'object' } },
+        text: str,
+      },
+    },
+    defaults: { timeout: '2m' },
+  },
+  'memory.recall': {
+    description: 'Finds notes and past turns relevant to a query.',
+    execution: 'activity',
+    activity: 'memoryRecall',
+    placeholder: true,
+    with: {
+      type: 'object',
+      properties: { query: str, limit: { type: 'integer', minimum: 1 }, scope: str },
+      required: ['query'],
+      additionalProperties: false,
+    },
+    output: {
+      type: 'object',
+      properties: {
+        hits: {
+          type: 'array',
+          items: { type: 'object', properties: { text: str, score: { type: 'number' }, source: str } },
+        },
+      },
+    },
+    defaults: { timeout: '30s' },
+  },
+  'agent.turn': {
+    description: 'Runs one agent turn (LLM with tools) and returns its reply.',
+    execution: 'activity',
+    activity: 'agentTurn',
+    placeholder: true,
+    with: {
+      type: 'object',
+      properties: {
+        agent: str,
+        prompt: str,
+        context: {},
+        model: str,
+        thinking: { type: 'string', enum: ['off', 'low', 'medium', 'high'] },
+      },
+      required: ['prompt'],
+      additionalProperties: false,
+    },
+    output: {
+      type: 'object',
+      properties: {
+        text: str,
+        messages: { type: 'array', items: anyObject },
+        usage: anyObject,
+      },
+    },
+    defaults: { timeout: '10m', retry: { max_attempts: 3, initial_interval: '2s' } },
+  },
+  'reply.send': {
+    description: 'Sends a message to a chat through its connector (idempotent per workflow + step).',
+    execution: 'activity',
+    activity: 'replySend',
+    placeholder: true,
+    with: {
+      type: 'object',
+      properties: {
+        channel: str,
+        chat: str,
+        text: str,
+        media: { type: 'array' },
+        reply_to: str,
+        thread: str,
+      },
+      required: ['text'],
+      additionalProperties: false,
+    },
+    output: { type: 'object', properties: { messageId: str, channel: str } },
+    defaults: { timeout: '1m', retry: { max_attempts: 5, initial_interval: '1s' } },
+  },
+};
