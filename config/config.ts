@@ -1,3 +1,5 @@
+import type { RoutingConfig } from '../channels/routing.js';
+
 /** The typed configuration every process receives. Mirrors schemas/config.schema.json after defaults. */
 export interface Config {
   home: string;
@@ -24,6 +26,8 @@ export interface Config {
     };
   };
   log: { level: string };
+  /** agents, bindings, session and channels (schemas/routing.schema.json; see docs/routing.md). */
+  routing: RoutingConfig;
 }
 
 export interface TemporalTls {

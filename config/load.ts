@@ -1,13 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
+import { type RoutingConfig, validateRoutingConfig } from '../channels/routing.js';
 import schema from '../schemas/config.schema.json' with { type: 'json' };
+import routingSchema from '../schemas/routing.schema.json' with { type: 'json' };
 import type { Config } from './config.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
 import { homePaths, resolveHome } from './home.js';
 import { pointerSegments, positionOf } from './yaml-positions.js';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
+ajv.addSchema(routingSchema);
 const validate = ajv.compile(schema);
 
 export interface LoadOptions {
@@ -59,6 +62,26 @@ export function parseConfigSource(source: string, file: string): Record<string, 
         const key = errorKey(err);
         const pos = positionOf(doc, lines, pointerSegments(err.instancePath), additionalKey(err));
         return { where: pos ? `${file}:${pos.line}:${pos.column}` : file, key, message: describe(err) };
+      }),
+    );
+  }
+  // Cross-references the schema cannot express (duplicate agent ids, bindings to unknown agents).
+  const routing = validateRoutingConfig({
+    agents: copy.agents,
+    bindings: copy.bindings,
+    session: copy.session,
+    channels: copy.channels,
+  });
+  if (!routing.ok) {
+    throw new ConfigError(
+      routing.errors.map((issue) => {
+        const segments = issue.path.split(/[.[\]]+/).filter(Boolean);
+        const pos = positionOf(doc, lines, segments);
+        return {
+          where: pos ? `${file}:${pos.line}:${pos.column}` : file,
+          key: segments.join('.'),
+          message: issue.message,
+        };
       }),
     );
   }
@@ -160,7 +183,7 @@ function subschemaAt(schemaPath: string): Record<string, unknown> | undefined {
 }
 
 function toConfig(v: Record<string, unknown>, home: string, configFile: string | undefined): Config {
-  const c = v as unknown as Omit<Config, 'home' | 'configFile'>;
+  const c = v as unknown as Omit<Config, 'home' | 'configFile' | 'routing'> & RoutingConfig;
   return {
     home,
     configFile,
@@ -175,5 +198,6 @@ function toConfig(v: Record<string, unknown>, home: string, configFile: string |
       devServer: c.temporal.devServer,
     },
     log: c.log,
+    routing: { agents: c.agents, bindings: c.bindings, session: c.session, channels: c.channels },
   };
 }

@@ -81,6 +81,26 @@ describe('configuration', () => {
     expect(range[0]).toMatch(/^SWITCHYARD_GATEWAY_PORT gateway\.port: must be <= 65535/);
   });
 
+  it('checks agents and bindings, including references the schema cannot express', () => {
+    const home = homeWith(
+      'agents:\n  - id: main\n  - id: Main\nbindings:\n  - match: { channel: telegram }\n    agentId: nobody\nsession:\n  dmScope: sometimes\n',
+    );
+    const schemaProblems = problemsOf(() => loadConfig({ home, env: {} }));
+    expect(schemaProblems).toEqual([
+      expect.stringMatching(/^switchyard\.yaml:8:12 session\.dmScope: must be one of "main"/),
+    ]);
+
+    const refs = homeWith(
+      'agents:\n  - id: main\n  - id: Main\nbindings:\n  - match: { channel: telegram }\n    agentId: nobody\n',
+    );
+    expect(problemsOf(() => loadConfig({ home: refs, env: {} }))).toEqual([
+      expect.stringMatching(/^switchyard\.yaml:3:9 agents\.1\.id: "Main" is already the id of agents\[0\]/),
+      expect.stringMatching(/^switchyard\.yaml:6:14 bindings\.0\.agentId: names no agent/),
+    ]);
+    const ok = loadConfig({ home: homeWith('agents:\n  - id: main\n    default: true\n'), env: {} });
+    expect(ok.routing.agents).toEqual([{ id: 'main', default: true }]);
+  });
+
   it('rejects a TEMPORAL_ADDRESS that is not host:port', () => {
     const problems = problemsOf(() =>
       loadConfig({ home: homeWith(), env: { TEMPORAL_ADDRESS: 'http://x' } }),
