@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { OUTBOX_TABLES } from './outbox.js';
 import { PAIRING_TABLES } from './pairing.js';
 
 export type Database = BetterSqlite3.Database;
@@ -17,7 +18,7 @@ export interface Migration {
 
 export const MIGRATIONS: readonly Migration[] = [
   { name: 'pairing and allowlist', sql: PAIRING_TABLES },
-  // Add a table: append { name: 'outbox', sql: OUTBOX_TABLES } here.
+  { name: 'outbox', sql: OUTBOX_TABLES },
 ];
 
 export interface OpenDbOptions {

@@ -1,0 +1,241 @@
+// sendToChannel: a reply goes out exactly once, however often the activity is retried.
+// It runs on the connector's own task queue (`channel.<id>`) inside the gateway, which owns the
+// platform connection and the outbox. Per chunk: claim `<idempotencyKey>:<i>` in the outbox
+// (pending), call the platform, mark it sent with the platform's id. A retry skips sent chunks.
+//
+// The narrow window — the process dies after the claim, before the platform's answer is stored —
+// leaves a pending row whose outcome nobody knows. Telegram has no idempotency key and no way to
+// list a bot's own messages, so the choice is between "maybe twice" and "maybe never"; we choose
+// never twice: such a chunk is marked uncertain, skipped and reported in `uncertain`. Everything
+// that *can* be known is used to shrink that window: a platform error response or a refused
+// connection proves nothing was posted (the claim is released and the chunk retried), and a
+// retry that finds a pending chunk of a call still running in this process waits for its outcome.
+import { createHash } from 'node:crypto';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+
+export interface SendToChannelInput {
+  /** Connector id: telegram, ... */
+  channel: string;
+  accountId: string;
+  chatId: string;
+  text: string;
+  /** Platform message id to reply to; applied to the first chunk. */
+  replyToMessageId?: string;
+  /** Thread or forum topic inside chatId; applied to every chunk. */
+  threadId?: string;
+  /** Stable across retries (workflow id + step id); chunk i is recorded as `<key>:<i>`. */
+  idempotencyKey: string;
+}
+
+export interface SendToChannelResult {
+  /** Platform ids of the chunks known to be posted, in order (earlier attempts' included). */
+  messageIds: string[];
+  chunks: number;
+  /** Chunks not sent by this attempt because an earlier one had settled them (sent or uncertain). */
+  skipped: number;
+  /** Chunk indexes whose earlier send has an unknown outcome; not resent, by design. */
+  uncertain: number[];
+}
+
+export interface ChannelSendOptions {
+  replyToMessageId?: string;
+  threadId?: string;
+}
+
+/**
+ * One platform call posting one message. On failure, the error may carry (read structurally):
+ * `notSent: true` when the platform certainly did not post it, `permanent: true` when retrying is
+ * pointless, `retryAfterMs` when the platform asked to wait.
+ */
+export type ChannelSendFn = (
+  chatId: string,
+  text: string,
+  opts?: ChannelSendOptions,
+) => Promise<{ messageId: string }>;
+
+export interface ChannelSender {
+  channel: string;
+  accountId: string;
+  /** Longest text one call may carry (Telegram: 4000). */
+  textLimit: number;
+  send: ChannelSendFn;
+}
+
+/** What the activity needs from the outbox; gateway/outbox.ts keeps it in SQLite. */
+export interface OutboxStore {
+  readonly runId: string;
+  claim(chunk: {
+    key: string;
+    channel: string;
+    accountId: string;
+    chatId: string;
+    textSha256: string;
+  }):
+    | { kind: 'claimed' }
+    | { kind: 'sent'; messageId: string }
+    | { kind: 'pending'; claimedBy: string }
+    | { kind: 'uncertain' };
+  markSent(key: string, messageId: string): void;
+  markUncertain(key: string, reason: string): void;
+  release(key: string): void;
+}
+
+export interface ChannelSendDeps {
+  outbox: OutboxStore;
+  senders: readonly ChannelSender[];
+}
+
+export interface ChannelSendActivities {
+  sendToChannel(input: SendToChannelInput): Promise<SendToChannelResult>;
+}
+
+interface SendFailure {
+  notSent?: unknown;
+  permanent?: unknown;
+  retryAfterMs?: unknown;
+  message?: unknown;
+}
+
+export function createChannelSendActivities(deps: ChannelSendDeps): ChannelSendActivities {
+  const { outbox } = deps;
+  // Platform calls running in this process, by outbox key: a retry that overtakes a slow attempt
+  // waits for it instead of guessing.
+  const inFlight = new Map<string, Promise<unknown>>();
+
+  return {
+    async sendToChannel(input) {
+      const sender = deps.senders.find((s) => s.channel === input.channel && s.accountId === input.accountId);
+      if (!sender) {
+        const served = deps.senders.map((s) => `${s.channel}/${s.accountId}`).join(', ') || 'none';
+        throw ApplicationFailure.nonRetryable(
+          `no connector for ${input.channel} account "${input.accountId}" in this gateway (serving: ${served}); ` +
+            'check channels in switchyard.yaml and the task queue the reply step targets',
+          'ChannelNotServed',
+        );
+      }
+      const chunks = chunkText(input.text, sender.textLimit);
+      if (chunks.length === 0) {
+        throw ApplicationFailure.nonRetryable('sendToChannel: text is empty; nothing to send', 'EmptyReply');
+      }
+      const result: SendToChannelResult = {
+        messageIds: [],
+        chunks: chunks.length,
+        skipped: 0,
+        uncertain: [],
+      };
+      for (const [i, text] of chunks.entries()) {
+        heartbeat(i);
+        const key = `${input.idempotencyKey}:${i}`;
+        const entry = {
+          key,
+          channel: input.channel,
+          accountId: input.accountId,
+          chatId: input.chatId,
+          textSha256: createHash('sha256').update(text).digest('hex'),
+        };
+        let claim = outbox.claim(entry);
+        if (claim.kind === 'pending' && inFlight.has(key)) {
+          await inFlight.get(key)!.catch(() => undefined);
+          claim = outbox.claim(entry);
+        }
+        if (claim.kind === 'sent') {
+          result.messageIds.push(claim.messageId);
+          result.skipped++;
+          continue;
+        }
+        if (claim.kind !== 'claimed') {
+          if (claim.kind === 'pending') {
+            outbox.markUncertain(key, `found pending after run ${claim.claimedBy} ended without an outcome`);
+          }
+          result.uncertain.push(i);
+          result.skipped++;
+          continue;
+        }
+        const opts: ChannelSendOptions = {
+          ...(i === 0 && input.replyToMessageId ? { replyToMessageId: input.replyToMessageId } : {}),
+          ...(input.threadId ? { threadId: input.threadId } : {}),
+        };
+        const call = sender.send(input.chatId, text, opts);
+        inFlight.set(key, call);
+        try {
+          const { messageId } = await call;
+          outbox.markSent(key, messageId);
+          result.messageIds.push(messageId);
+        } catch (error) {
+          throw settleFailure(outbox, key, i, chunks.length, error);
+        } finally {
+          inFlight.delete(key);
+        }
+      }
+      return result;
+    },
+  };
+}
+
+/** Record what a failed call means for the chunk, and turn it into the right Temporal failure. */
+function settleFailure(
+  outbox: OutboxStore,
+  key: string,
+  index: number,
+  total: number,
+  error: unknown,
+): ApplicationFailure {
+  const failure = (error ?? {}) as SendFailure;
+  const message = `chunk ${index + 1}/${total}: ${String(failure.message ?? error)}`;
+  if (failure.notSent !== true) {
+    outbox.markUncertain(key, message);
+    return ApplicationFailure.retryable(
+      `${message} (outcome unknown; this chunk will not be resent)`,
+      'SendUncertain',
+    );
+  }
+  outbox.release(key);
+  if (failure.permanent === true) return ApplicationFailure.nonRetryable(message, 'SendRefused');
+  const retryAfterMs = typeof failure.retryAfterMs === 'number' ? failure.retryAfterMs : undefined;
+  return ApplicationFailure.create({
+    message,
+    type: 'SendFailed',
+    ...(retryAfterMs === undefined ? {} : { nextRetryDelay: retryAfterMs }),
+  });
+}
+
+function heartbeat(chunk: number): void {
+  try {
+    Context.current().heartbeat({ chunk });
+  } catch {
+    // Called outside an activity (direct unit use): nothing to report to.
+  }
+}
+
+/**
+ * Split text into pieces of at most `limit` UTF-16 units, cutting at the last paragraph break,
+ * else line break, else space that keeps a piece at least half full; else hard, never inside a
+ * surrogate pair. Deterministic: a retry cuts the same chunks, so chunk keys stay meaningful.
+ */
+export function chunkText(text: string, limit: number): string[] {
+  if (limit < 2) throw new RangeError(`chunk limit must be at least 2, got ${limit}`);
+  const chunks: string[] = [];
+  let rest = text.trim() === '' ? '' : text;
+  while (rest.length > limit) {
+    const window = rest.slice(0, limit + 1);
+    const half = Math.floor(limit / 2);
+    let cut = -1;
+    for (const separator of ['\n\n', '\n', ' ']) {
+      const at = window.lastIndexOf(separator, limit - separator.length);
+      if (at >= half || (separator === ' ' && at > 0)) {
+        cut = at;
+        break;
+      }
+    }
+    if (cut <= 0) {
+      cut = limit;
+      const code = rest.charCodeAt(cut - 1);
+      if (code >= 0xd800 && code <= 0xdbff) cut--;
+    }
+    const piece = rest.slice(0, cut).trimEnd();
+    if (piece !== '') chunks.push(piece);
+    rest = rest.slice(cut).replace(/^\s+/, '');
+  }
+  if (rest.trim() !== '') chunks.push(rest);
+  return chunks;
+}

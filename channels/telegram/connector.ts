@@ -1,0 +1,200 @@
+// The Telegram connector: the only code that knows grammY. It receives updates (long polling or a
+// webhook), normalises them to InboundMessage, applies the access policy at the door, and hands
+// accepted messages to the gateway. It also sends text, for the channel-send activity.
+import { randomUUID } from 'node:crypto';
+import type { RouteOptions } from 'fastify';
+import { Bot, GrammyError } from 'grammy';
+import type { Update } from 'grammy/types';
+import {
+  type AccessStore,
+  type ContextOnlyReason,
+  decideAccess,
+  type ResolvedChannelPolicy,
+} from '../access.js';
+import { type InboundMessage, validateInboundMessage } from '../envelope.js';
+import type { ChannelPolicy } from '../routing.js';
+import { formatIssues } from '../schema-validation.js';
+import type { ConnectorLog } from './log.js';
+import { normalizeUpdate, TELEGRAM_CHANNEL, type TelegramBotIdentity } from './normalize.js';
+import { ALLOWED_UPDATES, type Polling, startPolling } from './polling.js';
+import { createTelegramSend, TELEGRAM_TEXT_LIMIT, type TelegramSend, TelegramSendError } from './send.js';
+import {
+  createWebhookHandler,
+  TELEGRAM_WEBHOOK_PATH,
+  WEBHOOK_SECRET_PATTERN,
+  type WebhookHandler,
+  webhookRoute,
+} from './webhook.js';
+
+export type TelegramMode = 'polling' | 'webhook';
+
+export interface TelegramConnectorOptions {
+  botToken: string;
+  /** Bot API server; https://api.telegram.org unless set (a local Bot API server, or a test double). */
+  apiRoot?: string;
+  mode: TelegramMode;
+  /** Required in webhook mode: Telegram echoes it in X-Telegram-Bot-Api-Secret-Token. */
+  webhookSecret?: string;
+  /** Public https URL of the webhook route; when set, start() registers it with setWebhook. */
+  webhookUrl?: string;
+  accountId?: string;
+  /** Approved senders and pairing codes (gateway/pairing.ts's PairingStore). */
+  access: AccessStore;
+  policy: ChannelPolicy | ResolvedChannelPolicy | undefined;
+  /** An accepted message: start (or signal) its turn. Throwing keeps the update for re-delivery. */
+  onInbound(msg: InboundMessage): Promise<void>;
+  /** A group message kept as context, not answered. Dropped (logged at debug) when absent. */
+  onContext?(msg: InboundMessage, reason: ContextOnlyReason): Promise<void>;
+  log: ConnectorLog;
+  polling?: { timeoutSeconds?: number; minBackoffMs?: number; maxBackoffMs?: number };
+}
+
+export interface TelegramConnector {
+  readonly channel: typeof TELEGRAM_CHANNEL;
+  readonly accountId: string;
+  /** Longest text one sendMessage carries; the channel-send activity chunks to it. */
+  readonly textLimit: number;
+  /** Learns who the bot is (getMe), then polls, or registers the webhook when webhookUrl is set. */
+  start(): Promise<void>;
+  /** Stops polling after the update in hand; a webhook stays registered so Telegram keeps queueing. */
+  stop(): Promise<void>;
+  /** Posts one message (≤ textLimit); failures are TelegramSendError saying whether it was surely not sent. */
+  sender: TelegramSend;
+  /** For fastify: 401 on a wrong secret, 500 when the hand-off failed (Telegram retries). */
+  webhookHandler: WebhookHandler;
+  /** The same handler as a ready route (POST /channels/telegram/webhook) for `app.route()`. */
+  webhookRoute: RouteOptions;
+  /** The bot's id and username once started. */
+  identity(): TelegramBotIdentity | undefined;
+}
+
+export function createTelegramConnector(options: TelegramConnectorOptions): TelegramConnector {
+  const { mode, access, policy, onInbound, onContext, log } = options;
+  const accountId = options.accountId ?? 'default';
+  const secret = options.webhookSecret;
+  if (mode === 'webhook' && (secret === undefined || !WEBHOOK_SECRET_PATTERN.test(secret))) {
+    throw new Error(
+      'channels.telegram.webhookSecret is required in webhook mode: 1-256 characters of A-Z, a-z, 0-9, _ and - ' +
+        '(Telegram sends it back with every update, so nobody else can post updates to the gateway).',
+    );
+  }
+  const bot = new Bot(options.botToken, options.apiRoot ? { client: { apiRoot: options.apiRoot } } : {});
+  const send = createTelegramSend(bot.api);
+  let identity: TelegramBotIdentity | undefined;
+  let polling: Polling | undefined;
+
+  async function handleUpdate(update: Update): Promise<void> {
+    if (!identity) throw new Error('telegram connector: an update arrived before start() finished');
+    const normalized = normalizeUpdate(update, identity, accountId);
+    if (normalized.kind === 'skip') {
+      log.debug({ updateId: update.update_id, reason: normalized.reason }, 'telegram: update ignored');
+      return;
+    }
+    const checked = validateInboundMessage(normalized.message);
+    if (!checked.ok) {
+      // A bug in normalisation, not in the message: retrying cannot help, blocking the chat would.
+      log.error(
+        { updateId: update.update_id, issues: formatIssues(checked.errors) },
+        'telegram: update does not make a valid InboundMessage; dropped',
+      );
+      return;
+    }
+    const msg = checked.value;
+    const decision = decideAccess(policy, msg, access);
+    const where = { updateId: update.update_id, chatId: msg.chat.id, senderId: msg.sender.id };
+    switch (decision.kind) {
+      case 'accept':
+        await onInbound(msg);
+        return;
+      case 'context-only':
+        if (onContext) await onContext(msg, decision.reason);
+        else log.debug({ ...where, reason: decision.reason }, 'telegram: kept as context only');
+        return;
+      case 'pairing-challenge':
+        try {
+          await send(msg.chat.id, pairingText(decision.code, decision.expiresAt));
+        } catch (error) {
+          // Blocked by the stranger, chat gone: retrying would stall every later update. The code
+          // stays pending, and their next message sends it again.
+          if (!(error instanceof TelegramSendError && error.permanent)) throw error;
+          log.warn({ ...where, err: error }, 'telegram: could not send the pairing code; not retrying');
+          return;
+        }
+        log.info({ ...where, isNew: decision.isNew }, 'telegram: sent a stranger their pairing code');
+        return;
+      case 'reject':
+        log.info({ ...where, reason: decision.reason }, 'telegram: message rejected by access policy');
+        return;
+    }
+  }
+
+  // In polling mode nothing may post updates: guard the route with a secret nobody was given.
+  const routeSecret = secret ?? randomUUID();
+  const webhookHandler = createWebhookHandler({
+    secret: routeSecret,
+    handle: handleUpdate,
+    isReady: () => mode === 'webhook' && identity !== undefined,
+    log,
+  });
+
+  return {
+    channel: TELEGRAM_CHANNEL,
+    accountId,
+    textLimit: TELEGRAM_TEXT_LIMIT,
+    sender: send,
+    webhookHandler,
+    webhookRoute: webhookRoute(webhookHandler, routeSecret, TELEGRAM_WEBHOOK_PATH),
+    identity: () => identity,
+
+    async start() {
+      if (identity) return;
+      try {
+        await bot.init();
+      } catch (error) {
+        throw startError(error);
+      }
+      const me = bot.botInfo;
+      identity = { id: me.id, username: me.username };
+      if (mode === 'polling') {
+        // getUpdates is refused while a webhook is registered; switching modes must just work.
+        await bot.api.deleteWebhook({ drop_pending_updates: false });
+        polling = startPolling({ api: bot.api, handle: handleUpdate, log, ...options.polling });
+        log.info({ bot: me.username }, 'telegram: long polling started');
+      } else if (options.webhookUrl) {
+        await bot.api.setWebhook(options.webhookUrl, {
+          secret_token: secret,
+          allowed_updates: [...ALLOWED_UPDATES],
+          drop_pending_updates: false,
+        });
+        log.info({ bot: me.username, url: options.webhookUrl }, 'telegram: webhook registered');
+      } else {
+        log.info({ bot: me.username }, 'telegram: webhook mode; expecting the webhook to be registered');
+      }
+    },
+
+    async stop() {
+      const running = polling;
+      polling = undefined;
+      await running?.stop();
+    },
+  };
+}
+
+export function pairingText(code: string, expiresAt: number): string {
+  const minutes = Math.max(1, Math.round((expiresAt - Date.now()) / 60_000));
+  return (
+    `I don't know you yet, so I can't answer. Your pairing code is ${code} (valid for ${minutes} min).\n` +
+    `To be let in, ask the owner to run: switchyard pairing approve telegram ${code}`
+  );
+}
+
+function startError(error: unknown): Error {
+  if (error instanceof GrammyError && error.error_code === 401) {
+    return new Error(
+      'Telegram rejected the bot token (401 Unauthorized): set channels.telegram.botToken or ' +
+        'TELEGRAM_BOT_TOKEN to the token @BotFather gave you.',
+      { cause: error },
+    );
+  }
+  return new Error(`could not reach the Telegram Bot API (getMe): ${String(error)}`, { cause: error });
+}
