@@ -8,6 +8,7 @@ import { registerDoctorCommand } from './commands/doctor.js';
 import { registerEchoCommand } from './commands/echo.js';
 import { registerGatewayCommand } from './commands/gateway.js';
 import { registerPairingCommands } from './commands/pairing.js';
+import { registerPipelinesCommands } from './commands/pipelines.js';
 import { registerUpCommand } from './commands/up.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { loadConfigOrExit } from './load.js';
@@ -26,6 +27,7 @@ registerWorkerCommand(program);
 registerGatewayCommand(program);
 registerDoctorCommand(program);
 registerEchoCommand(program);
+registerPipelinesCommands(program);
 // The gateway's SQLite (pairing, allowlists, devices); the CLI edits it beside a running gateway (WAL).
 const openGatewayDb = () => openDb(homePaths(loadConfigOrExit().home).gatewayDb);
 registerPairingCommands(program, { openDb: openGatewayDb });

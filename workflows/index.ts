@@ -1,1 +1,3 @@
 export { echoWorkflow } from './echo.js';
+export { pipelineWorkflow } from './pipeline.js';
+export { sessionWorkflow } from './session.js';

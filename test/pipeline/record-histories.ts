@@ -1,0 +1,97 @@
+/**
+ * Records one real run of every shipped pipeline (pipelines/default.yaml and
+ * pipelines/examples/*.yaml) and exports its history into test/replay/histories/, so the
+ * replay test proves the current interpreter still replays them. Re-run after changing the
+ * interpreter on purpose (and guard the change with `patched()`):
+ *
+ *   npm run build && node dist/test/pipeline/record-histories.js
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { projectRoot } from '../../config/home.js';
+import { defaultPipelineDirs, loadPipelineLibrary } from '../../gateway/pipelines.js';
+import { findTemporalCli } from '../../temporal/cli-path.js';
+import { startDevServer } from '../../temporal/dev-server.js';
+import type { PipelineState } from '../../workflows/pipeline-api.js';
+import { freePort } from '../helpers/ports.js';
+import { startHarness } from './harness.js';
+
+/** What each shipped pipeline is run with. */
+export const exampleRuns: Record<
+  string,
+  { inputs: Record<string, unknown>; signal?: string; payload?: unknown }
+> = {
+  default: { inputs: {} },
+  approval: {
+    inputs: { request: 'buy a domain', owner_chat: 'owner' },
+    signal: 'approval',
+    payload: { approved: true },
+  },
+  digest: {
+    inputs: { feeds: ['a.example', 'b.example', 'c.example', 'd.example'], chat: 'me', pause: '200ms' },
+  },
+  fanout: { inputs: { question: 'what is Temporal?' } },
+  research: { inputs: { question: 'why durable execution?' } },
+  resilient: { inputs: { text: 'what did I say yesterday?' } },
+  summarise: { inputs: { text: 'A long text.', sentences: 1 } },
+};
+
+export const exampleMessage = {
+  id: 'msg-1',
+  channel: 'telegram',
+  accountId: 'default',
+  chat: { id: '42', kind: 'direct' },
+  sender: { id: '42', name: 'Ada' },
+  text: 'hello there',
+  attachments: [{ id: 'att-1', kind: 'image', mimeType: 'image/png', url: 'blob:att-1', name: 'cat.png' }],
+  mentions: [],
+  mentionsMe: true,
+  timestamp: '2026-01-01T00:00:00.000Z',
+};
+
+async function main() {
+  const cliPath = findTemporalCli();
+  if (!cliPath) throw new Error('no temporal CLI found');
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-record-'));
+  const server = await startDevServer({
+    cliPath,
+    dbFile: join(dir, 'temporal.db'),
+    logFile: join(dir, 'temporal.log'),
+    port: await freePort(),
+    headless: true,
+  });
+  const h = await startHarness(server.address, 'record');
+  try {
+    const library = loadPipelineLibrary({ dirs: [defaultPipelineDirs({ home: dir })[0] as string] });
+    for (const [name, run] of Object.entries(exampleRuns)) {
+      const p = library.get(name);
+      if (!p) throw new Error(`no pipeline ${name}`);
+      const handle = await h.start(p, run.inputs, exampleMessage);
+      if (run.signal) {
+        for (;;) {
+          const state = await handle.query<PipelineState>('pipeline.state');
+          if (state.waitingFor.includes(run.signal)) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        await handle.signal('pipeline.signal', { name: run.signal, payload: run.payload });
+      }
+      console.log(name, JSON.stringify(await handle.result()));
+      const json = execFileSync(
+        cliPath,
+        ['workflow', 'show', '-w', handle.workflowId, '--address', server.address, '--output', 'json'],
+        {
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      );
+      writeFileSync(join(projectRoot(), 'test', 'replay', 'histories', `pipeline-${name}.json`), json);
+    }
+  } finally {
+    await h.close();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1]?.endsWith('record-histories.js')) await main();
