@@ -1,0 +1,118 @@
+// `switchyard sessions list|show|reset`: the owner's view of open conversations, straight
+// from Temporal (the session workflows hold the state; nothing is cached elsewhere).
+import { Client, Connection } from '@temporalio/client';
+import type { Command } from 'commander';
+import { listSessions, resetSession, SessionNotFoundError, sessionHistory } from '../../gateway/sessions.js';
+import { connectionOptions } from '../../temporal/connection.js';
+import { loadConfigOrExit } from '../load.js';
+
+export interface SessionsCommandsContext {
+  /** A Temporal client, and how to let it go; defaults to the configured server. */
+  connect?: () => Promise<{ client: Client; close: () => Promise<void> }>;
+}
+
+async function connectFromConfig(): Promise<{ client: Client; close: () => Promise<void> }> {
+  const config = loadConfigOrExit();
+  const options = connectionOptions(config);
+  const connection = await Connection.connect(options).catch((error: Error) => {
+    throw new Error(
+      `cannot reach Temporal at ${options.address}: ${error.message}. Is \`switchyard up\` running?`,
+    );
+  });
+  return {
+    client: new Client({ connection, namespace: config.temporal.namespace }),
+    close: () => connection.close(),
+  };
+}
+
+export function registerSessionsCommands(program: Command, ctx: SessionsCommandsContext = {}): void {
+  const connect = ctx.connect ?? connectFromConfig;
+  const withClient = async <T>(cmd: Command, fn: (client: Client) => Promise<T>): Promise<T> => {
+    let opened: Awaited<ReturnType<typeof connect>>;
+    try {
+      opened = await connect();
+    } catch (error) {
+      return cmd.error((error as Error).message, { code: 'sessions.connect' });
+    }
+    try {
+      return await fn(opened.client);
+    } catch (error) {
+      if (error instanceof SessionNotFoundError) cmd.error(error.message, { code: 'sessions.not_found' });
+      throw error;
+    } finally {
+      await opened.close();
+    }
+  };
+  const print = (cmd: Command, text: string) => {
+    const out = cmd.configureOutput().writeOut ?? ((s: string) => process.stdout.write(s));
+    out(text.endsWith('\n') ? text : `${text}\n`);
+  };
+
+  const sessions = program
+    .command('sessions')
+    .description('Conversations the assistant is holding (one session workflow each)');
+
+  sessions
+    .command('list')
+    .description('Show open sessions, newest first')
+    .option('--limit <n>', 'show at most this many', '100')
+    .option('--json', 'print JSON')
+    .action(async (options: { limit: string; json?: boolean }, cmd: Command) => {
+      const limit = Number(options.limit);
+      if (!Number.isInteger(limit) || limit < 1) {
+        return cmd.error(`--limit must be a whole number ≥ 1, got '${options.limit}'`);
+      }
+      const list = await withClient(cmd, (client) => listSessions(client, { limit }));
+      if (options.json) return print(cmd, JSON.stringify(list, null, 2));
+      if (list.length === 0) return print(cmd, 'No open sessions.');
+      print(
+        cmd,
+        table(
+          ['SESSION', 'STARTED', 'RUN'],
+          list.map((s) => [s.sessionKey, s.startTime.toISOString(), s.runId]),
+        ),
+      );
+    });
+
+  sessions
+    .command('show <key>')
+    .description('Show the transcript, summary, queue and recent turns of a session')
+    .option('--json', 'print JSON')
+    .action(async (key: string, options: { json?: boolean }, cmd: Command) => {
+      const history = await withClient(cmd, (client) => sessionHistory(client, key));
+      if (options.json) return print(cmd, JSON.stringify(history, null, 2));
+      const lines = [`Session ${history.sessionKey}`, `Turns: ${history.turnCount}`];
+      if (history.summary) lines.push(`Summary: ${history.summary}`);
+      if (history.running) lines.push(`Running: ${history.running.workflowId}`);
+      if (history.pending.length > 0) {
+        lines.push(`Waiting: ${history.pending.map((p) => `${p.messageId} (${p.mode})`).join(', ')}`);
+      }
+      lines.push('');
+      if (history.transcript.length === 0) lines.push('(transcript is empty)');
+      for (const entry of history.transcript) {
+        const who = entry.role === 'user' ? (entry.senderName ?? entry.senderId ?? 'user') : 'assistant';
+        lines.push(
+          `${new Date(entry.at).toISOString()}  ${who}${entry.steered ? ' (steer)' : ''}: ${entry.text}`,
+        );
+      }
+      print(cmd, lines.join('\n'));
+    });
+
+  sessions
+    .command('reset <key>')
+    .description('Forget the transcript and summary (re-delivered old messages are still dropped)')
+    .action(async (key: string, _options: unknown, cmd: Command) => {
+      const { cleared } = await withClient(cmd, (client) => resetSession(client, key));
+      print(cmd, `Reset ${key}: ${cleared} transcript ${cleared === 1 ? 'entry' : 'entries'} forgotten.`);
+    });
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,123 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${{ }} is the pipeline expression syntax, not a JS template
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, inject } from 'vitest';
+import type { InboundMessage } from '../../channels/envelope.js';
+import { buildSessionKey } from '../../channels/session-key.js';
+import { compilePipeline, formatErrors } from '../../engine/index.js';
+import type { CompiledPipeline } from '../../engine/ir.js';
+import { ingestMessage } from '../../gateway/ingest.js';
+import { sessionHistory } from '../../gateway/sessions.js';
+import { type RunningWorker, startWorker } from '../../worker/worker.js';
+import type { QueueMode, SessionHistory, SessionOptions } from '../../workflows/session-api.js';
+import { testConfig, uniqueTaskQueue } from '../helpers/config.js';
+
+/** A turn that takes `pause`, then answers "echo: <text>" and how many messages it answered. */
+export function echoPipeline(pause: string): CompiledPipeline {
+  const source = [
+    'name: session-echo',
+    'inputs:',
+    '  text:',
+    '    type: string',
+    '  batch:',
+    '    type: array',
+    'outputs:',
+    '  reply:',
+    '    value: "echo: ${{ inputs.text }}"',
+    '  count:',
+    '    value: ${{ size(inputs.batch) }}',
+    'steps:',
+    '  - id: pause',
+    `    wait: ${pause}`,
+    '',
+  ].join('\n');
+  const result = compilePipeline(source, 'test/session/session-echo.yaml');
+  if (!result.ok) throw new Error(formatErrors(result.errors));
+  return result.pipeline;
+}
+
+/** A message from one fresh chat per test, so sessions never mix. */
+export function chat() {
+  const chatId = randomUUID().slice(0, 8);
+  const sessionKey = buildSessionKey({
+    agentId: 'main',
+    channel: 'telegram',
+    peer: { kind: 'direct', id: chatId },
+    dmScope: 'per-channel-peer',
+  });
+  let update = 0;
+  const message = (messageId: string, text: string): InboundMessage => ({
+    channel: 'telegram',
+    accountId: 'default',
+    chat: { id: chatId, kind: 'direct' },
+    sender: { id: chatId, name: 'Alice' },
+    messageId,
+    text,
+    attachments: [],
+    mentions: [],
+    wasMentioned: false,
+    timestamp: 1_767_225_600_000 + Number(messageId),
+    platformId: `update:${++update}`,
+  });
+  return { chatId, sessionKey, message };
+}
+
+/** A real worker on its own task queue, and a client, for the tests of one file. */
+export function sessionHarness(name: string) {
+  const address = inject('temporalAddress');
+  const taskQueue = uniqueTaskQueue(name);
+  const h = {
+    taskQueue,
+    client: undefined as unknown as Client,
+    worker: undefined as unknown as RunningWorker,
+    ingest(
+      message: InboundMessage,
+      sessionKey: string,
+      pipeline: CompiledPipeline,
+      extra: { queueMode?: QueueMode; sessionOptions?: SessionOptions } = {},
+    ) {
+      return ingestMessage(h.client, {
+        message,
+        route: { agentId: 'main', pipeline: pipeline.name, sessionKey },
+        ir: pipeline.ir,
+        hash: pipeline.hash,
+        taskQueue,
+        ...extra,
+      });
+    },
+    history(sessionKey: string) {
+      return sessionHistory(h.client, sessionKey);
+    },
+    /** Polls the history query until `done` holds (the session works asynchronously). */
+    async historyWhen(
+      sessionKey: string,
+      done: (history: SessionHistory) => boolean,
+      timeoutMs = 20_000,
+    ): Promise<SessionHistory> {
+      const deadline = Date.now() + timeoutMs;
+      let last: SessionHistory | undefined;
+      while (Date.now() < deadline) {
+        last = await h.history(sessionKey);
+        if (done(last)) return last;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(
+        `session ${sessionKey} never got there; last history: ${JSON.stringify(last, null, 2)}`,
+      );
+    },
+  };
+  let connection: Connection;
+  beforeAll(async () => {
+    h.worker = await startWorker({ config: testConfig(address), taskQueue });
+    connection = await Connection.connect({ address });
+    h.client = new Client({ connection });
+  });
+  afterAll(async () => {
+    await connection?.close();
+    await h.worker?.shutdown();
+  });
+  return h;
+}
+
+/** No turn running and nothing waiting. */
+export const idle = (h: SessionHistory) => h.running === null && h.pending.length === 0;
