@@ -2,8 +2,13 @@
 import { writeFileSync } from 'node:fs';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { compiledWorkflowsPath, workflowBundlePath } from './bundle.js';
+import { bundlerOptions } from './bundler-options.js';
 
-const { code } = await bundleWorkflowCode({ workflowsPath: compiledWorkflowsPath(), logger: quietLogger() });
+const { code } = await bundleWorkflowCode({
+  workflowsPath: compiledWorkflowsPath(),
+  ...bundlerOptions,
+  logger: quietLogger(),
+});
 writeFileSync(workflowBundlePath(), code);
 console.log(`workflow bundle: ${workflowBundlePath()} (${(code.length / 1024).toFixed(0)} KiB)`);
 

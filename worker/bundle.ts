@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
 import { projectRoot } from '../config/home.js';
+import { bundlerOptions } from './bundler-options.js';
 
 export function workflowBundlePath(root = projectRoot()): string {
   return join(root, 'dist', 'workflow-bundle.js');
@@ -21,5 +22,5 @@ export async function loadWorkflowBundle(root = projectRoot()): Promise<Workflow
   if (existsSync(prebuilt)) return { codePath: prebuilt };
   const entry = compiledWorkflowsPath(root);
   if (!existsSync(entry)) throw new Error(`No compiled workflows at ${entry}: run \`npm run build\` first.`);
-  return bundleWorkflowCode({ workflowsPath: entry });
+  return bundleWorkflowCode({ workflowsPath: entry, ...bundlerOptions });
 }

@@ -1,0 +1,95 @@
+/**
+ * The agent's activities: prepare a turn (workspace files, models, tools), call a model,
+ * call a tool. `createAgentActivities(deps)` receives everything from outside, so tests
+ * hand in local fake providers at the wire and real files.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { AgentConfigError, type AgentModelsConfig } from './config.js';
+import { configFailure } from './errors.js';
+import { callModel, type DeltaSink } from './model-call.js';
+import { modelInfo, resolveModel } from './models.js';
+import { type AgentToolDefinition, callTool, toolSpec } from './tools.js';
+import type { ModelCallInput, PreparedTurn, PrepareTurnInput, ToolCallInput } from './types.js';
+import { buildSystemPrompt } from './workspace.js';
+
+export type { AgentModelsConfig } from './config.js';
+export { AgentConfigError, loadAgentModelsConfig, parseModelRef } from './config.js';
+export type { DeltaSink } from './model-call.js';
+export type { AgentToolDefinition, ToolCallContext } from './tools.js';
+export type * from './types.js';
+
+export interface AgentActivityDeps {
+  /** Providers and agents (see loadAgentModelsConfig); a function so each call sees the current config. */
+  config: AgentModelsConfig | (() => AgentModelsConfig);
+  /** Where API keys named by `apiKey: { env }` are read. Default: process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Receives live token deltas; connect it to the gateway. Never blocks, never in history. */
+  onDelta?: DeltaSink;
+  tools?: AgentToolDefinition[];
+}
+
+const DEFAULT_RESERVE = 16_384;
+
+export function createAgentActivities(deps: AgentActivityDeps) {
+  const config = typeof deps.config === 'function' ? deps.config : () => deps.config as AgentModelsConfig;
+  const env = deps.env ?? process.env;
+  const tools = new Map((deps.tools ?? []).map((t) => [t.name, t]));
+
+  return {
+    /** Reads the agent's workspace files and resolves its models (no keys) and tools. */
+    async agentPrepareTurn(input: PrepareTurnInput): Promise<PreparedTurn> {
+      const current = config();
+      const agent = current.agents.find((a) => a.id.toLowerCase() === input.agent.toLowerCase());
+      if (!agent) {
+        throw ApplicationFailure.nonRetryable(
+          `no agent '${input.agent}' in the config (agents: ${current.agents.map((a) => a.id).join(', ') || 'none'})`,
+          'UnknownAgent',
+        );
+      }
+      const settings = agent.model;
+      const primary = input.model ?? settings?.primary;
+      if (!primary) {
+        throw ApplicationFailure.nonRetryable(
+          `agent '${agent.id}' has no model: set agents[].model (e.g. model: anthropic/claude-sonnet-4-5)`,
+          'ModelConfigError',
+        );
+      }
+      let models: PreparedTurn['models'];
+      try {
+        const refs = [primary, ...(settings?.fallbacks ?? []).filter((r) => r !== primary)];
+        models = refs.map((ref) => modelInfo(ref, resolveModel(ref, current)));
+      } catch (err) {
+        if (err instanceof AgentConfigError) throw configFailure(err);
+        throw err;
+      }
+      const unknown = (input.tools ?? []).filter((name) => !tools.has(name));
+      if (unknown.length > 0) {
+        throw ApplicationFailure.nonRetryable(`unknown tools: ${unknown.join(', ')}`, 'UnknownTool');
+      }
+      const selected = input.tools ? input.tools.map((name) => tools.get(name)!) : [...tools.values()];
+      const window = Math.min(...models.map((m) => m.contextWindow));
+      return {
+        agent: agent.id,
+        ...(await buildSystemPrompt(agent.workspace)),
+        models,
+        thinking: settings?.thinking ?? 'off',
+        ...(settings?.maxTokens !== undefined ? { maxTokens: settings.maxTokens } : {}),
+        ...(settings?.temperature !== undefined ? { temperature: settings.temperature } : {}),
+        contextReserve: settings?.contextReserve ?? Math.min(DEFAULT_RESERVE, Math.floor(window / 4)),
+        tools: selected.map(toolSpec),
+      };
+    },
+
+    /** One model call (streams deltas to onDelta, heartbeats, classifies failures). */
+    agentModelCall(input: ModelCallInput) {
+      return callModel(input, { config, env, ...(deps.onDelta ? { onDelta: deps.onDelta } : {}) });
+    },
+
+    /** One tool call. */
+    agentToolCall(input: ToolCallInput) {
+      return callTool(input, tools);
+    },
+  };
+}
+
+export type AgentActivities = ReturnType<typeof createAgentActivities>;

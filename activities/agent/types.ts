@@ -1,0 +1,108 @@
+/**
+ * The contract between the agent loop (workflows/agent) and its activities. Plain JSON only:
+ * everything here crosses Temporal history, so no API key, function or class ever appears.
+ */
+import type { AssistantMessage, ImageContent, Message, TextContent } from '@mariozechner/pi-ai';
+
+export type ThinkingLevel = 'off' | 'minimal' | 'low' | 'medium' | 'high';
+
+/** A model as the workflow sees it: enough to budget the context, never how to reach it. */
+export interface ModelInfo {
+  /** `<provider>/<model id>` as written in the config. */
+  ref: string;
+  provider: string;
+  id: string;
+  api: string;
+  contextWindow: number;
+  maxTokens: number;
+  reasoning: boolean;
+}
+
+/** Temporal retry policy in plain numbers (milliseconds). */
+export interface RetrySpec {
+  maximumAttempts: number;
+  initialIntervalMs: number;
+  backoffCoefficient: number;
+  maximumIntervalMs: number;
+}
+
+/** A tool as the model and the workflow see it; its code stays in the worker. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments. */
+  parameters: Record<string, unknown>;
+  timeoutMs: number;
+  retry: RetrySpec;
+}
+
+export interface PrepareTurnInput {
+  agent: string;
+  /** Overrides the agent's primary model for this turn (fallbacks still apply). */
+  model?: string;
+  /** Only these tools (by name); default: every registered tool. */
+  tools?: string[];
+}
+
+export interface PreparedTurn {
+  agent: string;
+  /** Assembled from the agent's workspace files. */
+  systemPrompt: string;
+  /** Which workspace files went into the prompt (for humans reading history). */
+  contextFiles: string[];
+  /** Primary first, then the fallbacks, in order. */
+  models: ModelInfo[];
+  thinking: ThinkingLevel;
+  maxTokens?: number;
+  temperature?: number;
+  /** Tokens kept free in the window (see compaction). */
+  contextReserve: number;
+  tools: ToolSpec[];
+}
+
+/** What the model sees: pi-ai's Context with tools reduced to their schema. */
+export interface ModelContext {
+  systemPrompt?: string;
+  messages: Message[];
+  tools?: Array<{ name: string; description: string; parameters: Record<string, unknown> }>;
+}
+
+export interface ModelCallInput {
+  /** Model reference; the activity resolves it (and its API key) from config at call time. */
+  model: string;
+  context: ModelContext;
+  options: { thinking?: ThinkingLevel; maxTokens?: number; temperature?: number };
+  /** Where live deltas go (the gateway maps it to a chat); usually the message workflow id. */
+  runKey: string;
+  purpose: 'turn' | 'compaction';
+}
+
+export type ModelCallResult = AssistantMessage;
+
+export interface ToolCallInput {
+  tool: string;
+  toolCallId: string;
+  args: Record<string, unknown>;
+  runKey: string;
+}
+
+export interface ToolCallResult {
+  content: Array<TextContent | ImageContent>;
+  details?: unknown;
+}
+
+/** A token delta pushed out of band, never through history. */
+export type AgentDelta =
+  /** A model call (attempt) starts: clients drop any partial text of a failed earlier attempt. */
+  | { type: 'start'; model: string; attempt: number; purpose: 'turn' | 'compaction' }
+  | { type: 'text' | 'thinking'; delta: string }
+  | { type: 'end'; stopReason: string };
+
+/** Error types the model-call activity throws (ApplicationFailure `type`). */
+export const ModelErrorTypes = {
+  retryable: 'ModelCallRetryable',
+  auth: 'ModelAuthError',
+  invalid: 'ModelRequestInvalid',
+  contextOverflow: 'ModelContextOverflow',
+  config: 'ModelConfigError',
+} as const;

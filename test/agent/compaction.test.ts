@@ -1,0 +1,117 @@
+import {
+  completeSimple,
+  type FauxProviderRegistration,
+  fauxAssistantMessage,
+  type Message,
+  registerFauxProvider,
+} from '@mariozechner/pi-ai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  assistantText,
+  type ConversationState,
+  compactIfNeeded,
+  contextBudget,
+  contextTokens,
+  planCompaction,
+} from '../../workflows/agent/compaction.js';
+
+describe('compaction keeps a long conversation inside the context budget', () => {
+  let faux: FauxProviderRegistration;
+  beforeAll(() => {
+    faux = registerFauxProvider({ provider: 'faux', models: [{ id: 'small', contextWindow: 16_000 }] });
+  });
+  afterAll(() => faux.unregister());
+
+  it('holds 200 turns with the faux provider under window − reserve, folding old turns into the summary', async () => {
+    const model = faux.getModel();
+    const budget = contextBudget(model.contextWindow, 4000);
+    const systemPrompt = `You are a helpful assistant.\n${'Guidance. '.repeat(100)}`;
+    let state: ConversationState = { systemPrompt, transcript: [] };
+    let compactions = 0;
+    let peak = 0;
+    // The summariser folds "remembered turns" forward, so we can check nothing was silently dropped.
+    const summarise = (request: { messages: Message[] }, maxTokens: number) => {
+      faux.setResponses([
+        (context) => {
+          const text = JSON.stringify(context.messages);
+          const turns = [...text.matchAll(/turn (\d+)/g)].map((m) => Number(m[1]));
+          return fauxAssistantMessage(
+            `Remembered turns up to ${Math.max(...turns)}. ${'detail '.repeat(50)}`,
+          );
+        },
+      ]);
+      return completeSimple(model, { systemPrompt: 'summarise', messages: request.messages }, { maxTokens });
+    };
+
+    for (let turn = 1; turn <= 200; turn++) {
+      const prompt: Message = {
+        role: 'user',
+        content: `turn ${turn}: ${'question words '.repeat(20 + (turn % 7) * 15)}`,
+        timestamp: turn,
+      };
+      const result = await compactIfNeeded(state, [prompt], budget, summarise);
+      if (result.compacted) compactions++;
+      state = {
+        systemPrompt,
+        transcript: result.transcript,
+        ...(result.summary ? { summary: result.summary } : {}),
+      };
+      // What the model would be sent for this turn fits the budget.
+      const sent = contextTokens(state, [prompt]);
+      peak = Math.max(peak, sent);
+      expect(sent, `turn ${turn}`).toBeLessThanOrEqual(budget);
+      // The turn itself: the faux model answers at varying length.
+      faux.setResponses([
+        fauxAssistantMessage(`answer ${turn}: ${'reply words '.repeat(10 + (turn % 5) * 40)}`),
+      ]);
+      const answer = await completeSimple(model, { systemPrompt, messages: [...state.transcript, prompt] });
+      expect(assistantText(answer)).toMatch(new RegExp(`^answer ${turn}:`));
+      state = { ...state, transcript: [...state.transcript, prompt, answer] };
+    }
+
+    expect(compactions).toBeGreaterThan(10);
+    expect(peak).toBeGreaterThan(budget / 2);
+    // Old turns were folded into the summary, recent ones kept verbatim, starting at a user turn.
+    const oldestKept = Number(/^turn (\d+)/.exec(String(state.transcript[0]?.content))?.[1]);
+    expect(state.transcript[0]?.role).toBe('user');
+    expect(state.summary).toContain(`Remembered turns up to ${oldestKept - 1}.`);
+  });
+
+  it('never cuts between a tool call and its result', () => {
+    const call: Message = fauxAssistantMessage(
+      [{ type: 'toolCall', id: 't1', name: 'lookup', arguments: { q: 'x'.repeat(2000) } }],
+      { stopReason: 'toolUse' },
+    );
+    const result: Message = {
+      role: 'toolResult',
+      toolCallId: 't1',
+      toolName: 'lookup',
+      content: [{ type: 'text', text: 'y'.repeat(2000) }],
+      isError: false,
+      timestamp: 0,
+    };
+    const transcript: Message[] = [
+      { role: 'user', content: 'first', timestamp: 0 },
+      call,
+      result,
+      fauxAssistantMessage('done'),
+      { role: 'user', content: 'second', timestamp: 0 },
+      fauxAssistantMessage('ok'),
+    ];
+    const plan = planCompaction({ systemPrompt: '', transcript }, [], 800);
+    expect(plan?.kept.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(plan?.older).toHaveLength(4);
+  });
+
+  it('leaves a conversation that fits untouched, without a model call', async () => {
+    const state: ConversationState = {
+      systemPrompt: 'hi',
+      summary: 'old',
+      transcript: [{ role: 'user', content: 'hello', timestamp: 0 }],
+    };
+    const result = await compactIfNeeded(state, [], 10_000, () => {
+      throw new Error('must not summarise');
+    });
+    expect(result).toEqual({ transcript: state.transcript, summary: 'old', compacted: false });
+  });
+});

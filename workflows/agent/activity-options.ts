@@ -1,0 +1,80 @@
+/** Activity proxies for the agent loop, and how their failures read to a person. */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  proxyActivities,
+  type RetryPolicy,
+  TimeoutFailure,
+} from '@temporalio/workflow';
+import type { AgentActivities } from '../../activities/agent/index.js';
+import type { RetrySpec } from '../../activities/agent/types.js';
+
+export interface ModelCallPolicy {
+  /** Per attempt. Default 10 minutes. */
+  timeoutMs?: number;
+  /** A stream that stops sending for this long is retried. Default 60 s. */
+  heartbeatTimeoutMs?: number;
+  /** Default: 4 attempts, 2 s doubling up to 30 s. Auth/validation errors are never retried. */
+  retry?: Partial<RetrySpec>;
+}
+
+export const DEFAULT_MODEL_RETRY: RetrySpec = {
+  maximumAttempts: 4,
+  initialIntervalMs: 2000,
+  backoffCoefficient: 2,
+  maximumIntervalMs: 30_000,
+};
+
+export function temporalRetry(spec: RetrySpec): RetryPolicy {
+  return {
+    maximumAttempts: spec.maximumAttempts,
+    initialInterval: spec.initialIntervalMs,
+    backoffCoefficient: spec.backoffCoefficient,
+    maximumInterval: spec.maximumIntervalMs,
+  };
+}
+
+export function modelActivity(policy: ModelCallPolicy, summary: string): AgentActivities['agentModelCall'] {
+  return proxyActivities<AgentActivities>({
+    startToCloseTimeout: policy.timeoutMs ?? 10 * 60_000,
+    heartbeatTimeout: policy.heartbeatTimeoutMs ?? 60_000,
+    retry: temporalRetry({ ...DEFAULT_MODEL_RETRY, ...policy.retry }),
+    summary,
+  }).agentModelCall;
+}
+
+export function toolActivity(
+  timeoutMs: number,
+  retry: RetrySpec,
+  summary: string,
+): AgentActivities['agentToolCall'] {
+  return proxyActivities<AgentActivities>({
+    startToCloseTimeout: timeoutMs,
+    retry: temporalRetry(retry),
+    summary,
+  }).agentToolCall;
+}
+
+export function prepareActivity(): AgentActivities['agentPrepareTurn'] {
+  return proxyActivities<AgentActivities>({
+    startToCloseTimeout: 30_000,
+    retry: temporalRetry({
+      maximumAttempts: 3,
+      initialIntervalMs: 1000,
+      backoffCoefficient: 2,
+      maximumIntervalMs: 10_000,
+    }),
+    summary: 'prepare agent turn',
+  }).agentPrepareTurn;
+}
+
+/** The innermost useful message of an activity failure ("model x failed: 401 …"). */
+export function failureText(err: unknown): string {
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure) return cause.message;
+    if (cause instanceof TimeoutFailure) return `${err.activityType} timed out`;
+    if (cause) return cause.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
