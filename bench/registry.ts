@@ -1,0 +1,11 @@
+import { echoLoad } from './echo-load.js';
+import { rss } from './rss.js';
+import { startup } from './startup.js';
+import type { Measurement } from './types.js';
+
+/**
+ * Every measurement, in the order they run (`--only` keeps this order). Idle measurements come
+ * before the ones that load the shared stack. To add one: write bench/<name>.ts exporting a
+ * Measurement and append it here.
+ */
+export const measurements: Measurement[] = [startup, rss, echoLoad];
