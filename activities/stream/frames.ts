@@ -1,0 +1,23 @@
+// The wire format of live token deltas, worker → gateway (`/internal/stream`). Outside Temporal
+// history and best-effort: a lost frame costs a flicker on a live client, never a message.
+
+/** Identifies one answer in flight: the inbound message it answers, `${channel}:${chatId}:${messageId}`. */
+export function deltaRunKey(channel: string, chatId: string, messageId: string): string {
+  return `${channel}:${chatId}:${messageId}`;
+}
+
+/** A piece of an answer; `seq` counts from 1 per run key, so the gateway can drop repeats and see gaps. */
+export interface DeltaTextFrame {
+  type: 'delta';
+  runKey: string;
+  seq: number;
+  text: string;
+}
+
+/** The worker has no more deltas for this run key (the final answer still comes through the workflow). */
+export interface DeltaEndFrame {
+  type: 'end';
+  runKey: string;
+}
+
+export type DeltaFrame = DeltaTextFrame | DeltaEndFrame;

@@ -1,0 +1,341 @@
+// The web chat connector: a page served by the gateway (`GET /chat`) and a WebSocket
+// (`GET /chat/ws`) that takes messages in and streams answers out. Each browser is one direct
+// chat (its id is made up by the page and kept in localStorage). A message becomes an
+// InboundMessage and goes to `ingest`; live deltas come from the delta hub by run key; the final
+// answer arrives through `sender.send`, called by the exactly-once channel-send activity.
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type {} from '@fastify/websocket';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { type InboundMessage, validateInboundMessage } from '../envelope.js';
+import { formatIssues } from '../schema-validation.js';
+import { type FinalFrame, RecentFinals } from './finals.js';
+import { WEBCHAT_HTML, WEBCHAT_SCRIPT } from './page.js';
+import { CLIENT_ID_PATTERN, checkClientFrame, type ServerFrame, WEBCHAT_CHANNEL } from './protocol.js';
+
+export { WEBCHAT_CHANNEL } from './protocol.js';
+
+export const WEBCHAT_ACCOUNT = 'default';
+/** One web chat message carries the whole answer; the channel-send activity chunks to this. */
+export const WEBCHAT_TEXT_LIMIT = 100_000;
+export const WEBCHAT_TOKEN_COOKIE = 'switchyard_webchat';
+
+/** What the connector needs of the gateway's delta hub (gateway/stream/hub.ts). */
+export interface DeltaSource {
+  subscribe(
+    runKey: string,
+    listener: (frame: { type: 'delta'; seq: number; text: string } | { type: 'end' }) => void,
+  ): () => void;
+}
+
+/** The logging a connector needs; pino and fastify's `app.log` fit as they are. */
+export interface WebchatLog {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface WebchatConnectorOptions {
+  /** Start (or signal) the turn of an accepted message; throwing tells the browser it failed. */
+  ingest(msg: InboundMessage): Promise<void>;
+  hub: DeltaSource;
+  /** The gateway token. Without it only loopback browsers may use the chat. */
+  token?: string;
+  log: WebchatLog;
+  /** Answers kept per chat for browsers that reconnect. Default 50. */
+  finalsPerChat?: number;
+  /** Chats whose answers are kept (least recently answered forgotten first). Default 1000. */
+  maxChats?: number;
+  /** Stop forwarding deltas of an answer after this long without its final. Default 10 min. */
+  streamTimeoutMs?: number;
+  /** Decides whether a request comes from this machine; default: loopback peer, no proxy headers. */
+  isLocal?(req: IncomingMessage): boolean;
+}
+
+export interface WebchatSender {
+  channel: typeof WEBCHAT_CHANNEL;
+  accountId: string;
+  textLimit: number;
+  /** Delivers a final answer to the chat's open tabs and keeps it for the ones that come back. */
+  send(chatId: string, text: string, opts?: { replyToMessageId?: string }): Promise<{ messageId: string }>;
+}
+
+export interface WebchatConnector {
+  readonly channel: typeof WEBCHAT_CHANNEL;
+  readonly accountId: string;
+  readonly textLimit: number;
+  /** `app.register(connector.plugin)`, after @fastify/websocket. */
+  plugin(app: FastifyInstance): Promise<void>;
+  sender: WebchatSender;
+}
+
+interface LiveAnswer {
+  chatId: string;
+  replyTo: string;
+  unsubscribe(): void;
+  timer: NodeJS.Timeout;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+
+/** Loopback peer and no proxy headers: a reverse proxy on the same host is not "local". */
+export function isLoopback(req: IncomingMessage): boolean {
+  const proxied = req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined;
+  return LOOPBACK.test(req.socket.remoteAddress ?? '') && !proxied;
+}
+
+export function createWebchatConnector(options: WebchatConnectorOptions): WebchatConnector {
+  const { ingest, hub, token, log } = options;
+  const isLocal = options.isLocal ?? isLoopback;
+  const streamTimeoutMs = options.streamTimeoutMs ?? 10 * 60_000;
+  const finals = new RecentFinals(options.finalsPerChat ?? 50, options.maxChats ?? 1000);
+  const sockets = new Map<string, Set<WebSocket>>();
+  const live = new Map<string, LiveAnswer>();
+
+  function broadcast(chatId: string, frame: ServerFrame): void {
+    const data = JSON.stringify(frame);
+    for (const socket of sockets.get(chatId) ?? []) {
+      if (socket.readyState === socket.OPEN) socket.send(data);
+    }
+  }
+
+  function stopStreaming(runKey: string): void {
+    const answer = live.get(runKey);
+    if (!answer) return;
+    live.delete(runKey);
+    clearTimeout(answer.timer);
+    answer.unsubscribe();
+  }
+
+  function startStreaming(chatId: string, replyTo: string): string {
+    const runKey = `${WEBCHAT_CHANNEL}:${chatId}:${replyTo}`;
+    if (live.has(runKey)) return runKey;
+    const unsubscribe = hub.subscribe(runKey, (frame) => {
+      // Holes are tolerated here: the final answer replaces whatever was streamed.
+      if (frame.type === 'delta') broadcast(chatId, { type: 'delta', replyTo, text: frame.text });
+    });
+    const timer = setTimeout(() => stopStreaming(runKey), streamTimeoutMs);
+    timer.unref();
+    live.set(runKey, { chatId, replyTo, unsubscribe, timer });
+    return runKey;
+  }
+
+  /** Loopback, or the token as `?token=` or the cookie set by a page load with it. */
+  function allowed(req: FastifyRequest): boolean {
+    if (isLocal(req.raw)) return true;
+    if (!token) return false;
+    const query = req.query as { token?: unknown };
+    const given = typeof query.token === 'string' ? query.token : readCookie(req, WEBCHAT_TOKEN_COOKIE);
+    return given !== undefined && secretsMatch(given, token);
+  }
+
+  async function guard(req: FastifyRequest, reply: FastifyReply) {
+    if (!allowed(req)) {
+      return reply
+        .code(401)
+        .type('text/plain; charset=utf-8')
+        .send(
+          token
+            ? 'The web chat needs the gateway token from this address: open /chat?token=<token> once ' +
+                '(the token is in <data dir>/gateway.token or SWITCHYARD_GATEWAY_TOKEN).'
+            : 'The web chat answers only on this machine (loopback) until a gateway token is configured.',
+        );
+    }
+  }
+
+  async function receive(socket: WebSocket, chatId: string, raw: string): Promise<void> {
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      socket.send(JSON.stringify({ type: 'error', message: 'frames are JSON text' } satisfies ServerFrame));
+      return;
+    }
+    const checked = checkClientFrame(value);
+    if (!checked.ok) {
+      const message = `invalid message frame: ${formatIssues(checked.errors).replaceAll('\n', '; ')}`;
+      socket.send(JSON.stringify({ type: 'error', message } satisfies ServerFrame));
+      return;
+    }
+    const { text, clientMessageId } = checked.value;
+    const envelope = validateInboundMessage({
+      channel: WEBCHAT_CHANNEL,
+      accountId: WEBCHAT_ACCOUNT,
+      chat: { id: chatId, kind: 'direct' },
+      sender: { id: chatId },
+      messageId: clientMessageId,
+      platformId: `${WEBCHAT_CHANNEL}:${chatId}:${clientMessageId}`,
+      text,
+      timestamp: Date.now(),
+      mentions: [],
+      wasMentioned: true,
+      attachments: [],
+    } satisfies InboundMessage);
+    if (!envelope.ok) {
+      log.error(
+        { chatId, issues: formatIssues(envelope.errors) },
+        'webchat: message is not a valid envelope',
+      );
+      socket.send(
+        JSON.stringify({ type: 'error', message: 'internal error', clientMessageId } satisfies ServerFrame),
+      );
+      return;
+    }
+    // Listen before the turn starts, so the first delta cannot slip past.
+    const runKey = startStreaming(chatId, clientMessageId);
+    try {
+      await ingest(envelope.value);
+    } catch (error) {
+      stopStreaming(runKey);
+      log.warn({ chatId, clientMessageId, err: error }, 'webchat: could not start the turn');
+      const frame: ServerFrame = {
+        type: 'error',
+        message: `Could not hand the message over (${String((error as Error)?.message ?? error)}); it will be resent when you reconnect.`,
+        clientMessageId,
+      };
+      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
+      return;
+    }
+    if (socket.readyState === socket.OPEN) {
+      socket.send(JSON.stringify({ type: 'ack', clientMessageId } satisfies ServerFrame));
+    }
+  }
+
+  function serve(socket: WebSocket, req: FastifyRequest): void {
+    const chatId = (req.query as { chatId: string }).chatId;
+    let set = sockets.get(chatId);
+    if (!set) {
+      set = new Set();
+      sockets.set(chatId, set);
+    }
+    set.add(socket);
+    // What this chat was answered lately; the page ignores the ones it already shows.
+    for (const final of finals.of(chatId)) socket.send(JSON.stringify(final));
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) return;
+      receive(socket, chatId, data.toString()).catch((error) =>
+        log.error({ chatId, err: error }, 'webchat: failed handling a frame'),
+      );
+    });
+    socket.on('close', () => {
+      set.delete(socket);
+      if (set.size === 0 && sockets.get(chatId) === set) sockets.delete(chatId);
+    });
+    socket.on('error', (error) => log.debug({ chatId, err: error }, 'webchat: socket error'));
+  }
+
+  const sender: WebchatSender = {
+    channel: WEBCHAT_CHANNEL,
+    accountId: WEBCHAT_ACCOUNT,
+    textLimit: WEBCHAT_TEXT_LIMIT,
+    async send(chatId, text, opts) {
+      const replyTo = opts?.replyToMessageId;
+      const final: FinalFrame = {
+        type: 'final',
+        messageId: `out-${randomUUID()}`,
+        text,
+        timestamp: Date.now(),
+        ...(replyTo ? { replyTo } : {}),
+      };
+      finals.add(chatId, final);
+      if (replyTo) stopStreaming(`${WEBCHAT_CHANNEL}:${chatId}:${replyTo}`);
+      broadcast(chatId, final);
+      return { messageId: final.messageId };
+    },
+  };
+
+  return {
+    channel: WEBCHAT_CHANNEL,
+    accountId: WEBCHAT_ACCOUNT,
+    textLimit: WEBCHAT_TEXT_LIMIT,
+    sender,
+    async plugin(app) {
+      if (!app.websocketServer) {
+        throw new Error('webchat: register @fastify/websocket before the web chat plugin');
+      }
+      const headers = {
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
+      };
+      app.get('/chat', { preValidation: guard }, async (req, reply) => {
+        const query = req.query as { token?: unknown };
+        if (token && typeof query.token === 'string' && secretsMatch(query.token, token)) {
+          // Remember the token for this browser so the socket (and reloads) need no query string.
+          reply.header(
+            'set-cookie',
+            `${WEBCHAT_TOKEN_COOKIE}=${encodeURIComponent(token)}; Path=/chat; HttpOnly; SameSite=Strict; Max-Age=31536000`,
+          );
+          return reply.redirect('/chat', 303);
+        }
+        return reply
+          .headers({
+            ...headers,
+            'content-security-policy':
+              "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; " +
+              "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+          })
+          .type('text/html; charset=utf-8')
+          .send(WEBCHAT_HTML);
+      });
+      app.get('/chat/app.js', async (_req, reply) =>
+        reply.headers(headers).type('text/javascript; charset=utf-8').send(WEBCHAT_SCRIPT),
+      );
+      app.get(
+        '/chat/ws',
+        {
+          websocket: true,
+          schema: {
+            querystring: {
+              type: 'object',
+              required: ['chatId'],
+              properties: { chatId: { type: 'string', pattern: CLIENT_ID_PATTERN.source } },
+            },
+          },
+          preValidation: async (req, reply) => {
+            // A page on another site must not drive this chat through the user's browser.
+            const origin = req.headers.origin;
+            if (origin !== undefined && !sameOrigin(origin, req.headers.host)) {
+              return reply.code(403).type('text/plain; charset=utf-8').send('cross-origin web chat refused');
+            }
+            return guard(req, reply);
+          },
+        },
+        serve,
+      );
+      app.addHook('onClose', async () => {
+        for (const runKey of [...live.keys()]) stopStreaming(runKey);
+      });
+    },
+  };
+}
+
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  try {
+    return host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+function readCookie(req: FastifyRequest, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const at = part.indexOf('=');
+    if (at > 0 && part.slice(0, at).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(at + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+function secretsMatch(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

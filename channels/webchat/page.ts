@@ -1,0 +1,187 @@
+// The web chat page: one HTML document and one script, no framework, no external assets.
+// The script keeps the chat id and the transcript in localStorage, reconnects with backoff,
+// resends messages that were never acknowledged (the gateway drops repeats by message id), shows
+// deltas as they arrive and replaces them with the final answer.
+
+export const WEBCHAT_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Switchyard</title>
+<style>
+  :root { color-scheme: light dark; --bg: #f7f7f5; --fg: #1d1d1b; --muted: #77746d; --me: #2f5fd0;
+    --me-fg: #fff; --bot: #fff; --line: #e2e0da; }
+  @media (prefers-color-scheme: dark) { :root { --bg: #161615; --fg: #ecebe7; --muted: #9a978f;
+    --me: #3d6be0; --bot: #232321; --line: #34332f; } }
+  * { box-sizing: border-box; }
+  html, body { height: 100%; margin: 0; }
+  body { display: flex; flex-direction: column; background: var(--bg); color: var(--fg);
+    font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; }
+  header { display: flex; align-items: baseline; gap: .75rem; padding: .75rem 1rem;
+    border-bottom: 1px solid var(--line); }
+  header h1 { font-size: 1rem; margin: 0; }
+  #status { color: var(--muted); font-size: .85rem; }
+  #messages { flex: 1; overflow-y: auto; padding: 1rem; display: flex; flex-direction: column; gap: .6rem; }
+  .msg { max-width: 46rem; padding: .55rem .8rem; border-radius: .8rem; white-space: pre-wrap;
+    overflow-wrap: anywhere; }
+  .msg.user { align-self: flex-end; background: var(--me); color: var(--me-fg); }
+  .msg.user[data-state="pending"] { opacity: .6; }
+  .msg.assistant { align-self: flex-start; background: var(--bot); border: 1px solid var(--line); }
+  .msg.assistant[data-state="streaming"]::after { content: "\\2026"; color: var(--muted); }
+  .msg.error { align-self: center; color: #c0392b; font-size: .9rem; }
+  form { display: flex; gap: .5rem; padding: .75rem 1rem; border-top: 1px solid var(--line); }
+  textarea { flex: 1; resize: none; font: inherit; padding: .5rem .7rem; border-radius: .6rem;
+    border: 1px solid var(--line); background: var(--bot); color: var(--fg); }
+  button { font: inherit; padding: .5rem 1rem; border: 0; border-radius: .6rem; background: var(--me);
+    color: var(--me-fg); cursor: pointer; }
+</style>
+</head>
+<body>
+<header><h1>Switchyard</h1><span id="status">connecting…</span></header>
+<main id="messages" aria-live="polite"></main>
+<form id="composer">
+  <textarea id="input" rows="2" placeholder="Message (Enter to send, Shift+Enter for a new line)"
+    autofocus></textarea>
+  <button id="send" type="submit">Send</button>
+</form>
+<script src="/chat/app.js"></script>
+</body>
+</html>
+`;
+
+export const WEBCHAT_SCRIPT = `'use strict';
+(() => {
+  const KEEP = 200;
+  const randomId = () => {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  };
+  let chatId = localStorage.getItem('switchyard.webchat.chatId');
+  if (!chatId || !/^[A-Za-z0-9_-]{8,64}$/.test(chatId)) {
+    chatId = randomId();
+    localStorage.setItem('switchyard.webchat.chatId', chatId);
+  }
+  const logKey = 'switchyard.webchat.log.' + chatId;
+  // Entries: {role:'user', id, text, acked} | {role:'assistant', id, replyTo, text}
+  let log = [];
+  try { log = JSON.parse(localStorage.getItem(logKey) || '[]'); } catch { log = []; }
+  const save = () => localStorage.setItem(logKey, JSON.stringify(log.slice(-KEEP)));
+
+  const list = document.getElementById('messages');
+  const input = document.getElementById('input');
+  const status = document.getElementById('status');
+  const streams = new Map(); // replyTo -> element showing streamed text
+  const near = () => list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  const scroll = (stick) => { if (stick) list.scrollTop = list.scrollHeight; };
+
+  function bubble(className, text, state) {
+    const el = document.createElement('div');
+    el.className = 'msg ' + className;
+    el.textContent = text;
+    if (state) el.dataset.state = state;
+    list.appendChild(el);
+    return el;
+  }
+  function render(entry) {
+    if (entry.role === 'user') {
+      const el = bubble('user', entry.text, entry.acked ? 'sent' : 'pending');
+      el.dataset.id = entry.id;
+    } else {
+      const el = bubble('assistant', entry.text, 'final');
+      el.dataset.id = entry.id;
+      if (entry.replyTo) el.dataset.replyTo = entry.replyTo;
+    }
+  }
+  for (const entry of log) render(entry);
+  scroll(true);
+
+  let socket;
+  let backoff = 250;
+  function send(frame) {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+  }
+  function connect() {
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    socket = new WebSocket(scheme + '//' + location.host + '/chat/ws?chatId=' + encodeURIComponent(chatId));
+    socket.onopen = () => {
+      backoff = 250;
+      status.textContent = 'connected';
+      document.body.dataset.connection = 'open';
+      // Never acknowledged: the gateway may not have it. Resending is safe (dropped by message id).
+      for (const entry of log) {
+        if (entry.role === 'user' && !entry.acked) {
+          send({ type: 'message', text: entry.text, clientMessageId: entry.id });
+        }
+      }
+    };
+    socket.onclose = () => {
+      document.body.dataset.connection = 'closed';
+      status.textContent = 'offline, reconnecting…';
+      setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, 10000);
+    };
+    socket.onmessage = (event) => {
+      let frame;
+      try { frame = JSON.parse(event.data); } catch { return; }
+      const stick = near();
+      if (frame.type === 'ack') {
+        const entry = log.find((e) => e.role === 'user' && e.id === frame.clientMessageId);
+        if (entry) { entry.acked = true; save(); }
+        const el = list.querySelector('.msg.user[data-id="' + frame.clientMessageId + '"]');
+        if (el) el.dataset.state = 'sent';
+      } else if (frame.type === 'delta') {
+        if (log.some((e) => e.role === 'assistant' && e.replyTo === frame.replyTo)) return;
+        let el = streams.get(frame.replyTo);
+        if (!el) {
+          el = bubble('assistant', '', 'streaming');
+          el.dataset.replyTo = frame.replyTo;
+          streams.set(frame.replyTo, el);
+        }
+        el.textContent += frame.text;
+      } else if (frame.type === 'final') {
+        if (log.some((e) => e.role === 'assistant' && e.id === frame.messageId)) return;
+        const entry = { role: 'assistant', id: frame.messageId, replyTo: frame.replyTo, text: frame.text };
+        log.push(entry);
+        save();
+        const el = frame.replyTo && streams.get(frame.replyTo);
+        if (el) {
+          streams.delete(frame.replyTo);
+          el.textContent = frame.text;
+          el.dataset.state = 'final';
+          el.dataset.id = frame.messageId;
+        } else {
+          render(entry);
+        }
+      } else if (frame.type === 'error') {
+        bubble('error', frame.message);
+      }
+      scroll(stick);
+    };
+  }
+
+  function submit() {
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = '';
+    const entry = { role: 'user', id: randomId(), text, acked: false };
+    log.push(entry);
+    save();
+    render(entry);
+    scroll(true);
+    send({ type: 'message', text, clientMessageId: entry.id });
+  }
+  document.getElementById('composer').addEventListener('submit', (event) => {
+    event.preventDefault();
+    submit();
+  });
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  });
+  connect();
+})();
+`;
