@@ -1,9 +1,12 @@
+import { type AgentActivityDeps, createAgentActivities } from './agent/index.js';
 import { createEchoActivities } from './echo.js';
 import { createPipelineStepActivities, type PipelineStepDeps } from './pipeline-steps.js';
 
 /** Everything a worker needs to perform side effects; grows as activities land. */
 export interface ActivityDeps {
   pipelineSteps?: PipelineStepDeps;
+  /** Providers, agents, tools and the live-delta sink of the agent turn. Absent: no agent.turn. */
+  agent?: AgentActivityDeps;
   /**
    * More activities by name, e.g. the step types a test registers through
    * `compilePipeline(…, { stepTypes })`. They never replace the built-in ones.
@@ -16,6 +19,7 @@ export function createActivities(deps: ActivityDeps = {}) {
     ...deps.extraActivities,
     ...createEchoActivities(),
     ...createPipelineStepActivities(deps.pipelineSteps),
+    ...(deps.agent ? createAgentActivities(deps.agent) : {}),
   };
 }
 

@@ -1,8 +1,9 @@
 /**
- * Activities behind the `uses:` step types of engine/step-types.ts. The four below are honest
+ * Activities behind the `uses:` step types of engine/step-types.ts. The two below are honest
  * PLACEHOLDERS (the registry marks them `placeholder: true`): they keep the contract (arguments
  * and output shape) so pipelines compile and run end to end, and every output says plainly
- * that nothing real happened. The agent, media, memory and channel issues replace them.
+ * that nothing real happened. The media and memory work replaces them. (`agent.turn` and
+ * `reply.send` are real and run in the interpreter: workflows/pipeline-builtins.ts.)
  */
 import { Context } from '@temporalio/activity';
 
@@ -17,13 +18,6 @@ export interface PipelineStepDeps {
   onCall?: (event: { activity: string; call: StepCall; args: unknown; attempt: number }) => void;
 }
 
-export interface AgentTurnArgs {
-  prompt: string;
-  agent?: string;
-  context?: unknown;
-  model?: string;
-  thinking?: string;
-}
 export interface MediaEnrichArgs {
   attachments: Array<{ id?: string; kind?: string; name?: string; mimeType?: string }>;
   transcribe?: boolean;
@@ -34,34 +28,12 @@ export interface MemoryRecallArgs {
   limit?: number;
   scope?: string;
 }
-export interface ReplySendArgs {
-  text: string;
-  channel?: string;
-  chat?: string;
-  media?: unknown[];
-  reply_to?: string;
-  thread?: string;
-}
-
-const clip = (text: string, max = 120) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 export function createPipelineStepActivities(deps: PipelineStepDeps = {}) {
   const observe = (activity: string, args: unknown, call: StepCall) =>
     deps.onCall?.({ activity, call, args, attempt: Context.current().info.attempt });
 
   return {
-    /** Placeholder: no model is called; the reply quotes the prompt so runs are traceable. */
-    async agentTurn(args: AgentTurnArgs, call: StepCall) {
-      observe('agentTurn', args, call);
-      const text = `[placeholder agent${args.agent ? ` ${args.agent}` : ''}: no model is wired yet; prompt was "${clip(args.prompt)}"]`;
-      return {
-        text,
-        messages: [{ role: 'assistant', text }],
-        usage: { inputTokens: 0, outputTokens: 0 },
-        placeholder: true,
-      };
-    },
-
     /** Placeholder: attachments are listed, not transcribed or described. */
     async mediaEnrich(args: MediaEnrichArgs, call: StepCall) {
       observe('mediaEnrich', args, call);
@@ -80,18 +52,6 @@ export function createPipelineStepActivities(deps: PipelineStepDeps = {}) {
     async memoryRecall(args: MemoryRecallArgs, call: StepCall) {
       observe('memoryRecall', args, call);
       return { hits: [] as Array<{ text: string; score: number; source: string }>, placeholder: true };
-    },
-
-    /** Placeholder: nothing is sent; the id is the idempotency key the real outbox will use. */
-    async replySend(args: ReplySendArgs, call: StepCall) {
-      observe('replySend', args, call);
-      const { workflowId } = Context.current().info.workflowExecution ?? { workflowId: 'unknown' };
-      return {
-        messageId: `placeholder:${workflowId}:${call.step}`,
-        channel: args.channel ?? 'none',
-        sent: false,
-        placeholder: true,
-      };
     },
   };
 }

@@ -2,6 +2,7 @@
 // every issue names the field (`chat.kind`, `attachments[0].mime`) and what was expected.
 import { Ajv, type AnySchema, type ErrorObject, type ValidateFunction } from 'ajv';
 import formats from 'ajv-formats';
+import providersSchema from '../schemas/providers.schema.json' with { type: 'json' };
 
 export interface SchemaIssue {
   /** Dotted field path, e.g. `chat.kind` or `bindings[2].match.peer`; empty for the value itself. */
@@ -15,6 +16,8 @@ export type Validated<T> = { ok: true; value: T } | { ok: false; errors: SchemaI
 const ajv = new Ajv({ allErrors: true, verbose: true });
 // ajv-formats is CommonJS: under NodeNext its default import is the module object.
 formats.default(ajv, ['uri']);
+// routing.schema.json refers to it for agents[].model.
+ajv.addSchema(providersSchema);
 
 export function compileSchema<T>(schema: AnySchema): (value: unknown) => Validated<T> {
   const validate: ValidateFunction = ajv.compile(schema);

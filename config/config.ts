@@ -28,6 +28,8 @@ export interface Config {
   log: { level: string };
   /** agents, bindings, session and channels (schemas/routing.schema.json; see docs/routing.md). */
   routing: RoutingConfig;
+  /** providers, secretsFile and agents[].model, as written (activities/agent/config.ts checks them). */
+  models: { providers?: unknown; secretsFile?: unknown; agents?: unknown };
 }
 
 export interface TemporalTls {

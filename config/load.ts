@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
+import formats from 'ajv-formats';
 import { LineCounter, parseDocument } from 'yaml';
 import { type RoutingConfig, validateRoutingConfig } from '../channels/routing.js';
 import schema from '../schemas/config.schema.json' with { type: 'json' };
+import providersSchema from '../schemas/providers.schema.json' with { type: 'json' };
 import routingSchema from '../schemas/routing.schema.json' with { type: 'json' };
 import type { Config } from './config.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
@@ -10,6 +12,8 @@ import { homePaths, resolveHome } from './home.js';
 import { pointerSegments, positionOf } from './yaml-positions.js';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
+formats.default(ajv, ['uri']);
+ajv.addSchema(providersSchema);
 ajv.addSchema(routingSchema);
 const validate = ajv.compile(schema);
 
@@ -183,7 +187,8 @@ function subschemaAt(schemaPath: string): Record<string, unknown> | undefined {
 }
 
 function toConfig(v: Record<string, unknown>, home: string, configFile: string | undefined): Config {
-  const c = v as unknown as Omit<Config, 'home' | 'configFile' | 'routing'> & RoutingConfig;
+  const c = v as unknown as Omit<Config, 'home' | 'configFile' | 'routing' | 'models'> &
+    RoutingConfig & { providers?: unknown; secretsFile?: unknown };
   return {
     home,
     configFile,
@@ -199,5 +204,6 @@ function toConfig(v: Record<string, unknown>, home: string, configFile: string |
     },
     log: c.log,
     routing: { agents: c.agents, bindings: c.bindings, session: c.session, channels: c.channels },
+    models: { providers: c.providers, secretsFile: c.secretsFile, agents: c.agents },
   };
 }

@@ -2,6 +2,7 @@
  * Mapping JSON Schema (subset) to CEL types for compile-time checking, and the default shape
  * of the inbound message envelope.
  */
+import inboundMessageSchema from '../schemas/inbound-message.schema.json' with { type: 'json' };
 import type { JsonValue } from './ir.js';
 
 /** A CEL type name, or an object type with named fields (registered as a CEL message type). */
@@ -49,40 +50,10 @@ export function typeOfLiteral(value: unknown): string {
 }
 
 /**
- * Default schema of `message` (the inbound envelope). Callers that own the envelope pass its
- * real schema as `CompileOptions.messageSchema`.
+ * Schema of `message`: the inbound envelope every connector produces
+ * (schemas/inbound-message.schema.json). Callers may pass another as `CompileOptions.messageSchema`.
  */
-export const defaultMessageSchema: Record<string, JsonValue> = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    channel: { type: 'string' },
-    accountId: { type: 'string' },
-    chat: {
-      type: 'object',
-      properties: { id: { type: 'string' }, kind: { type: 'string' }, title: { type: 'string' } },
-    },
-    sender: {
-      type: 'object',
-      properties: { id: { type: 'string' }, name: { type: 'string' }, username: { type: 'string' } },
-    },
-    text: { type: 'string' },
-    attachments: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          id: { type: 'string' },
-          kind: { type: 'string' },
-          mimeType: { type: 'string' },
-          url: { type: 'string' },
-          name: { type: 'string' },
-        },
-      },
-    },
-    replyTo: {},
-    mentions: { type: 'array' },
-    mentionsMe: { type: 'boolean' },
-    timestamp: { type: 'string' },
-  },
-};
+export const defaultMessageSchema: Record<string, JsonValue> = inboundMessageSchema as Record<
+  string,
+  JsonValue
+>;

@@ -5,11 +5,16 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.js';
 import { homePaths } from '../config/home.js';
 import { connectionOptions } from '../temporal/connection.js';
+import { type Channels, startChannels } from './channels.js';
 import { openDb } from './db.js';
 import { echoPlugin } from './echo.js';
 import { type HealthOptions, healthPlugin } from './health.js';
+import { defaultPipelineDirs, loadPipelineLibrary, type PipelineLibrary } from './pipelines.js';
 import { openclawProtocol } from './protocol/plugin.js';
 import { createProtocolServices } from './protocol-services.js';
+import { createRouter } from './router.js';
+import { createDeltaHub } from './stream/hub.js';
+import { deltaRelayPlugin } from './stream/relay.js';
 import { SWITCHYARD_VERSION } from './version.js';
 
 export interface GatewayOptions {
@@ -21,12 +26,19 @@ export interface GatewayOptions {
   logger?: boolean | { level: string };
   /** The gateway's SQLite; defaults to <data dir>/gateway.db. */
   db?: Database;
+  /** Pipeline folders (default: the shipped pipelines/ and <data dir>/pipelines/). */
+  pipelineDirs?: string[];
+  /** Recompile pipelines when their files change (default true). */
+  watchPipelines?: boolean;
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface Gateway {
   app: FastifyInstance;
   client: Client;
   db: Database;
+  pipelines: PipelineLibrary;
+  channels: Channels;
   close(): Promise<void>;
 }
 
@@ -57,6 +69,26 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   await app.register(echoPlugin, { client, taskQueue, token: options.token });
   // OpenClaw's gateway protocol on the same port, at `/`: its apps, CLI and clients connect here.
   await app.register(websocket, { options: { maxPayload: 25 * 1024 * 1024 } });
+
+  const pipelines = loadPipelineLibrary({
+    dirs: options.pipelineDirs ?? defaultPipelineDirs(config),
+    watch: options.watchPipelines ?? true,
+    onError: (message) => app.log.error(message),
+  });
+  const ingest = createRouter({ client, config, pipelines, taskQueue });
+  // Live token deltas from workers (outside Temporal history) to the chats that show them.
+  const hub = createDeltaHub({ onListenerError: (err) => app.log.warn({ err }, 'delta listener failed') });
+  await app.register(deltaRelayPlugin, { hub, token: options.token });
+  const channels = await startChannels({
+    app,
+    config,
+    db,
+    token: options.token,
+    ingest,
+    hub,
+    temporal: temporalOptions,
+    env: options.env,
+  });
   await app.register(openclawProtocol, {
     auth: { mode: 'token', token: options.token },
     db,
@@ -65,8 +97,10 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     log: app.log,
   });
   app.addHook('onClose', async () => {
+    await channels.close();
+    pipelines.close();
     await connection.close();
     if (!options.db) db.close();
   });
-  return { app, client, db, close: () => app.close() };
+  return { app, client, db, pipelines, channels, close: () => app.close() };
 }

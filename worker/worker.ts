@@ -1,6 +1,9 @@
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { loadAgentModelsConfig } from '../activities/agent/index.js';
 import { type ActivityDeps, createActivities } from '../activities/index.js';
+import { createDeltaSink, type DeltaSink } from '../activities/stream/sink.js';
 import type { Config } from '../config/config.js';
+import { gatewayToken } from '../config/token.js';
 import { connectionOptions } from '../temporal/connection.js';
 import { loadWorkflowBundle } from './bundle.js';
 
@@ -24,15 +27,20 @@ export interface RunningWorker {
 export async function startWorker(options: StartWorkerOptions): Promise<RunningWorker> {
   const { config } = options;
   const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
+  const sink = options.deps ? undefined : createStreamSink(config);
+  const deps = options.deps ?? defaultDeps(config, sink);
   const connection = await NativeConnection.connect(connectionOptions(config, options.address));
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue,
     workflowBundle: options.workflowBundle ?? (await loadWorkflowBundle()),
-    activities: createActivities(options.deps),
+    activities: createActivities(deps),
   });
-  const done = worker.run().finally(() => connection.close());
+  const done = worker.run().finally(async () => {
+    await sink?.close();
+    await connection.close();
+  });
   return {
     worker,
     taskQueue,
@@ -42,4 +50,32 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       await done;
     },
   };
+}
+
+/**
+ * What a production worker gets: the agent's providers and models from the config (checked
+ * now, so a bad config stops the worker with a clear message rather than failing every turn),
+ * and live deltas sent to the gateway's relay.
+ */
+export function defaultDeps(config: Config, sink?: DeltaSink): ActivityDeps {
+  const load = () => loadAgentModelsConfig(config.models, { home: config.home });
+  load();
+  return {
+    agent: {
+      config: load,
+      // Only text streams to people; the final answer always arrives through the workflow.
+      onDelta: (runKey, delta) => {
+        if (delta.type === 'text') sink?.push(runKey, delta.delta);
+      },
+    },
+  };
+}
+
+/** Worker → gateway live-delta connection (best effort; see gateway/stream). */
+function createStreamSink(config: Config): DeltaSink | undefined {
+  const token = gatewayToken(config, { create: false });
+  if (!token) return undefined;
+  const host = config.gateway.host === '0.0.0.0' ? '127.0.0.1' : config.gateway.host;
+  const url = process.env.SWITCHYARD_STREAM_URL ?? `ws://${host}:${config.gateway.port}/internal/stream`;
+  return createDeltaSink({ url, token });
 }

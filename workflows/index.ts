@@ -1,3 +1,4 @@
+export { agentTurnWorkflow } from './agent/index.js';
 export { echoWorkflow } from './echo.js';
 export { pipelineWorkflow } from './pipeline.js';
 export { sessionWorkflow } from './session.js';

@@ -23,6 +23,7 @@ import type {
   WaitStep,
 } from '../engine/ir.js';
 import type { PipelineOutputs, PipelineRunInput } from './pipeline-api.js';
+import { runAgentStep, runReplySend } from './pipeline-builtins.js';
 import { stepFailure } from './pipeline-errors.js';
 import { contextOf, ReturnSignal, type Scope } from './pipeline-scope.js';
 
@@ -69,6 +70,10 @@ async function runUses(step: UsesStep, scope: Scope): Promise<unknown> {
 /** Step types with `execution: workflow`: deterministic, no activity round trip. */
 function runBuiltIn(step: UsesStep, args: Record<string, unknown>, scope: Scope): Promise<unknown> {
   switch (step.type) {
+    case 'agent.turn':
+      return runAgentStep(step, args, scope);
+    case 'reply.send':
+      return runReplySend(step, args, scope);
     case 'noop':
       return Promise.resolve(null);
     case 'echo':

@@ -39,8 +39,7 @@ describe('compilePipeline: constructs compile to the expected IR', () => {
     expect(s).toMatchObject({
       kind: 'uses',
       type: 'reply.send',
-      execution: 'activity',
-      activity: 'replySend',
+      execution: 'workflow',
       with: {
         kind: 'object',
         fields: {

@@ -75,6 +75,7 @@ describe('renderMermaid and describePipeline', () => {
     expect(graph).toContain('s_route --> s_recall');
     expect(graph).toContain('s_media --> s_agent');
     expect(graph).toContain('s_recall --> s_agent');
+    expect(graph).toContain('s_agent --> s_reply');
     expect(graph).toContain('s_reply --> end__');
   });
 
@@ -82,7 +83,7 @@ describe('renderMermaid and describePipeline', () => {
     const d = describePipeline(compileOk(readFileSync('pipelines/default.yaml', 'utf8')));
     expect(d).toMatchObject({ name: 'default', outputs: ['reply'], calls: [] });
     expect(d.hash).toMatch(/^sha256:/);
-    expect(d.stepCount).toBe(9);
+    expect(d.stepCount).toBe(12);
   });
 });
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { projectRoot } from '../../config/home.js';
 import { type RunningWorker, startWorker } from '../../worker/worker.js';
 import { testConfig, uniqueTaskQueue } from '../helpers/config.js';
+import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
 
 const run = promisify(execFile);
 
@@ -39,10 +40,20 @@ describe('switchyard pipelines …', () => {
     TEMPORAL_UI_URL: 'http://ui.test:8233',
   };
   let worker: RunningWorker;
+  let agent: FauxAgent;
   beforeAll(async () => {
-    worker = await startWorker({ config: testConfig(address), taskQueue });
+    agent = fauxAgent();
+    agent.answerWith((prompt) => `faux summary of: ${prompt}`);
+    worker = await startWorker({
+      config: testConfig(address),
+      taskQueue,
+      deps: { agent: { config: agent.config } },
+    });
   });
-  afterAll(async () => worker?.shutdown());
+  afterAll(async () => {
+    await worker?.shutdown();
+    agent?.close();
+  });
 
   // Each CLI start costs seconds on a loaded 2-core machine: few invocations, each proving much.
   it('validate prints ok per good file and every error as file:line:col, exiting 1', async () => {
@@ -72,9 +83,7 @@ describe('switchyard pipelines …', () => {
     );
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({
-      summary: expect.stringMatching(
-        /^\[placeholder agent: .*Summarise in 1 sentences: Temporal keeps state/,
-      ),
+      summary: 'faux summary of: Summarise in 1 sentences: Temporal keeps state',
     });
     expect(result.stderr).toMatch(
       /Temporal UI: http:\/\/ui\.test:8233\/namespaces\/default\/workflows\/pipeline-summarise-/,

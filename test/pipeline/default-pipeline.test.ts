@@ -1,67 +1,86 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { InboundMessage } from '../../channels/envelope.js';
 import { projectRoot } from '../../config/home.js';
+import { builtInStepTypes } from '../../engine/index.js';
+import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
+import { startRecordingChannel } from '../helpers/recording-channel.js';
 import { compile, type Harness, startHarness } from './harness.js';
 
-const message = (over: Record<string, unknown> = {}) => ({
-  id: 'm-1',
-  channel: 'telegram',
-  accountId: 'default',
-  chat: { id: 'chat-9', kind: 'direct' },
-  sender: { id: 'u-1', name: 'Ada' },
-  text: 'what is on today?',
-  attachments: [{ id: 'a-1', kind: 'image', mimeType: 'image/png', url: 'blob:a-1', name: 'plan.png' }],
-  mentions: [],
-  mentionsMe: false,
-  timestamp: '2026-01-01T00:00:00.000Z',
-  ...over,
-});
-
-describe('the shipped default pipeline with the placeholder step types', () => {
-  const calls: Array<{ activity: string; step: string; args: unknown }> = [];
-  const p = compile(readFileSync(join(projectRoot(), 'pipelines', 'default.yaml'), 'utf8'));
+describe('the shipped default pipeline on a real worker, with the faux model and a recording chat', () => {
+  const address = inject('temporalAddress');
+  const calls: string[] = [];
+  const prompts: string[] = [];
+  const p = compile(readFileSync(join(projectRoot(), 'pipelines', 'default.yaml'), 'utf8'), builtInStepTypes);
+  let agent: FauxAgent;
   let h: Harness;
+  let chat: Awaited<ReturnType<typeof startRecordingChannel>>;
+  const sent = () => chat.sent;
+
+  const message = (over: Partial<InboundMessage> = {}): InboundMessage => ({
+    channel: chat.channel,
+    accountId: 'default',
+    chat: { id: 'chat-9', kind: 'direct' },
+    sender: { id: 'u-1', name: 'Ada' },
+    messageId: `m-${randomUUID().slice(0, 6)}`,
+    platformId: `${chat.channel}:chat-9:1`,
+    text: 'what is on today?',
+    attachments: [{ id: 'a-1', mime: 'image/png', blobKey: 'blob-a-1', name: 'plan.png' }],
+    mentions: [],
+    wasMentioned: false,
+    timestamp: Date.parse('2026-01-01T00:00:00Z'),
+    ...over,
+  });
+
   beforeAll(async () => {
-    h = await startHarness(inject('temporalAddress'), 'default', {
-      pipelineSteps: { onCall: (e) => calls.push({ activity: e.activity, step: e.call.step, args: e.args }) },
+    agent = fauxAgent({ agents: ['main'], silent: ['mute'] });
+    h = await startHarness(address, 'default', {
+      pipelineSteps: { onCall: (e) => calls.push(e.activity) },
+      agent: { config: agent.config },
     });
+    chat = await startRecordingChannel(address);
   });
-  afterAll(async () => h?.close());
-
-  it('enriches media and recalls memory, runs the agent, and sends its reply to the chat', async () => {
-    calls.length = 0;
-    const out = await h.run(p, {}, message());
-    expect(out.reply).toBe('[placeholder agent main: no model is wired yet; prompt was "what is on today?"]');
-    expect(
-      calls
-        .map((c) => c.activity)
-        .slice(0, 2)
-        .sort(),
-    ).toEqual(['mediaEnrich', 'memoryRecall']);
-    expect(calls.map((c) => c.activity).slice(2)).toEqual(['agentTurn', 'replySend']);
-    expect(calls.find((c) => c.activity === 'agentTurn')?.args).toMatchObject({
-      agent: 'main',
-      thinking: 'low',
-      context: { media: '[placeholder media: image plan.png was not analysed]', memories: [] },
-    });
-    expect(calls.find((c) => c.activity === 'replySend')).toMatchObject({
-      step: expect.any(String),
-      args: { channel: 'telegram', chat: 'chat-9', reply_to: 'm-1', text: out.reply },
-    });
+  afterAll(async () => {
+    await chat?.close();
+    await h?.close();
+    agent?.close();
   });
 
-  it('routes a /command to the commands agent and skips media when there is none', async () => {
+  it('enriches media, recalls memory, runs the agent and sends its answer once to the chat it came from', async () => {
+    sent().length = 0;
     calls.length = 0;
-    const out = await h.run(p, {}, message({ text: '/status', attachments: [] }));
-    expect(out.reply).toMatch(/^\[placeholder agent commands: /);
-    expect(calls.map((c) => c.activity)).not.toContain('mediaEnrich');
+    agent.answerWith((prompt) => {
+      prompts.push(prompt);
+      return 'Nothing today, Ada.';
+    });
+    const msg = message();
+    const out = await h.run(p, {}, msg);
+    expect(out.reply).toBe('Nothing today, Ada.');
+    expect(sent()).toEqual([{ chatId: 'chat-9', text: 'Nothing today, Ada.', replyTo: msg.messageId }]);
+    expect([...calls].sort()).toEqual(['mediaEnrich', 'memoryRecall']);
+    // What the pipeline gathered reaches the model with the question.
+    expect(prompts.at(-1)).toMatch(/what is on today\?[\s\S]*\[Attachments\][\s\S]*plan\.png/);
   });
 
-  it('returns an empty reply for a group message that does not mention it, calling nothing', async () => {
+  it('does not answer a group message that does not mention it, and calls nothing', async () => {
+    sent().length = 0;
     calls.length = 0;
-    const out = await h.run(p, {}, message({ chat: { id: 'g', kind: 'group' } }));
+    const out = await h.run(p, {}, message({ chat: { id: 'g', kind: 'group' }, attachments: [] }));
     expect(out).toEqual({ reply: '' });
     expect(calls).toEqual([]);
+    expect(sent()).toEqual([]);
+  });
+
+  it('tells the person briefly when the agent cannot answer, and fails the run so it can be reset', async () => {
+    sent().length = 0;
+    const handle = await h.start(p, { agent: 'mute' }, message({ attachments: [] }));
+    const failure = await handle.result().catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect((failure as WorkflowFailedError).cause?.message).toMatch(/agent 'mute' has no model/);
+    expect(sent()).toHaveLength(1);
+    expect(sent()[0]!.text).toMatch(/^Sorry, I could not answer that: .*agent 'mute' has no model/);
   });
 });

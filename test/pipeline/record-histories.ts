@@ -15,7 +15,9 @@ import { defaultPipelineDirs, loadPipelineLibrary } from '../../gateway/pipeline
 import { findTemporalCli } from '../../temporal/cli-path.js';
 import { startDevServer } from '../../temporal/dev-server.js';
 import type { PipelineState } from '../../workflows/pipeline-api.js';
+import { fauxAgent } from '../helpers/faux-agent.js';
 import { freePort } from '../helpers/ports.js';
+import { startRecordingChannel } from '../helpers/recording-channel.js';
 import { startHarness } from './harness.js';
 
 /** What each shipped pipeline is run with. */
@@ -39,16 +41,17 @@ export const exampleRuns: Record<
 };
 
 export const exampleMessage = {
-  id: 'msg-1',
   channel: 'telegram',
   accountId: 'default',
   chat: { id: '42', kind: 'direct' },
   sender: { id: '42', name: 'Ada' },
+  messageId: 'msg-1',
+  platformId: 'telegram:42:msg-1',
   text: 'hello there',
-  attachments: [{ id: 'att-1', kind: 'image', mimeType: 'image/png', url: 'blob:att-1', name: 'cat.png' }],
+  attachments: [{ id: 'att-1', mime: 'image/png', blobKey: 'blob-att-1', name: 'cat.png' }],
   mentions: [],
-  mentionsMe: true,
-  timestamp: '2026-01-01T00:00:00.000Z',
+  wasMentioned: true,
+  timestamp: Date.parse('2026-01-01T00:00:00Z'),
 };
 
 async function main() {
@@ -62,7 +65,12 @@ async function main() {
     port: await freePort(),
     headless: true,
   });
-  const h = await startHarness(server.address, 'record');
+  // The agent answers with the faux model; replies go to a recording `telegram` channel (this
+  // dev server is the recorder's own, so the shared queue name is safe here).
+  const agent = fauxAgent({ agents: ['main', 'fast', 'careful'] });
+  agent.answerWith((prompt) => `faux answer to: ${prompt.slice(0, 60)}`);
+  const h = await startHarness(server.address, 'record', { agent: { config: agent.config } });
+  const chat = await startRecordingChannel(server.address, 'telegram');
   try {
     const library = loadPipelineLibrary({ dirs: [defaultPipelineDirs({ home: dir })[0] as string] });
     for (const [name, run] of Object.entries(exampleRuns)) {
@@ -88,7 +96,9 @@ async function main() {
       writeFileSync(join(projectRoot(), 'test', 'replay', 'histories', `pipeline-${name}.json`), json);
     }
   } finally {
+    await chat.close();
     await h.close();
+    agent.close();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }

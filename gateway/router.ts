@@ -1,0 +1,61 @@
+/**
+ * The gateway's single entry into conversations: a connector hands over an accepted
+ * InboundMessage; the router resolves agent, pipeline and session key from the config,
+ * takes the pipeline's current compiled version from the library, and signals the session.
+ * Anything that prevents that (unknown pipeline, one that does not compile, Temporal down)
+ * throws, so the connector does not acknowledge the message and the platform re-delivers it.
+ */
+import type { Client } from '@temporalio/client';
+import type { InboundMessage } from '../channels/envelope.js';
+import { resolveRoute } from '../channels/routing.js';
+import type { Config } from '../config/config.js';
+import { formatErrors } from '../engine/index.js';
+import { type IngestResult, ingestMessage } from './ingest.js';
+import type { PipelineLibrary } from './pipelines.js';
+
+export type Ingest = (message: InboundMessage) => Promise<IngestResult>;
+
+export class PipelineUnavailableError extends Error {
+  constructor(name: string, detail: string) {
+    super(`Pipeline "${name}" cannot run: ${detail}`);
+    this.name = 'PipelineUnavailableError';
+  }
+}
+
+export function createRouter(options: {
+  client: Client;
+  config: Config;
+  pipelines: PipelineLibrary;
+  taskQueue: string;
+}): Ingest {
+  const { client, config, pipelines, taskQueue } = options;
+  return async (message) => {
+    const route = resolveRoute(routingFor(config, message), message);
+    const compiled = pipelines.get(route.pipeline);
+    if (!compiled) {
+      const broken = [...pipelines.errors()].find(([file]) => file.endsWith(`/${route.pipeline}.yaml`));
+      throw new PipelineUnavailableError(
+        route.pipeline,
+        broken
+          ? `it does not compile:\n${formatErrors(broken[1])}`
+          : `no pipelines/${route.pipeline}.yaml (known: ${
+              pipelines
+                .list()
+                .map((p) => p.name)
+                .join(', ') || 'none'
+            })`,
+      );
+    }
+    return ingestMessage(client, { message, route, ir: compiled.ir, hash: compiled.hash, taskQueue });
+  };
+}
+
+/**
+ * The OpenAI-compatible API is a door for programs, not the owner's own chat: each API
+ * conversation (`user`) gets its own session instead of joining the owner's main one, so
+ * concurrent requests are never batched into someone else's turn.
+ */
+function routingFor(config: Config, message: InboundMessage): Config['routing'] {
+  if (message.channel !== 'openai') return config.routing;
+  return { ...config.routing, session: { ...config.routing.session, dmScope: 'per-account-channel-peer' } };
+}

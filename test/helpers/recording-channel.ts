@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import { createChannelSendActivities } from '../../activities/channel-send.js';
+import { type RunningChannelWorker, startChannelWorker } from '../../gateway/channel-worker.js';
+import { openDb } from '../../gateway/db.js';
+import { Outbox } from '../../gateway/outbox.js';
+
+export interface RecordedSend {
+  chatId: string;
+  text: string;
+  replyTo?: string;
+}
+
+/**
+ * A chat channel of its own (a fresh id, so its `channel.<id>` queue is this test's alone) served
+ * by the real exactly-once send activity and outbox, whose platform call just records.
+ */
+export async function startRecordingChannel(address: string, channel = `t${randomUUID().slice(0, 8)}`) {
+  const sent: RecordedSend[] = [];
+  const worker: RunningChannelWorker = await startChannelWorker({
+    connection: { address },
+    namespace: 'default',
+    taskQueue: `channel.${channel}`,
+    activities: createChannelSendActivities({
+      outbox: new Outbox(openDb(':memory:'), { runId: 'test' }),
+      senders: [
+        {
+          channel,
+          accountId: 'default',
+          textLimit: 4000,
+          send: async (chatId, text, opts) => {
+            sent.push({
+              chatId,
+              text,
+              ...(opts?.replyToMessageId ? { replyTo: opts.replyToMessageId } : {}),
+            });
+            return { messageId: String(sent.length) };
+          },
+        },
+      ],
+    }),
+  });
+  return { channel, sent, close: () => worker.shutdown() };
+}

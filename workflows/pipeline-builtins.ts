@@ -1,0 +1,131 @@
+/**
+ * The two step types that are more than an activity call: `agent.turn` runs the agent loop
+ * inside this workflow (each model and tool call its own activity), and `reply.send` hands
+ * the text to the connector's own task queue with an idempotency key, so a retry never posts twice.
+ */
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { ChannelSendActivities, SendToChannelResult } from '../activities/channel-send.js';
+import type { InboundMessage } from '../channels/envelope.js';
+import type { UsesStep } from '../engine/ir.js';
+import { type AgentTurnArgs, type AgentTurnResult, runAgentTurn } from './agent/index.js';
+import { temporalRetry } from './pipeline-actions.js';
+import { stepFailure } from './pipeline-errors.js';
+import type { Scope } from './pipeline-scope.js';
+
+interface TranscriptLine {
+  role: 'user' | 'assistant';
+  text: string;
+  at?: number;
+}
+
+export async function runAgentStep(
+  step: UsesStep,
+  args: Record<string, unknown>,
+  scope: Scope,
+): Promise<AgentTurnResult> {
+  const message = scope.run.input.message as InboundMessage | undefined;
+  const extra = contextLines(args.context);
+  const turn: AgentTurnArgs = {
+    ...(typeof args.agent === 'string' ? { agent: args.agent } : {}),
+    prompt: [String(args.prompt ?? ''), ...extra].join('\n\n'),
+    ...(Array.isArray(args.attachments) ? { attachments: args.attachments } : {}),
+    transcript: toAgentMessages(args.transcript),
+    ...(typeof args.summary === 'string' && args.summary ? { summary: args.summary } : {}),
+    ...(typeof args.model === 'string' ? { model: args.model } : {}),
+    ...(typeof args.thinking === 'string' ? { thinking: args.thinking as AgentTurnArgs['thinking'] } : {}),
+    ...(Array.isArray(args.tools) ? { tools: args.tools as string[] } : {}),
+  };
+  // Live deltas are keyed by the message being answered: `<channel>:<chat>:<message id>`.
+  const runKey = message
+    ? `${message.channel}:${message.chat.id}:${message.messageId}`
+    : `${workflowInfo().workflowId}:${step.id}`;
+  return runAgentTurn(turn, { runKey });
+}
+
+export async function runReplySend(
+  step: UsesStep,
+  args: Record<string, unknown>,
+  scope: Scope,
+): Promise<SendToChannelResult & { channel: string; chat: string }> {
+  const message = scope.run.input.message as InboundMessage | undefined;
+  const channel = str(args.channel) ?? message?.channel;
+  const chat = str(args.chat) ?? message?.chat.id;
+  if (!channel || !chat) {
+    throw stepFailure(
+      'InvalidReplyTarget',
+      'reply.send needs `channel` and `chat` (or a message to answer, whose chat is the default)',
+      step.id,
+    );
+  }
+  const text = String(args.text ?? '');
+  if (!text.trim()) return { channel, chat, messageIds: [], chunks: 0, skipped: 0, uncertain: [] };
+  const sameChat = !!message && message.channel === channel && message.chat.id === chat;
+  const replyTo = str(args.reply_to) ?? (sameChat ? message.messageId : undefined);
+  const thread = str(args.thread) ?? (sameChat ? message.chat.threadId : undefined);
+  // The same step can send more than once (inside foreach): each send gets its own key.
+  const n = (scope.run.childRuns.get(`reply:${step.id}`) ?? 0) + 1;
+  scope.run.childRuns.set(`reply:${step.id}`, n);
+  const { sendToChannel } = proxyActivities<ChannelSendActivities>({
+    taskQueue: `channel.${channel}`,
+    startToCloseTimeout: step.timeout ?? 60_000,
+    heartbeatTimeout: '30 seconds',
+    retry: temporalRetry(step.retry),
+    summary: `reply to ${channel} ${chat}`,
+  });
+  const result = await sendToChannel({
+    channel,
+    accountId: str(args.account) ?? (message?.channel === channel ? message.accountId : 'default'),
+    chatId: chat,
+    text,
+    ...(replyTo ? { replyToMessageId: replyTo } : {}),
+    ...(thread ? { threadId: thread } : {}),
+    idempotencyKey: `${workflowInfo().workflowId}:${step.id}${n > 1 ? `:${n}` : ''}`,
+  });
+  return { ...result, channel, chat };
+}
+
+/** The session keeps `{role, text}` lines; the agent wants pi-ai messages. */
+function toAgentMessages(value: unknown): AgentTurnArgs['transcript'] {
+  if (!Array.isArray(value)) return [];
+  return (value as TranscriptLine[])
+    .filter(
+      (line) => line && (line.role === 'user' || line.role === 'assistant') && typeof line.text === 'string',
+    )
+    .map((line) =>
+      line.role === 'user'
+        ? { role: 'user' as const, content: line.text, timestamp: line.at ?? 0 }
+        : {
+            role: 'assistant' as const,
+            content: [{ type: 'text' as const, text: line.text }],
+            api: 'openai-completions' as const,
+            provider: 'transcript',
+            model: 'transcript',
+            usage: {
+              input: 0,
+              output: 0,
+              cacheRead: 0,
+              cacheWrite: 0,
+              totalTokens: 0,
+              cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
+            },
+            stopReason: 'stop' as const,
+            timestamp: line.at ?? 0,
+          },
+    );
+}
+
+/** What the pipeline gathered for the turn (media descriptions, memories), as prompt text. */
+function contextLines(context: unknown): string[] {
+  if (!context || typeof context !== 'object') return [];
+  const { media, memories } = context as { media?: unknown; memories?: unknown };
+  const lines: string[] = [];
+  if (typeof media === 'string' && media.trim()) lines.push(`[Attachments]\n${media.trim()}`);
+  if (Array.isArray(memories) && memories.length > 0) {
+    lines.push(`[Things you remember]\n${memories.map((m) => `- ${String(m)}`).join('\n')}`);
+  }
+  return lines;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
