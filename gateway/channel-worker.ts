@@ -1,5 +1,5 @@
 // The gateway's own Temporal worker: activities only (no workflows), on the task queue of a channel
-// it owns (`channel.telegram`). Replies are sent from the process that holds the platform
+// it owns (`<taskQueue>.channel.telegram`, see workflows/channel-api.ts). Replies are sent from the process that holds the platform
 // connection and the outbox, so "sent exactly once" is decided in one place.
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { TemporalConnectionOptions } from '../temporal/connection.js';
@@ -8,7 +8,7 @@ export interface StartChannelWorkerOptions {
   /** An open connection to share, or options to open one (closed again on shutdown). */
   connection: NativeConnection | TemporalConnectionOptions;
   namespace: string;
-  /** `channel.<id>`, e.g. `channel.telegram`. */
+  /** `<taskQueue>.channel.<id>` (channelTaskQueue), e.g. `switchyard.channel.telegram`. */
   taskQueue: string;
   /** E.g. createChannelSendActivities({ outbox, senders }). */
   activities: object;
@@ -25,9 +25,7 @@ export interface RunningChannelWorker {
   shutdown(): Promise<void>;
 }
 
-export function channelTaskQueue(channel: string): string {
-  return `channel.${channel}`;
-}
+export { channelTaskQueue } from '../workflows/channel-api.js';
 
 export async function startChannelWorker(options: StartChannelWorkerOptions): Promise<RunningChannelWorker> {
   const owned = !(options.connection instanceof NativeConnection);

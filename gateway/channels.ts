@@ -1,7 +1,7 @@
 /**
  * The gateway's channels, composed: each connector (web chat, OpenAI-compatible API, Telegram
  * when configured) hands accepted messages to the router, and the gateway serves each
- * channel's task queue (`channel.<id>`) with the exactly-once send activity — the process
+ * channel's task queue (`<taskQueue>.channel.<id>`) with the exactly-once send activity — the process
  * that holds a platform connection is the one that sends on it, checked against one outbox.
  */
 import { randomUUID } from 'node:crypto';
@@ -96,7 +96,7 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
         await startChannelWorker({
           connection,
           namespace: config.temporal.namespace,
-          taskQueue: channelTaskQueue(channel),
+          taskQueue: channelTaskQueue(config.temporal.taskQueue, channel),
           activities: createChannelSendActivities({ outbox, senders: list }),
         }),
       );

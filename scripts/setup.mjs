@@ -81,7 +81,10 @@ if (found) {
 }
 
 // 3. Debian packages for the tests: command → package.
-const TEST_PACKAGES = [['docker-compose', 'docker-compose']];
+const TEST_PACKAGES = [
+  ['docker-compose', 'docker-compose'],
+  ['chromium', 'chromium'],
+];
 if (process.argv.includes('--test')) {
   const missing = TEST_PACKAGES.filter(
     ([cmd]) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0,

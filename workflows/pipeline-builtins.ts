@@ -1,13 +1,14 @@
 /**
  * The two step types that are more than an activity call: `agent.turn` runs the agent loop
  * inside this workflow (each model and tool call its own activity), and `reply.send` hands
- * the text to the connector's own task queue with an idempotency key, so a retry never posts twice.
+ * the text to the connector's own task queue (workflows/channel-api.ts) with an idempotency key, so a retry never posts twice.
  */
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { ChannelSendActivities, SendToChannelResult } from '../activities/channel-send.js';
 import type { InboundMessage } from '../channels/envelope.js';
 import type { UsesStep } from '../engine/ir.js';
 import { type AgentTurnArgs, type AgentTurnResult, runAgentTurn } from './agent/index.js';
+import { channelTaskQueue } from './channel-api.js';
 import { temporalRetry } from './pipeline-actions.js';
 import { stepFailure } from './pipeline-errors.js';
 import type { Scope } from './pipeline-scope.js';
@@ -66,7 +67,7 @@ export async function runReplySend(
   const n = (scope.run.childRuns.get(`reply:${step.id}`) ?? 0) + 1;
   scope.run.childRuns.set(`reply:${step.id}`, n);
   const { sendToChannel } = proxyActivities<ChannelSendActivities>({
-    taskQueue: `channel.${channel}`,
+    taskQueue: channelTaskQueue(workflowInfo().taskQueue, channel),
     startToCloseTimeout: step.timeout ?? 60_000,
     heartbeatTimeout: '30 seconds',
     retry: temporalRetry(step.retry),

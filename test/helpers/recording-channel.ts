@@ -3,6 +3,7 @@ import { createChannelSendActivities } from '../../activities/channel-send.js';
 import { type RunningChannelWorker, startChannelWorker } from '../../gateway/channel-worker.js';
 import { openDb } from '../../gateway/db.js';
 import { Outbox } from '../../gateway/outbox.js';
+import { channelTaskQueue } from '../../workflows/channel-api.js';
 
 export interface RecordedSend {
   chatId: string;
@@ -11,15 +12,19 @@ export interface RecordedSend {
 }
 
 /**
- * A chat channel of its own (a fresh id, so its `channel.<id>` queue is this test's alone) served
- * by the real exactly-once send activity and outbox, whose platform call just records.
+ * A chat channel served by the real exactly-once send activity and outbox, whose platform call
+ * just records. Its queue belongs to the test's worker task queue, so it is this test's alone.
  */
-export async function startRecordingChannel(address: string, channel = `t${randomUUID().slice(0, 8)}`) {
+export async function startRecordingChannel(
+  address: string,
+  workerTaskQueue: string,
+  channel = `t${randomUUID().slice(0, 8)}`,
+) {
   const sent: RecordedSend[] = [];
   const worker: RunningChannelWorker = await startChannelWorker({
     connection: { address },
     namespace: 'default',
-    taskQueue: `channel.${channel}`,
+    taskQueue: channelTaskQueue(workerTaskQueue, channel),
     activities: createChannelSendActivities({
       outbox: new Outbox(openDb(':memory:'), { runId: 'test' }),
       senders: [

@@ -41,7 +41,7 @@ describe('the shipped default pipeline on a real worker, with the faux model and
       pipelineSteps: { onCall: (e) => calls.push(e.activity) },
       agent: { config: agent.config },
     });
-    chat = await startRecordingChannel(address);
+    chat = await startRecordingChannel(address, h.taskQueue);
   });
   afterAll(async () => {
     await chat?.close();

@@ -70,7 +70,7 @@ async function main() {
   const agent = fauxAgent({ agents: ['main', 'fast', 'careful'] });
   agent.answerWith((prompt) => `faux answer to: ${prompt.slice(0, 60)}`);
   const h = await startHarness(server.address, 'record', { agent: { config: agent.config } });
-  const chat = await startRecordingChannel(server.address, 'telegram');
+  const chat = await startRecordingChannel(server.address, h.taskQueue, 'telegram');
   try {
     const library = loadPipelineLibrary({ dirs: [defaultPipelineDirs({ home: dir })[0] as string] });
     for (const [name, run] of Object.entries(exampleRuns)) {

@@ -1,0 +1,129 @@
+// One conversation end to end, nothing stood in but the model: a real gateway (web chat, OpenAI
+// API, delta relay, channel send workers), a real worker running session → pipeline → agent
+// turn on the real dev server, and pi-ai's faux model streaming its answer.
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDeltaSink, type DeltaSink } from '../../activities/stream/sink.js';
+import { buildGateway, type Gateway } from '../../gateway/server.js';
+import { DELTA_RELAY_PATH } from '../../gateway/stream/relay.js';
+import { type RunningWorker, startWorker } from '../../worker/worker.js';
+import { testConfig, uniqueTaskQueue } from '../helpers/config.js';
+import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
+
+const TOKEN = 'e2e-token-0123456789abcdef';
+const ANSWER_TAIL = 'and that is all I have to say about it, in several streamed pieces.';
+
+describe('a conversation through the real gateway, worker and Temporal', () => {
+  const address = inject('temporalAddress');
+  let gateway: Gateway;
+  let worker: RunningWorker;
+  let agent: FauxAgent;
+  let sink: DeltaSink;
+  let base: string;
+
+  beforeAll(async () => {
+    const config = testConfig(address, { SWITCHYARD_TASK_QUEUE: uniqueTaskQueue('e2e') });
+    agent = fauxAgent();
+    agent.answerWith((prompt) => `You said "${prompt}", ${ANSWER_TAIL}`);
+    gateway = await buildGateway({ config, token: TOKEN, logger: false, watchPipelines: false });
+    base = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+    sink = createDeltaSink({ url: `${base.replace('http', 'ws')}${DELTA_RELAY_PATH}`, token: TOKEN });
+    worker = await startWorker({
+      config,
+      deps: {
+        agent: {
+          config: agent.config,
+          onDelta: (runKey, delta) => {
+            if (delta.type === 'text') sink.push(runKey, delta.delta);
+          },
+        },
+      },
+    });
+    await gateway.channels.workersReady;
+  });
+  afterAll(async () => {
+    await worker?.shutdown();
+    await sink?.close();
+    await gateway?.close();
+    agent?.close();
+  });
+
+  const completions = (body: Record<string, unknown>) =>
+    fetch(`${base}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'main', ...body }),
+    });
+
+  it('answers an OpenAI-style request with the agent reply delivered by the workflow', async () => {
+    const res = await completions({ user: 'alice', messages: [{ role: 'user', content: 'hello there' }] });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { choices: Array<{ message: { role: string; content: string } }> };
+    expect(body.choices[0]!.message).toEqual({
+      role: 'assistant',
+      content: `You said "hello there", ${ANSWER_TAIL}`,
+    });
+  });
+
+  it('streams the answer as it forms, and the streamed text is the final answer', async () => {
+    const res = await completions({
+      user: 'bob',
+      stream: true,
+      messages: [{ role: 'user', content: 'stream it' }],
+    });
+    expect(res.status).toBe(200);
+    const events = (await res.text())
+      .split('\n\n')
+      .filter((e) => e.startsWith('data: '))
+      .map((e) => e.slice(6));
+    expect(events.at(-1)).toBe('[DONE]');
+    const pieces = events
+      .slice(0, -1)
+      .map((e) => JSON.parse(e) as { choices: Array<{ delta: { content?: string } }> })
+      .map((c) => c.choices[0]?.delta.content ?? '')
+      .filter(Boolean);
+    expect(pieces.join('')).toBe(`You said "stream it", ${ANSWER_TAIL}`);
+    expect(pieces.length).toBeGreaterThan(1);
+  });
+
+  describe('in the web chat page (Debian Chromium)', () => {
+    let browser: Browser;
+    beforeAll(async () => {
+      browser = await chromium.launch({
+        executablePath: '/usr/bin/chromium',
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--no-first-run',
+        ],
+      });
+    });
+    afterAll(async () => browser?.close());
+
+    it('shows the question, the streamed answer and then the final answer', async () => {
+      const page = await browser.newPage();
+      await page.goto(`${base}/chat`);
+      const seen: string[] = [];
+      await page.exposeFunction('recordBubble', (text: string) => seen.push(text));
+      await page.evaluate(() => {
+        const observer = new MutationObserver(() => {
+          const bubbles = document.querySelectorAll('.msg.assistant');
+          const last = bubbles[bubbles.length - 1];
+          if (last?.textContent)
+            (window as unknown as { recordBubble(t: string): void }).recordBubble(last.textContent);
+        });
+        observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+      });
+      await page.getByRole('textbox').fill('what about the page?');
+      await page.keyboard.press('Enter');
+      const final = `You said "what about the page?", ${ANSWER_TAIL}`;
+      const answered = page.locator('.msg.assistant[data-state="final"]');
+      await expect.poll(() => answered.allTextContents(), { timeout: 30_000 }).toEqual([final]);
+      // The answer grew in place before the final replaced it.
+      expect(seen.filter((t) => t !== final && final.startsWith(t)).length).toBeGreaterThan(0);
+      expect(await page.textContent('body')).toContain('what about the page?');
+    });
+  });
+});
