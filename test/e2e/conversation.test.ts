@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // One conversation end to end, nothing stood in but the model: a real gateway (web chat, OpenAI
 // API, delta relay, channel send workers), a real worker running session → pipeline → agent
 // turn on the real dev server, and pi-ai's faux model streaming its answer.
@@ -7,7 +8,7 @@ import { createDeltaSink, type DeltaSink } from '../../activities/stream/sink.js
 import { buildGateway, type Gateway } from '../../gateway/server.js';
 import { DELTA_RELAY_PATH } from '../../gateway/stream/relay.js';
 import { type RunningWorker, startWorker } from '../../worker/worker.js';
-import { testConfig, uniqueTaskQueue } from '../helpers/config.js';
+import { SEPARATE_SESSIONS, testConfig, uniqueTaskQueue } from '../helpers/config.js';
 import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
 
 const TOKEN = 'e2e-token-0123456789abcdef';
@@ -22,7 +23,7 @@ describe('a conversation through the real gateway, worker and Temporal', () => {
   let base: string;
 
   beforeAll(async () => {
-    const config = testConfig(address, { SWITCHYARD_TASK_QUEUE: uniqueTaskQueue('e2e') });
+    const config = testConfig(address, { SWITCHYARD_TASK_QUEUE: uniqueTaskQueue('e2e') }, SEPARATE_SESSIONS);
     agent = fauxAgent();
     agent.answerWith((prompt) => `You said "${prompt}", ${ANSWER_TAIL}`);
     gateway = await buildGateway({ config, token: TOKEN, logger: false, watchPipelines: false });
