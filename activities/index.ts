@@ -1,12 +1,15 @@
 import { type AgentActivityDeps, createAgentActivities } from './agent/index.js';
 import { createEchoActivities } from './echo.js';
 import { createPipelineStepActivities, type PipelineStepDeps } from './pipeline-steps.js';
+import { createScheduleActivities, type ScheduleActivityDeps } from './schedule.js';
 
 /** Everything a worker needs to perform side effects; grows as activities land. */
 export interface ActivityDeps {
   pipelineSteps?: PipelineStepDeps;
   /** Providers, agents, tools and the live-delta sink of the agent turn. Absent: no agent.turn. */
   agent?: AgentActivityDeps;
+  /** Pipeline loading, session hand-off and webhooks of scheduled tasks. Absent: no schedules. */
+  schedule?: ScheduleActivityDeps;
   /**
    * More activities by name, e.g. the step types a test registers through
    * `compilePipeline(…, { stepTypes })`. They never replace the built-in ones.
@@ -20,6 +23,7 @@ export function createActivities(deps: ActivityDeps = {}) {
     ...createEchoActivities(),
     ...createPipelineStepActivities(deps.pipelineSteps),
     ...(deps.agent ? createAgentActivities(deps.agent) : {}),
+    ...(deps.schedule ? createScheduleActivities(deps.schedule) : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { RoutingConfig } from '../channels/routing.js';
+import type { CronConfig } from '../gateway/cron/task.js';
 
 /** The typed configuration every process receives. Mirrors schemas/config.schema.json after defaults. */
 export interface Config {
@@ -30,6 +31,8 @@ export interface Config {
   routing: RoutingConfig;
   /** providers, secretsFile and agents[].model, as written (activities/agent/config.ts checks them). */
   models: { providers?: unknown; secretsFile?: unknown; agents?: unknown };
+  /** Proactive tasks and the heartbeat (schemas/cron.schema.json; see docs/cron.md). */
+  cron: CronConfig;
 }
 
 export interface TemporalTls {

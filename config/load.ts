@@ -3,7 +3,10 @@ import { Ajv, type ErrorObject } from 'ajv';
 import formats from 'ajv-formats';
 import { LineCounter, parseDocument } from 'yaml';
 import { type RoutingConfig, validateRoutingConfig } from '../channels/routing.js';
+import type { CronConfig } from '../gateway/cron/task.js';
+import { validateCronConfig } from '../gateway/cron/validate.js';
 import schema from '../schemas/config.schema.json' with { type: 'json' };
+import cronSchema from '../schemas/cron.schema.json' with { type: 'json' };
 import providersSchema from '../schemas/providers.schema.json' with { type: 'json' };
 import routingSchema from '../schemas/routing.schema.json' with { type: 'json' };
 import type { Config } from './config.js';
@@ -15,6 +18,7 @@ const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose
 formats.default(ajv, ['uri']);
 ajv.addSchema(providersSchema);
 ajv.addSchema(routingSchema);
+ajv.addSchema(cronSchema);
 const validate = ajv.compile(schema);
 
 export interface LoadOptions {
@@ -69,16 +73,22 @@ export function parseConfigSource(source: string, file: string): Record<string, 
       }),
     );
   }
-  // Cross-references the schema cannot express (duplicate agent ids, bindings to unknown agents).
+  // Cross-references the schema cannot express (duplicate agent ids, bindings to unknown agents,
+  // cron expressions and time zones, duplicate task ids).
   const routing = validateRoutingConfig({
     agents: copy.agents,
     bindings: copy.bindings,
     session: copy.session,
     channels: copy.channels,
   });
-  if (!routing.ok) {
+  const cron = validateCronConfig(copy.cron);
+  const issues = [
+    ...(routing.ok ? [] : routing.errors),
+    ...(cron.ok ? [] : cron.errors.map((e) => ({ ...e, path: `cron.${e.path}` }))),
+  ];
+  if (issues.length > 0) {
     throw new ConfigError(
-      routing.errors.map((issue) => {
+      issues.map((issue) => {
         const segments = issue.path.split(/[.[\]]+/).filter(Boolean);
         const pos = positionOf(doc, lines, segments);
         return {
@@ -187,8 +197,8 @@ function subschemaAt(schemaPath: string): Record<string, unknown> | undefined {
 }
 
 function toConfig(v: Record<string, unknown>, home: string, configFile: string | undefined): Config {
-  const c = v as unknown as Omit<Config, 'home' | 'configFile' | 'routing' | 'models'> &
-    RoutingConfig & { providers?: unknown; secretsFile?: unknown };
+  const c = v as unknown as Omit<Config, 'home' | 'configFile' | 'routing' | 'models' | 'cron'> &
+    RoutingConfig & { providers?: unknown; secretsFile?: unknown; cron?: unknown };
   return {
     home,
     configFile,
@@ -205,5 +215,6 @@ function toConfig(v: Record<string, unknown>, home: string, configFile: string |
     log: c.log,
     routing: { agents: c.agents, bindings: c.bindings, session: c.session, channels: c.channels },
     models: { providers: c.providers, secretsFile: c.secretsFile, agents: c.agents },
+    cron: (c.cron ?? {}) as CronConfig,
   };
 }

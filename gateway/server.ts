@@ -13,6 +13,7 @@ import { defaultPipelineDirs, loadPipelineLibrary, type PipelineLibrary } from '
 import { openclawProtocol } from './protocol/plugin.js';
 import { createProtocolServices } from './protocol-services.js';
 import { createRouter } from './router.js';
+import { reconcileInBackground } from './schedules.js';
 import { createDeltaHub } from './stream/hub.js';
 import { deltaRelayPlugin } from './stream/relay.js';
 import { SWITCHYARD_VERSION } from './version.js';
@@ -39,6 +40,8 @@ export interface Gateway {
   db: Database;
   pipelines: PipelineLibrary;
   channels: Channels;
+  /** Settles once switchyard.yaml's schedules match Temporal's (retries while Temporal is down). */
+  schedulesReconciled: Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -96,11 +99,21 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     serverVersion: SWITCHYARD_VERSION,
     log: app.log,
   });
+  let closing = false;
+  const schedulesReconciled = reconcileInBackground({
+    client,
+    config,
+    taskQueue,
+    log: app.log,
+    cancelled: () => closing,
+  });
   app.addHook('onClose', async () => {
+    closing = true;
+    await schedulesReconciled;
     await channels.close();
     pipelines.close();
     await connection.close();
     if (!options.db) db.close();
   });
-  return { app, client, db, pipelines, channels, close: () => app.close() };
+  return { app, client, db, pipelines, channels, schedulesReconciled, close: () => app.close() };
 }

@@ -1,10 +1,14 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { loadAgentModelsConfig } from '../activities/agent/index.js';
 import { type ActivityDeps, createActivities } from '../activities/index.js';
 import { createDeltaSink, type DeltaSink } from '../activities/stream/sink.js';
 import type { Config } from '../config/config.js';
 import { gatewayToken } from '../config/token.js';
-import { connectionOptions } from '../temporal/connection.js';
+import { createCronTool, type ReminderOrigin } from '../gateway/cron/index.js';
+import { ingestMessage } from '../gateway/ingest.js';
+import { defaultPipelineDirs, loadPipelineLibrary } from '../gateway/pipelines.js';
+import { connectionOptions, workflowUiLink } from '../temporal/connection.js';
 import { loadWorkflowBundle } from './bundle.js';
 
 export interface StartWorkerOptions {
@@ -28,7 +32,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const { config } = options;
   const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
   const sink = options.deps ? undefined : createStreamSink(config);
-  const deps = options.deps ?? defaultDeps(config, sink);
+  const production = options.deps ? undefined : productionDeps(config, sink, options.address, taskQueue);
+  const deps = options.deps ?? production!.deps;
   const connection = await NativeConnection.connect(connectionOptions(config, options.address));
   const worker = await Worker.create({
     connection,
@@ -39,6 +44,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   });
   const done = worker.run().finally(async () => {
     await sink?.close();
+    await production?.close();
     await connection.close();
   });
   return {
@@ -55,20 +61,60 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
 /**
  * What a production worker gets: the agent's providers and models from the config (checked
  * now, so a bad config stops the worker with a clear message rather than failing every turn),
- * and live deltas sent to the gateway's relay.
+ * live deltas sent to the gateway's relay, the pipeline library and a client for scheduled
+ * tasks, and the agent's `cron` tool for reminders.
  */
-export function defaultDeps(config: Config, sink?: DeltaSink): ActivityDeps {
+function productionDeps(
+  config: Config,
+  sink: DeltaSink | undefined,
+  address: string | undefined,
+  taskQueue: string,
+) {
   const load = () => loadAgentModelsConfig(config.models, { home: config.home });
   load();
-  return {
+  const pipelines = loadPipelineLibrary({ dirs: defaultPipelineDirs(config), watch: true });
+  const connection = Connection.lazy(connectionOptions(config, address));
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const cron = {
+    client,
+    target: { taskQueue },
+    uiLink: (w: string, r?: string) => workflowUiLink(config, w, r),
+  };
+  const deps: ActivityDeps = {
     agent: {
       config: load,
       // Only text streams to people; the final answer always arrives through the workflow.
       onDelta: (runKey, delta) => {
         if (delta.type === 'text') sink?.push(runKey, delta.delta);
       },
+      tools: [createCronTool(cron, reminderOrigin)],
+    },
+    schedule: {
+      getPipeline: (name) => pipelines.get(name),
+      ingest: (r) =>
+        ingestMessage(client, {
+          message: r.message,
+          route: { agentId: r.agentId, pipeline: r.pipeline, sessionKey: r.sessionKey },
+          ir: r.ir,
+          hash: r.hash,
+          taskQueue,
+          ...(r.env ? { env: r.env } : {}),
+        }),
     },
   };
+  return {
+    deps,
+    async close() {
+      pipelines.close();
+      await connection.close();
+    },
+  };
+}
+
+/** A reminder goes back where the conversation is: the run key is `<channel>:<chat>:<message id>`. */
+function reminderOrigin(runKey: string): ReminderOrigin {
+  const [channel, ...rest] = runKey.split(':');
+  return { channel: channel!, to: rest.slice(0, -1).join(':') };
 }
 
 /** Worker → gateway live-delta connection (best effort; see gateway/stream). */

@@ -101,6 +101,15 @@ describe('configuration', () => {
     expect(ok.routing.agents).toEqual([{ id: 'main', default: true }]);
   });
 
+  it('names the cron task and field of an invalid schedule, with what is wrong', () => {
+    const home = homeWith(
+      'cron:\n  tasks:\n    - id: morning\n      schedule: { kind: cron, expr: "0 25 * * *", tz: Europe/Berlin }\n      payload: { kind: agentTurn, message: brief me }\n',
+    );
+    const [problem, ...rest] = problemsOf(() => loadConfig({ home, env: {} }));
+    expect(rest).toEqual([]);
+    expect(problem).toMatch(/^switchyard\.yaml:4:\d+ cron\.tasks\.0\.schedule\.expr: .*hour/);
+  });
+
   it('rejects a TEMPORAL_ADDRESS that is not host:port', () => {
     const problems = problemsOf(() =>
       loadConfig({ home: homeWith(), env: { TEMPORAL_ADDRESS: 'http://x' } }),
