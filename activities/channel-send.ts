@@ -1,5 +1,5 @@
 // sendToChannel: a reply goes out exactly once, however often the activity is retried.
-// It runs on the connector's own task queue (`channel.<id>`) inside the gateway, which owns the
+// It runs on the connector's own task queue (`<taskQueue>.channel.<id>`) inside the gateway, which owns the
 // platform connection and the outbox. Per chunk: claim `<idempotencyKey>:<i>` in the outbox
 // (pending), call the platform, mark it sent with the platform's id. A retry skips sent chunks.
 //

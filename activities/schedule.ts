@@ -1,7 +1,7 @@
 /**
  * Side effects of scheduled runs (workflows/schedule.ts): load the current compiled pipeline by
  * name, read HEARTBEAT.md, POST a webhook, hand a message to a session. Delivery to chats is not
- * here: it is the connector's `sendToChannel` on `channel.<id>`.
+ * here: it is the connector's `sendToChannel` on `<taskQueue>.channel.<id>`.
  */
 import { readFile } from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';

@@ -1,4 +1,5 @@
 import { echoLoad } from './echo-load.js';
+import { pipelineCompile, stepOverhead } from './pipeline-measurements.js';
 import { rss } from './rss.js';
 import { startup } from './startup.js';
 import type { Measurement } from './types.js';
@@ -8,4 +9,4 @@ import type { Measurement } from './types.js';
  * before the ones that load the shared stack. To add one: write bench/<name>.ts exporting a
  * Measurement and append it here.
  */
-export const measurements: Measurement[] = [startup, rss, echoLoad];
+export const measurements: Measurement[] = [startup, rss, pipelineCompile, echoLoad, stepOverhead];

@@ -1,14 +1,15 @@
 /**
  * One model call = one activity attempt: stream from the provider with pi-ai, push deltas out
- * of band, heartbeat while tokens arrive, return the finished message (or throw a classified
+ * of band, heartbeat on a clock while the call is open, return the finished message (or throw a classified
  * ApplicationFailure). pi-ai's own SDK retries are off: Temporal owns retrying.
  */
 import { type Api, type Context, calculateCost, type Model, streamSimple } from '@mariozechner/pi-ai';
 import { Context as ActivityContext } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { AgentConfigError, type AgentModelsConfig } from './config.js';
 import { configFailure, modelCallFailure, redact } from './errors.js';
 import { type KeySources, resolveApiKey, resolveModel } from './models.js';
-import type { AgentDelta, ModelCallInput, ModelCallResult } from './types.js';
+import { type AgentDelta, type ModelCallInput, type ModelCallResult, ModelErrorTypes } from './types.js';
 
 export type DeltaSink = (runKey: string, delta: AgentDelta) => void | Promise<void>;
 
@@ -16,6 +17,11 @@ export interface ModelCallDeps extends KeySources {
   config: () => AgentModelsConfig;
   onDelta?: DeltaSink;
 }
+
+/** How often a model call heartbeats while it is open, tokens or not. */
+export const HEARTBEAT_EVERY_MS = 3_000;
+/** A stream with no event (token, thinking, anything) for this long is abandoned and retried. */
+export const STALL_MS = 120_000;
 
 export async function callModel(input: ModelCallInput, deps: ModelCallDeps): Promise<ModelCallResult> {
   const activity = ActivityContext.current();
@@ -34,17 +40,25 @@ export async function callModel(input: ModelCallInput, deps: ModelCallDeps): Pro
   send({ type: 'start', model: input.model, attempt: activity.info.attempt, purpose: input.purpose });
   const { thinking, maxTokens, temperature } = input.options;
   let message: ModelCallResult;
+  // Heartbeat on a clock, not per token: a worker that died mid-call is noticed within the
+  // heartbeat timeout, while a provider that goes silent is cut off after STALL_MS and retried.
+  const stall = new AbortController();
+  let lastEvent = Date.now();
+  const pulse = setInterval(() => {
+    activity.heartbeat();
+    if (Date.now() - lastEvent > STALL_MS) stall.abort();
+  }, HEARTBEAT_EVERY_MS);
   try {
     const stream = streamSimple(model, input.context as Context, {
       apiKey,
       maxRetries: 0,
-      signal: activity.cancellationSignal,
+      signal: AbortSignal.any([activity.cancellationSignal, stall.signal]),
       ...(thinking && thinking !== 'off' && model.reasoning ? { reasoning: thinking } : {}),
       ...(maxTokens !== undefined ? { maxTokens } : {}),
       ...(temperature !== undefined ? { temperature } : {}),
     });
     for await (const event of stream) {
-      activity.heartbeat();
+      lastEvent = Date.now();
       if (event.type === 'text_delta') send({ type: 'text', delta: event.delta });
       else if (event.type === 'thinking_delta') send({ type: 'thinking', delta: event.delta });
     }
@@ -52,6 +66,15 @@ export async function callModel(input: ModelCallInput, deps: ModelCallDeps): Pro
   } catch (err) {
     // streamSimple throws synchronously for set-up problems (e.g. an unknown api).
     message = errorMessage(model, err);
+  } finally {
+    clearInterval(pulse);
+  }
+  if (stall.signal.aborted && !activity.cancellationSignal.aborted) {
+    send({ type: 'end', stopReason: 'error' });
+    throw ApplicationFailure.retryable(
+      `model ${input.model} sent nothing for ${STALL_MS / 1000} s; trying again`,
+      ModelErrorTypes.retryable,
+    );
   }
   if (message.stopReason === 'error' || message.stopReason === 'aborted') {
     if (message.errorMessage) message.errorMessage = redact(message.errorMessage, [apiKey]);

@@ -12,7 +12,7 @@ import type { RetrySpec } from '../../activities/agent/types.js';
 export interface ModelCallPolicy {
   /** Per attempt. Default 10 minutes. */
   timeoutMs?: number;
-  /** A stream that stops sending for this long is retried. Default 60 s. */
+  /** A call whose worker stops heartbeating (every 3 s while open) for this long is retried elsewhere. Default 15 s. */
   heartbeatTimeoutMs?: number;
   /** Default: 4 attempts, 2 s doubling up to 30 s. Auth/validation errors are never retried. */
   retry?: Partial<RetrySpec>;
@@ -37,7 +37,7 @@ export function temporalRetry(spec: RetrySpec): RetryPolicy {
 export function modelActivity(policy: ModelCallPolicy, summary: string): AgentActivities['agentModelCall'] {
   return proxyActivities<AgentActivities>({
     startToCloseTimeout: policy.timeoutMs ?? 10 * 60_000,
-    heartbeatTimeout: policy.heartbeatTimeoutMs ?? 60_000,
+    heartbeatTimeout: policy.heartbeatTimeoutMs ?? 15_000,
     retry: temporalRetry({ ...DEFAULT_MODEL_RETRY, ...policy.retry }),
     summary,
   }).agentModelCall;

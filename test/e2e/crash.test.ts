@@ -1,0 +1,139 @@
+// The promise OpenClaw breaks: a crash mid-turn neither loses the message nor doubles the reply.
+// Real processes: `switchyard worker` is spawned and SIGKILLed; the gateway (in this process)
+// holds the OpenAI-compatible API and its exactly-once send worker; the model is a local
+// server speaking OpenAI's streaming protocol.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildSessionKey } from '../../channels/session-key.js';
+import { loadConfig } from '../../config/load.js';
+import { buildGateway, type Gateway } from '../../gateway/server.js';
+import { sessionHistory } from '../../gateway/sessions.js';
+import { startWireServer, type WireServer } from '../agent/wire-servers.js';
+import { uniqueTaskQueue } from '../helpers/config.js';
+import { freePort } from '../helpers/ports.js';
+import { type Spawned, spawnSwitchyard } from '../helpers/processes.js';
+
+const TOKEN = 'crash-test-token-0123456789';
+const ANSWER = 'The answer survived the crash.';
+
+describe('a worker SIGKILLed in the middle of a turn', () => {
+  const address = inject('temporalAddress');
+  const workers: Spawned[] = [];
+  let wire: WireServer;
+  let gateway: Gateway;
+  let env: NodeJS.ProcessEnv;
+  let base: string;
+  let onFirstModelCall = () => {};
+
+  beforeAll(async () => {
+    // The first model request kills the worker that made it: the crash lands inside the turn,
+    // after the message was accepted and before any reply could be sent.
+    wire = await startWireServer('openai', (_request, index) => {
+      if (index === 0) onFirstModelCall();
+      return { text: ANSWER, chunk: 2 };
+    });
+    const home = mkdtempSync(join(tmpdir(), 'switchyard-e2e-crash-'));
+    writeFileSync(
+      join(home, 'switchyard.yaml'),
+      [
+        'providers:',
+        '  wire:',
+        '    type: openai-compatible',
+        `    baseUrl: "${wire.url}/v1"`,
+        '    apiKey: none',
+        '    models: [{ id: w1, contextWindow: 16000 }]',
+        'agents:',
+        '  - id: main',
+        '    model: wire/w1',
+        'session:',
+        '  dmScope: per-channel-peer',
+        '',
+      ].join('\n'),
+    );
+    const port = await freePort();
+    env = {
+      SWITCHYARD_HOME: home,
+      TEMPORAL_ADDRESS: address,
+      SWITCHYARD_TASK_QUEUE: uniqueTaskQueue('crash-turn'),
+      SWITCHYARD_GATEWAY_TOKEN: TOKEN,
+      SWITCHYARD_GATEWAY_PORT: String(port),
+    };
+    const config = loadConfig({ home, env });
+    gateway = await buildGateway({ config, token: TOKEN, logger: false, watchPipelines: false });
+    base = await gateway.app.listen({ host: '127.0.0.1', port });
+    await gateway.channels.workersReady;
+  });
+  afterAll(async () => {
+    for (const w of workers) await w.kill('SIGKILL');
+    await gateway?.close();
+    await wire?.close();
+  });
+
+  it('loses nothing: a restarted worker finishes the turn and the reply is sent exactly once', async () => {
+    // SIGKILL lands while the agent step's model call is in flight.
+    const first = spawnSwitchyard(['worker'], env);
+    workers.push(first);
+    await first.waitFor(/worker ready/);
+
+    const response = fetch(`${base}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'main',
+        user: 'crash-victim',
+        messages: [{ role: 'user', content: 'still there?' }],
+      }),
+    });
+    let killedAt = 0;
+    const killed = new Promise<void>((resolve) => {
+      onFirstModelCall = () => {
+        first.child.kill('SIGKILL');
+        killedAt = Date.now();
+        resolve();
+      };
+    });
+    await killed;
+    await first.exited;
+
+    const second = spawnSwitchyard(['worker'], env);
+    workers.push(second);
+    await second.waitFor(/worker ready/);
+
+    const res = await response;
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { choices: Array<{ message: { content: string } }> };
+    expect(body.choices[0]!.message.content).toBe(ANSWER);
+
+    // The model call was retried by the new worker (the killed one never reported it)...
+    expect(wire.requests.length).toBe(2);
+    // ...and exactly once: one reply in the outbox, one answer in the conversation.
+    const sent = gateway.db
+      .prepare(
+        "SELECT key, state, created_at FROM outbox WHERE channel = 'openai' AND chat_id = 'crash-victim'",
+      )
+      .all() as Array<{ key: string; state: string; created_at: number }>;
+    expect(sent).toEqual([
+      { key: expect.stringMatching(/^turn:.*:reply:0$/), state: 'sent', created_at: expect.any(Number) },
+    ]);
+    // The reply step ran after the kill: the killed worker never got to it.
+    expect(sent[0]!.created_at).toBeGreaterThan(killedAt);
+    const key = buildSessionKey({
+      agentId: 'main',
+      channel: 'openai',
+      accountId: 'main',
+      peer: { kind: 'direct', id: 'crash-victim' },
+      dmScope: 'per-account-channel-peer',
+    });
+    // The session records the answer once the turn completes (just after the reply went out).
+    await expect
+      .poll(
+        async () => (await sessionHistory(gateway.client, key)).transcript.map((e) => `${e.role}: ${e.text}`),
+        {
+          timeout: 10_000,
+        },
+      )
+      .toEqual(['user: still there?', `assistant: ${ANSWER}`]);
+  });
+});
