@@ -32,6 +32,8 @@ export interface ChannelsOptions {
   hub: DeltaHub;
   temporal: TemporalConnectionOptions;
   env?: NodeJS.ProcessEnv;
+  /** Senders of channels built elsewhere in the gateway (e.g. `openclaw` for the protocol's chats). */
+  extraSenders?: ChannelSender[];
 }
 
 export interface Channels {
@@ -84,6 +86,8 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
     app.addHook('onReady', () => telegram.start());
     closers.push(() => telegram.stop());
   }
+
+  for (const sender of options.extraSenders ?? []) senders.set(sender.channel, [sender]);
 
   const outbox = new Outbox(db, { runId: randomUUID() });
   const workers: RunningChannelWorker[] = [];

@@ -7,13 +7,16 @@
  */
 import type { Client } from '@temporalio/client';
 import type { InboundMessage } from '../channels/envelope.js';
-import { resolveRoute } from '../channels/routing.js';
+import { DEFAULT_PIPELINE, defaultAgentId, type Route, resolveRoute } from '../channels/routing.js';
+import { parseSessionKey } from '../channels/session-key.js';
 import type { Config } from '../config/config.js';
 import { formatErrors } from '../engine/index.js';
 import { type IngestResult, ingestMessage } from './ingest.js';
 import type { PipelineLibrary } from './pipelines.js';
 
 export type Ingest = (message: InboundMessage) => Promise<IngestResult>;
+/** For clients that name the session themselves (OpenClaw's apps send a session key). */
+export type IngestToSession = (message: InboundMessage, sessionKey: string) => Promise<IngestResult>;
 
 export class PipelineUnavailableError extends Error {
   constructor(name: string, detail: string) {
@@ -22,15 +25,22 @@ export class PipelineUnavailableError extends Error {
   }
 }
 
+export interface Router {
+  ingest: Ingest;
+  ingestToSession: IngestToSession;
+}
+
 export function createRouter(options: {
   client: Client;
   config: Config;
   pipelines: PipelineLibrary;
   taskQueue: string;
-}): Ingest {
+}): Router {
   const { client, config, pipelines, taskQueue } = options;
-  return async (message) => {
-    const route = resolveRoute(routingFor(config, message), message);
+  const deliver = async (
+    message: InboundMessage,
+    route: Pick<Route, 'agentId' | 'pipeline' | 'sessionKey'>,
+  ) => {
     const compiled = pipelines.get(route.pipeline);
     if (!compiled) {
       const broken = [...pipelines.errors()].find(([file]) => file.endsWith(`/${route.pipeline}.yaml`));
@@ -47,6 +57,14 @@ export function createRouter(options: {
       );
     }
     return ingestMessage(client, { message, route, ir: compiled.ir, hash: compiled.hash, taskQueue });
+  };
+  return {
+    ingest: (message) => deliver(message, resolveRoute(routingFor(config, message), message)),
+    async ingestToSession(message, sessionKey) {
+      const agentId = parseSessionKey(sessionKey)?.agentId ?? defaultAgentId(config.routing);
+      const agent = config.routing.agents?.find((a) => a.id.toLowerCase() === agentId.toLowerCase());
+      return deliver(message, { agentId, pipeline: agent?.pipeline ?? DEFAULT_PIPELINE, sessionKey });
+    },
   };
 }
 

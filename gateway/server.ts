@@ -9,6 +9,7 @@ import { type Channels, startChannels } from './channels.js';
 import { openDb } from './db.js';
 import { echoPlugin } from './echo.js';
 import { type HealthOptions, healthPlugin } from './health.js';
+import { createOpenclawChat } from './openclaw-chat.js';
 import { defaultPipelineDirs, loadPipelineLibrary, type PipelineLibrary } from './pipelines.js';
 import { openclawProtocol } from './protocol/plugin.js';
 import { createProtocolServices } from './protocol-services.js';
@@ -78,24 +79,27 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     watch: options.watchPipelines ?? true,
     onError: (message) => app.log.error(message),
   });
-  const ingest = createRouter({ client, config, pipelines, taskQueue });
+  const router = createRouter({ client, config, pipelines, taskQueue });
   // Live token deltas from workers (outside Temporal history) to the chats that show them.
   const hub = createDeltaHub({ onListenerError: (err) => app.log.warn({ err }, 'delta listener failed') });
   await app.register(deltaRelayPlugin, { hub, token: options.token });
+  // OpenClaw's apps and CLI talk to sessions they name; their answers come back on `openclaw`.
+  const openclawChat = createOpenclawChat({ client, hub, ingestToSession: router.ingestToSession });
   const channels = await startChannels({
     app,
     config,
     db,
     token: options.token,
-    ingest,
+    ingest: router.ingest,
     hub,
     temporal: temporalOptions,
     env: options.env,
+    extraSenders: [openclawChat.sender],
   });
   await app.register(openclawProtocol, {
     auth: { mode: 'token', token: options.token },
     db,
-    services: createProtocolServices(health),
+    services: { ...createProtocolServices(health), ...openclawChat.services },
     serverVersion: SWITCHYARD_VERSION,
     log: app.log,
   });

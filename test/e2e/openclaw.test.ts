@@ -1,0 +1,119 @@
+// OpenClaw's protocol carrying a real conversation: chat.send and agent over the WebSocket become
+// turns of session workflows on the real dev server (faux model), streamed back as chat events;
+// every frame the gateway sends is checked against @openclaw/gateway-protocol.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDeltaSink, type DeltaSink } from '../../activities/stream/sink.js';
+import { buildGateway, type Gateway } from '../../gateway/server.js';
+import { DELTA_RELAY_PATH } from '../../gateway/stream/relay.js';
+import { type RunningWorker, startWorker } from '../../worker/worker.js';
+import { testConfig, uniqueTaskQueue } from '../helpers/config.js';
+import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
+import { connectParams, RawClient, TOKEN } from '../protocol/harness.js';
+
+describe('OpenClaw clients converse through session workflows', () => {
+  const address = inject('temporalAddress');
+  const sessionKey = `agent:main:openclaw-e2e-${Date.now()}`;
+  let gateway: Gateway;
+  let worker: RunningWorker;
+  let agent: FauxAgent;
+  let sink: DeltaSink;
+  let wsUrl: string;
+
+  beforeAll(async () => {
+    const config = testConfig(address, { SWITCHYARD_TASK_QUEUE: uniqueTaskQueue('oc') });
+    agent = fauxAgent();
+    agent.answerWith((prompt) => `Switchyard heard "${prompt}" and answers at some length, in pieces.`);
+    gateway = await buildGateway({ config, token: TOKEN, logger: false, watchPipelines: false });
+    const base = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+    wsUrl = base.replace(/^http/, 'ws');
+    sink = createDeltaSink({ url: `${wsUrl}${DELTA_RELAY_PATH}`, token: TOKEN });
+    worker = await startWorker({
+      config,
+      deps: {
+        agent: {
+          config: agent.config,
+          onDelta: (runKey, delta) => {
+            if (delta.type === 'text') sink.push(runKey, delta.delta);
+          },
+        },
+      },
+    });
+    await gateway.channels.workersReady;
+  });
+  afterAll(async () => {
+    await worker?.shutdown();
+    await sink?.close();
+    await gateway?.close();
+    agent?.close();
+  });
+
+  async function connected(): Promise<RawClient> {
+    const client = await RawClient.open(wsUrl);
+    await client.challenge();
+    const hello = await client.request('c', 'connect', connectParams());
+    expect(hello.ok).toBe(true);
+    return client;
+  }
+
+  it('chat.send acks once, streams chat deltas, ends with the final answer, and chat.history has the turn', async () => {
+    const client = await connected();
+    try {
+      const ack = await client.request('s1', 'chat.send', {
+        sessionKey,
+        message: 'hello gateway',
+        idempotencyKey: 'run-one',
+      });
+      expect(ack).toMatchObject({ ok: true, payload: { runId: 'run-one', status: 'started' } });
+      const answer = 'Switchyard heard "hello gateway" and answers at some length, in pieces.';
+      const final = await client.next((f) => f.event === 'chat' && f.payload?.state === 'final', 30_000);
+      expect(final.payload).toMatchObject({
+        runId: 'run-one',
+        sessionKey,
+        message: { content: [{ type: 'text', text: answer }] },
+      });
+      const deltas = client.frames.filter((f) => f.event === 'chat' && f.payload?.state === 'delta');
+      expect(deltas.length).toBeGreaterThan(0);
+      expect(answer.startsWith(deltas.at(-1)!.payload.message.content[0].text)).toBe(true);
+
+      await expect
+        .poll(
+          async () =>
+            (await client.request(`h${Date.now()}`, 'chat.history', { sessionKey })).payload?.messages
+              ?.length,
+          {
+            timeout: 10_000,
+          },
+        )
+        .toBe(2);
+      const listed = await client.request('l1', 'sessions.list', {});
+      expect(listed.payload.sessions.map((s: { key: string }) => s.key)).toContain(sessionKey);
+      expect(client.problems).toEqual([]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('agent answers twice on one request id: accepted, then the final result', async () => {
+    const client = await connected();
+    try {
+      client.send({
+        type: 'req',
+        id: 'a1',
+        method: 'agent',
+        params: { sessionKey, message: 'second question', idempotencyKey: 'run-two' },
+      });
+      const accepted = await client.next((f) => f.type === 'res' && f.id === 'a1');
+      expect(accepted.payload).toMatchObject({ runId: 'run-two', status: 'accepted' });
+      const done = await client.next(
+        (f) => f.type === 'res' && f.id === 'a1' && f.payload?.status === 'ok',
+        30_000,
+      );
+      expect(done.payload.result.payloads[0].text).toBe(
+        'Switchyard heard "second question" and answers at some length, in pieces.',
+      );
+      expect(client.problems).toEqual([]);
+    } finally {
+      client.close();
+    }
+  });
+});
