@@ -1,0 +1,115 @@
+// The gateway dies in the middle of sending a reply. Real processes: `switchyard gateway` is
+// spawned (it owns the Telegram connection and the outbox) and SIGKILLed the moment the Telegram
+// server receives its sendMessage; the turn runs on a worker in this process on the real dev
+// server; crabline speaks the real Bot API. Exactly one reply must reach the chat.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTelegramServer } from '@openclaw/crabline';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../../config/load.js';
+import { sessionHistory } from '../../gateway/sessions.js';
+import { type RunningWorker, startWorker } from '../../worker/worker.js';
+import { SEPARATE_SESSIONS, uniqueTaskQueue } from '../helpers/config.js';
+import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
+import { freePort } from '../helpers/ports.js';
+import { type Spawned, spawnSwitchyard } from '../helpers/processes.js';
+
+const OWNER = 3003;
+
+describe('a gateway SIGKILLed while its reply is on the wire', () => {
+  const address = inject('temporalAddress');
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-gwcrash-'));
+  const sent: string[] = [];
+  const gateways: Spawned[] = [];
+  let killOnSend: (() => void) | undefined;
+  let telegram: Awaited<ReturnType<typeof startTelegramServer>>;
+  let worker: RunningWorker;
+  let agent: FauxAgent;
+  let env: NodeJS.ProcessEnv;
+  let client: Client;
+
+  beforeAll(async () => {
+    telegram = await startTelegramServer({
+      recorderPath: join(dir, 'recorder.jsonl'),
+      botUsername: 'crash_bot',
+      botId: 515151,
+      onEvent: (event) => {
+        if (event.type !== 'api' || !event.path.endsWith('/sendMessage')) return;
+        sent.push(String((event.body as { text?: unknown }).text));
+        killOnSend?.();
+        killOnSend = undefined;
+      },
+    });
+    const home = join(dir, 'home');
+    const { manifest } = telegram;
+    env = {
+      SWITCHYARD_HOME: home,
+      TEMPORAL_ADDRESS: address,
+      SWITCHYARD_TASK_QUEUE: uniqueTaskQueue('gwcrash'),
+      SWITCHYARD_GATEWAY_PORT: String(await freePort()),
+      SWITCHYARD_GATEWAY_TOKEN: 'gateway-crash-token-0123456789',
+    };
+    mkdirSync(home, { recursive: true });
+    writeFileSync(
+      join(home, 'switchyard.yaml'),
+      [
+        'channels:',
+        '  telegram:',
+        `    botToken: "${manifest.botToken}"`,
+        `    apiRoot: "${manifest.endpoints.apiRoot}"`,
+        '    dmPolicy: allowlist',
+        `    allowFrom: ["${OWNER}"]`,
+        SEPARATE_SESSIONS,
+      ].join('\n'),
+    );
+    agent = fauxAgent();
+    agent.answerWith((prompt) => `Reply to: ${prompt}`);
+    worker = await startWorker({
+      config: loadConfig({ home, env }),
+      deps: { agent: { config: agent.config } },
+    });
+    client = new Client({ connection: await Connection.connect({ address }) });
+  });
+  afterAll(async () => {
+    for (const g of gateways) await g.kill('SIGKILL');
+    await worker?.shutdown();
+    await client?.connection.close();
+    await telegram?.close();
+    agent?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends the reply exactly once after the gateway restarts', async () => {
+    const first = spawnSwitchyard(['gateway'], env);
+    gateways.push(first);
+    await first.waitFor(/gateway listening/);
+    killOnSend = () => first.child.kill('SIGKILL');
+
+    const res = await fetch(telegram.manifest.endpoints.adminInboundUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-crabline-admin-token': telegram.manifest.adminToken },
+      body: JSON.stringify({ chatId: OWNER, fromId: OWNER, fromName: 'Alice', text: 'are you alive?' }),
+    });
+    expect(res.ok).toBe(true);
+    await first.exited;
+    expect(sent).toEqual(['Reply to: are you alive?']);
+
+    // The restarted gateway takes the send activity over: its outbox says the platform call may
+    // already have happened, so it does not post again, and the turn completes.
+    const second = spawnSwitchyard(['gateway'], env);
+    gateways.push(second);
+    await second.waitFor(/gateway listening/);
+    await expect
+      .poll(
+        async () =>
+          (
+            await sessionHistory(client, `agent:main:telegram:direct:${OWNER}`).catch(() => undefined)
+          )?.transcript.map((e) => e.role),
+        { timeout: 90_000, interval: 500 },
+      )
+      .toEqual(['user', 'assistant']);
+    expect(sent).toEqual(['Reply to: are you alive?']);
+  });
+});
