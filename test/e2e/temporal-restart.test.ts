@@ -1,0 +1,99 @@
+// Temporal itself restarts in the middle of a turn (same SQLite file): the gateway and worker
+// reconnect on their own and the turn completes, its reply delivered once.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadAgentModelsConfig } from '../../activities/agent/index.js';
+import { buildGateway, type Gateway } from '../../gateway/server.js';
+import { type DevServer, startDevServer } from '../../temporal/dev-server.js';
+import { type RunningWorker, startWorker } from '../../worker/worker.js';
+import { startWireServer, type WireServer } from '../agent/wire-servers.js';
+import { SEPARATE_SESSIONS, testConfig, uniqueTaskQueue } from '../helpers/config.js';
+import { freePort } from '../helpers/ports.js';
+
+const TOKEN = 'temporal-restart-token-0123456789';
+// Long enough, streamed a character at a time, that Temporal goes down while the model talks.
+const ANSWER = `Temporal came back. ${'All is well. '.repeat(120)}`.trim();
+
+describe('the Temporal dev server restarted mid-turn', () => {
+  const cliPath = inject('temporalCli');
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-trestart-'));
+  let server: DevServer;
+  let port: number;
+  let wire: WireServer;
+  let gateway: Gateway;
+  let worker: RunningWorker;
+  let base: string;
+
+  const serverOptions = () => ({
+    cliPath,
+    dbFile: join(dir, 'temporal.db'),
+    logFile: join(dir, 'temporal.log'),
+    port,
+    headless: true,
+  });
+
+  beforeAll(async () => {
+    port = await freePort();
+    server = await startDevServer(serverOptions());
+    wire = await startWireServer('openai', () => ({ text: ANSWER, chunk: 1 }));
+    const config = testConfig(
+      server.address,
+      { SWITCHYARD_TASK_QUEUE: uniqueTaskQueue('trestart') },
+      SEPARATE_SESSIONS,
+    );
+    const models = loadAgentModelsConfig(
+      {
+        providers: {
+          wire: {
+            type: 'openai-compatible',
+            baseUrl: `${wire.url}/v1`,
+            apiKey: 'none',
+            models: [{ id: 'w1', contextWindow: 16000 }],
+          },
+        },
+        agents: [{ id: 'main', model: 'wire/w1' }],
+      },
+      { home: dir },
+    );
+    gateway = await buildGateway({ config, token: TOKEN, logger: false, watchPipelines: false });
+    base = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+    worker = await startWorker({ config, deps: { agent: { config: models } } });
+    await gateway.channels.workersReady;
+  });
+  afterAll(async () => {
+    await worker?.shutdown();
+    await gateway?.close();
+    await wire?.close();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('completes the turn after Temporal comes back, and the answer arrives once', async () => {
+    const response = fetch(`${base}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'main',
+        user: 'survivor',
+        messages: [{ role: 'user', content: 'are you there?' }],
+      }),
+    });
+    await expect.poll(() => wire.requests.length, { timeout: 30_000, interval: 20 }).toBeGreaterThan(0);
+    const stoppedAt = Date.now();
+    await server.stop();
+    server = await startDevServer(serverOptions());
+
+    const res = await response;
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { choices: Array<{ message: { content: string } }> };
+    expect(body.choices[0]!.message.content).toBe(ANSWER);
+    const replies = gateway.db
+      .prepare("SELECT created_at FROM outbox WHERE channel = 'openai' AND chat_id = 'survivor'")
+      .all() as Array<{ created_at: number }>;
+    expect(replies).toHaveLength(1);
+    // The reply step ran after Temporal went down: the turn really spanned the restart.
+    expect(replies[0]!.created_at).toBeGreaterThan(stoppedAt);
+  });
+});
