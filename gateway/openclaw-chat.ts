@@ -9,7 +9,7 @@ import type { ChannelSender } from '../activities/channel-send.js';
 import type { InboundMessage } from '../channels/envelope.js';
 import type { AgentFinal, GatewayServices, RequestContext, RunEventSink } from './protocol/services.js';
 import type { IngestToSession } from './router.js';
-import { listSessions, SessionNotFoundError, sessionHistory } from './sessions.js';
+import { listSessions, resetSession, SessionNotFoundError, sessionHistory } from './sessions.js';
 import type { DeltaHub } from './stream/hub.js';
 
 export const OPENCLAW_CHANNEL = 'openclaw';
@@ -26,7 +26,10 @@ interface LiveRun {
 }
 
 export interface OpenclawChat {
-  services: Pick<GatewayServices, 'chatSend' | 'agentRun' | 'chatHistory' | 'sessionsList'>;
+  services: Pick<
+    GatewayServices,
+    'chatSend' | 'agentRun' | 'chatHistory' | 'sessionsList' | 'sessionsReset' | 'agentsList'
+  >;
   sender: ChannelSender;
 }
 
@@ -34,6 +37,8 @@ export function createOpenclawChat(options: {
   client: Client;
   hub: DeltaHub;
   ingestToSession: IngestToSession;
+  /** The configured agents and the default one (`agents.list`). */
+  agents: () => { defaultId: string; agents: Array<{ id: string; name?: string }> };
   /** How long `agent` waits for the final answer before reporting an error. Default 10 min. */
   agentTimeoutMs?: number;
 }): OpenclawChat {
@@ -191,6 +196,24 @@ export function createOpenclawChat(options: {
             return { sessionKey: params.sessionKey, messages: [], hasMore: false };
           throw err;
         }
+      },
+      async sessionsReset(params) {
+        try {
+          await resetSession(client, params.key);
+        } catch (err) {
+          if (!(err instanceof SessionNotFoundError)) throw err;
+          // Nothing to forget: a session that was never started is already empty.
+        }
+        return { ok: true, key: params.key };
+      },
+      async agentsList() {
+        const { defaultId, agents } = options.agents();
+        return {
+          defaultId,
+          mainKey: 'main',
+          scope: 'per-sender',
+          agents: agents.map((a) => ({ id: a.id, ...(a.name ? { name: a.name } : {}) })),
+        };
       },
       async sessionsList() {
         const sessions = await listSessions(client);

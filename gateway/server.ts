@@ -2,6 +2,7 @@ import websocket from '@fastify/websocket';
 import { Client, Connection } from '@temporalio/client';
 import type { Database } from 'better-sqlite3';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { defaultAgentId } from '../channels/routing.js';
 import type { Config } from '../config/config.js';
 import { homePaths } from '../config/home.js';
 import { connectionOptions } from '../temporal/connection.js';
@@ -84,7 +85,15 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const hub = createDeltaHub({ onListenerError: (err) => app.log.warn({ err }, 'delta listener failed') });
   await app.register(deltaRelayPlugin, { hub, token: options.token });
   // OpenClaw's apps and CLI talk to sessions they name; their answers come back on `openclaw`.
-  const openclawChat = createOpenclawChat({ client, hub, ingestToSession: router.ingestToSession });
+  const openclawChat = createOpenclawChat({
+    client,
+    hub,
+    ingestToSession: router.ingestToSession,
+    agents: () => ({
+      defaultId: defaultAgentId(config.routing),
+      agents: config.routing.agents ?? [{ id: defaultAgentId(config.routing) }],
+    }),
+  });
   const channels = await startChannels({
     app,
     config,

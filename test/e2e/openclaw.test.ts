@@ -47,10 +47,10 @@ describe('OpenClaw clients converse through session workflows', () => {
     agent?.close();
   });
 
-  async function connected(): Promise<RawClient> {
+  async function connected(scopes?: string[]): Promise<RawClient> {
     const client = await RawClient.open(wsUrl);
     await client.challenge();
-    const hello = await client.request('c', 'connect', connectParams());
+    const hello = await client.request('c', 'connect', connectParams(scopes ? { scopes } : {}));
     expect(hello.ok).toBe(true);
     return client;
   }
@@ -87,6 +87,21 @@ describe('OpenClaw clients converse through session workflows', () => {
         .toBe(2);
       const listed = await client.request('l1', 'sessions.list', {});
       expect(listed.payload.sessions.map((s: { key: string }) => s.key)).toContain(sessionKey);
+      expect(client.problems).toEqual([]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('lists the agents and (as an admin) resets a session, forgetting its transcript', async () => {
+    const client = await connected(['operator.read', 'operator.write', 'operator.admin']);
+    try {
+      const agents = await client.request('g1', 'agents.list', {});
+      expect(agents.payload).toMatchObject({ defaultId: 'main', agents: [{ id: 'main' }] });
+      const reset = await client.request('r1', 'sessions.reset', { key: sessionKey });
+      expect(reset).toMatchObject({ ok: true, payload: { ok: true, key: sessionKey } });
+      const history = await client.request('h1', 'chat.history', { sessionKey });
+      expect(history.payload.messages).toEqual([]);
       expect(client.problems).toEqual([]);
     } finally {
       client.close();
