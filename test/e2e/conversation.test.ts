@@ -2,6 +2,8 @@
 // One conversation end to end, nothing stood in but the model: a real gateway (web chat, OpenAI
 // API, delta relay, channel send workers), a real worker running session → pipeline → agent
 // turn on the real dev server, and pi-ai's faux model streaming its answer.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDeltaSink, type DeltaSink } from '../../activities/stream/sink.js';
@@ -10,6 +12,9 @@ import { DELTA_RELAY_PATH } from '../../gateway/stream/relay.js';
 import { type RunningWorker, startWorker } from '../../worker/worker.js';
 import { SEPARATE_SESSIONS, testConfig, uniqueTaskQueue } from '../helpers/config.js';
 import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
+import { BIN } from '../helpers/processes.js';
+
+const run = promisify(execFile);
 
 const TOKEN = 'e2e-token-0123456789abcdef';
 const ANSWER_TAIL = 'and that is all I have to say about it, in several streamed pieces.';
@@ -21,9 +26,11 @@ describe('a conversation through the real gateway, worker and Temporal', () => {
   let agent: FauxAgent;
   let sink: DeltaSink;
   let base: string;
+  let home: string;
 
   beforeAll(async () => {
     const config = testConfig(address, { SWITCHYARD_TASK_QUEUE: uniqueTaskQueue('e2e') }, SEPARATE_SESSIONS);
+    home = config.home;
     agent = fauxAgent();
     agent.answerWith((prompt) => `You said "${prompt}", ${ANSWER_TAIL}`);
     gateway = await buildGateway({ config, token: TOKEN, logger: false, watchPipelines: false });
@@ -85,6 +92,23 @@ describe('a conversation through the real gateway, worker and Temporal', () => {
       .filter(Boolean);
     expect(pieces.join('')).toBe(`You said "stream it", ${ANSWER_TAIL}`);
     expect(pieces.length).toBeGreaterThan(1);
+  });
+
+  it('switchyard send puts one message through the web chat and prints the reply', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      [BIN, 'send', 'hello from the terminal', '--to', 'terminal'],
+      {
+        env: {
+          ...process.env,
+          SWITCHYARD_HOME: home,
+          SWITCHYARD_GATEWAY_PORT: new URL(base).port,
+          SWITCHYARD_GATEWAY_TOKEN: TOKEN,
+          TEMPORAL_ADDRESS: address,
+        },
+      },
+    );
+    expect(stdout.trim()).toBe(`You said "hello from the terminal", ${ANSWER_TAIL}`);
   });
 
   describe('in the web chat page (Debian Chromium)', () => {
