@@ -10,6 +10,7 @@ import { type Channels, startChannels } from './channels.js';
 import { openDb } from './db.js';
 import { echoPlugin } from './echo.js';
 import { type HealthOptions, healthPlugin } from './health.js';
+import { createHookChannel, hooksPlugin } from './hooks.js';
 import { createOpenclawChat } from './openclaw-chat.js';
 import { defaultPipelineDirs, loadPipelineLibrary, type PipelineLibrary } from './pipelines.js';
 import { openclawProtocol } from './protocol/plugin.js';
@@ -94,6 +95,14 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       agents: config.routing.agents ?? [{ id: defaultAgentId(config.routing) }],
     }),
   });
+  const hooks = createHookChannel();
+  await app.register(hooksPlugin, {
+    token: options.token,
+    ingestToSession: router.ingestToSession,
+    mainSessionKey: () =>
+      `agent:${defaultAgentId(config.routing)}:${config.routing.session?.mainKey ?? 'main'}`,
+    answers: hooks.answers,
+  });
   const channels = await startChannels({
     app,
     config,
@@ -103,7 +112,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     hub,
     temporal: temporalOptions,
     env: options.env,
-    extraSenders: [openclawChat.sender],
+    extraSenders: [openclawChat.sender, hooks.sender],
   });
   await app.register(openclawProtocol, {
     auth: { mode: 'token', token: options.token },

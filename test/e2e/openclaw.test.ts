@@ -13,6 +13,8 @@ import { connectParams, RawClient, TOKEN } from '../protocol/harness.js';
 describe('OpenClaw clients converse through session workflows', () => {
   const address = inject('temporalAddress');
   const sessionKey = `agent:main:openclaw-e2e-${Date.now()}`;
+  const mainKey = `hooks-${Date.now()}`;
+  let base: string;
   let gateway: Gateway;
   let worker: RunningWorker;
   let agent: FauxAgent;
@@ -20,11 +22,16 @@ describe('OpenClaw clients converse through session workflows', () => {
   let wsUrl: string;
 
   beforeAll(async () => {
-    const config = testConfig(address, { SWITCHYARD_TASK_QUEUE: uniqueTaskQueue('oc') });
+    // A main session of its own (hooks/wake talks to the main session).
+    const config = testConfig(
+      address,
+      { SWITCHYARD_TASK_QUEUE: uniqueTaskQueue('oc') },
+      `session:\n  mainKey: ${mainKey}\n`,
+    );
     agent = fauxAgent();
     agent.answerWith((prompt) => `Switchyard heard "${prompt}" and answers at some length, in pieces.`);
     gateway = await buildGateway({ config, token: TOKEN, logger: false, watchPipelines: false });
-    const base = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+    base = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
     wsUrl = base.replace(/^http/, 'ws');
     sink = createDeltaSink({ url: `${wsUrl}${DELTA_RELAY_PATH}`, token: TOKEN });
     worker = await startWorker({
@@ -130,5 +137,68 @@ describe('OpenClaw clients converse through session workflows', () => {
     } finally {
       client.close();
     }
+  });
+
+  describe('webhooks (/hooks/agent, /hooks/wake)', () => {
+    const post = (path: string, body: unknown, token = TOKEN) =>
+      fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'x-openclaw-token': token, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+
+    it('/hooks/agent runs a turn in a session of its own and its answer can be fetched', async () => {
+      const res = await post('/hooks/agent', { message: 'summarise the news' });
+      expect(res.status).toBe(202);
+      const { runId, sessionKey: hookSession } = (await res.json()) as { runId: string; sessionKey: string };
+      expect(hookSession).toMatch(/^hook:/);
+      await expect
+        .poll(
+          async () =>
+            (await fetch(`${base}/hooks/runs/${runId}`, { headers: { authorization: `Bearer ${TOKEN}` } }))
+              .status,
+          {
+            timeout: 30_000,
+          },
+        )
+        .toBe(200);
+      const answer = await (
+        await fetch(`${base}/hooks/runs/${runId}`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      ).json();
+      expect(answer).toMatchObject({
+        text: 'Switchyard heard "summarise the news" and answers at some length, in pieces.',
+      });
+    });
+
+    it('/hooks/wake puts the text into the main session', async () => {
+      const res = await post('/hooks/wake', { text: 'wake up and check the calendar' });
+      expect(res.status).toBe(202);
+      expect(await res.json()).toMatchObject({ ok: true, sessionKey: `agent:main:${mainKey}` });
+      const client = await connected();
+      try {
+        await expect
+          .poll(
+            async () =>
+              (
+                await client.request(`w${Date.now()}`, 'chat.history', {
+                  sessionKey: `agent:main:${mainKey}`,
+                })
+              ).payload?.messages?.[0]?.content,
+            { timeout: 30_000 },
+          )
+          .toBe('wake up and check the calendar');
+      } finally {
+        client.close();
+      }
+    });
+
+    it('refuses a wrong token and a malformed body, starting nothing', async () => {
+      expect((await post('/hooks/agent', { message: 'x' }, 'wrong-token')).status).toBe(401);
+      const bad = await post('/hooks/agent', { text: 'no message field' });
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { message: string }).message).toMatch(
+        /must have required property 'message'/,
+      );
+    });
   });
 });
