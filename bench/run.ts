@@ -10,6 +10,7 @@ import { projectRoot } from '../config/home.js';
 import { findTemporalCli, HOW_TO_GET_THE_CLI } from '../temporal/cli-path.js';
 import { type DevServer, startDevServer } from '../temporal/dev-server.js';
 import { createContext } from './context.js';
+import { stopFakeModels } from './fake-model.js';
 import { stopAllProcesses } from './processes.js';
 import { measurements } from './registry.js';
 import { type BenchReport, buildInfo, load1m, machineInfo, printTable, writeReport } from './report.js';
@@ -33,7 +34,7 @@ async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   if (argv.includes('--list') || argv.includes('--help')) {
     console.log('usage: node dist/bench/run.js [--only name[,name]] [--list]\n');
-    for (const m of measurements) console.log(`  ${m.name.padEnd(10)} ${m.description}`);
+    for (const m of measurements) console.log(`  ${m.name.padEnd(16)} ${m.description}`);
     return 0;
   }
   const todo = selected(argv);
@@ -49,6 +50,7 @@ async function main(): Promise<number> {
   const cleanup = () =>
     (stopping ??= (async () => {
       await stopAllProcesses();
+      await stopFakeModels();
       await temporal?.then((server) => server.stop(10_000)).catch(() => {});
       rmSync(tmp, { recursive: true, force: true });
     })());

@@ -1,4 +1,5 @@
 import type { DevServer } from '../temporal/dev-server.js';
+import type { FakeModel } from './fake-model.js';
 import type { Stack } from './processes.js';
 
 /** One line of the console table: a label and an already formatted value. */
@@ -9,6 +10,14 @@ export interface MeasurementOutput {
   data: Record<string, unknown>;
   /** What the console table shows for this measurement. */
   rows: Row[];
+}
+
+/**
+ * The shared gateway + worker, whose SWITCHYARD_HOME holds a switchyard.yaml pointing agent
+ * `main` at `model`, a fake OpenAI-compatible server in the bench process (so turns work).
+ */
+export interface SharedStack extends Stack {
+  model: FakeModel;
 }
 
 /** Everything a measurement may use. Processes started through it are stopped by run.ts. */
@@ -26,7 +35,7 @@ export interface BenchContext {
    * every later measurement, stopped at the end). Measurements run in registry order, so
    * the idle ones come before the ones that put load on it.
    */
-  stack(): Promise<Stack>;
+  stack(): Promise<SharedStack>;
   log(message: string): void;
 }
 
