@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { homePaths, projectRoot } from '../config/home.js';
 import { openDb } from '../gateway/db.js';
 import { registerDeviceCommands } from '../gateway/protocol/devices-cli.js';
+import { registerApprovalsCommands } from './commands/approvals.js';
 import { registerCronCommands } from './commands/cron.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerEchoCommand } from './commands/echo.js';
@@ -33,6 +34,7 @@ registerEchoCommand(program);
 registerPipelinesCommands(program);
 registerSendCommand(program);
 registerSessionsCommands(program);
+registerApprovalsCommands(program);
 registerCronCommands(program);
 // The gateway's SQLite (pairing, allowlists, devices); the CLI edits it beside a running gateway (WAL).
 const openGatewayDb = () => openDb(homePaths(loadConfigOrExit().home).gatewayDb);

@@ -22,19 +22,27 @@ export interface HookOptions {
   mainSessionKey: () => string;
 }
 
-export function createHookChannel(): { sender: ChannelSender; answers: Map<string, string> } {
+/**
+ * A channel with no chat behind it (`hook`, and `cron` for scheduled system events): the turn's
+ * reply is kept (latest 500, by the message it answers) instead of posted anywhere; the session
+ * transcript keeps it for good.
+ */
+export function createDetachedChannel(channel: string): {
+  sender: ChannelSender;
+  answers: Map<string, string>;
+} {
   const answers = new Map<string, string>();
   return {
     answers,
     sender: {
-      channel: HOOK_CHANNEL,
+      channel,
       accountId: 'default',
       textLimit: 1_000_000,
       async send(chatId, text, opts) {
         const runId = opts?.replyToMessageId ?? chatId;
         answers.set(runId, text);
         if (answers.size > KEEP_ANSWERS) answers.delete(answers.keys().next().value as string);
-        return { messageId: `${HOOK_CHANNEL}:${runId}` };
+        return { messageId: `${channel}:${runId}` };
       },
     },
   };

@@ -5,13 +5,14 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { defaultAgentId } from '../channels/routing.js';
 import type { Config } from '../config/config.js';
 import { homePaths } from '../config/home.js';
-import { connectionOptions } from '../temporal/connection.js';
+import { connectionOptions, workflowUiLink } from '../temporal/connection.js';
 import { type Channels, startChannels } from './channels.js';
 import { openDb } from './db.js';
 import { echoPlugin } from './echo.js';
 import { type HealthOptions, healthPlugin } from './health.js';
-import { createHookChannel, hooksPlugin } from './hooks.js';
+import { createDetachedChannel, HOOK_CHANNEL, hooksPlugin } from './hooks.js';
 import { createOpenclawChat } from './openclaw-chat.js';
+import { createOpenclawCron } from './openclaw-cron.js';
 import { defaultPipelineDirs, loadPipelineLibrary, type PipelineLibrary } from './pipelines.js';
 import { openclawProtocol } from './protocol/plugin.js';
 import { createProtocolServices } from './protocol-services.js';
@@ -95,7 +96,9 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       agents: config.routing.agents ?? [{ id: defaultAgentId(config.routing) }],
     }),
   });
-  const hooks = createHookChannel();
+  const hooks = createDetachedChannel(HOOK_CHANNEL);
+  // Scheduled system events reach the main session on the `cron` pseudo-channel.
+  const cronEvents = createDetachedChannel('cron');
   await app.register(hooksPlugin, {
     token: options.token,
     ingestToSession: router.ingestToSession,
@@ -112,12 +115,16 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     hub,
     temporal: temporalOptions,
     env: options.env,
-    extraSenders: [openclawChat.sender, hooks.sender],
+    extraSenders: [openclawChat.sender, hooks.sender, cronEvents.sender],
   });
   await app.register(openclawProtocol, {
     auth: { mode: 'token', token: options.token },
     db,
-    services: { ...createProtocolServices(health), ...openclawChat.services },
+    services: {
+      ...createProtocolServices(health),
+      ...openclawChat.services,
+      ...createOpenclawCron({ client, taskQueue, uiLink: (w, r) => workflowUiLink(config, w, r) }).services,
+    },
     serverVersion: SWITCHYARD_VERSION,
     log: app.log,
   });

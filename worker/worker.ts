@@ -1,5 +1,10 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import {
+  createMessageTool,
+  createSessionsHistoryTool,
+  createWebFetchTool,
+} from '../activities/agent/builtin-tools/index.js';
 import { loadAgentModelsConfig } from '../activities/agent/index.js';
 import { type ActivityDeps, createActivities } from '../activities/index.js';
 import { createDeltaSink, type DeltaSink } from '../activities/stream/sink.js';
@@ -8,6 +13,7 @@ import { gatewayToken } from '../config/token.js';
 import { createCronTool, type ReminderOrigin } from '../gateway/cron/index.js';
 import { ingestMessage } from '../gateway/ingest.js';
 import { defaultPipelineDirs, loadPipelineLibrary } from '../gateway/pipelines.js';
+import { sessionHistory } from '../gateway/sessions.js';
 import { connectionOptions, workflowUiLink } from '../temporal/connection.js';
 import { loadWorkflowBundle } from './bundle.js';
 
@@ -41,6 +47,9 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     taskQueue,
     workflowBundle: options.workflowBundle ?? (await loadWorkflowBundle()),
     activities: createActivities(deps),
+    // Each open conversation is a session workflow; bound how many stay cached in memory (an
+    // evicted one is replayed from history on its next message). ~1-2 MiB each.
+    maxCachedWorkflows: Number(process.env.SWITCHYARD_WORKER_CACHE ?? 250),
   });
   const done = worker.run().finally(async () => {
     await sink?.close();
@@ -87,7 +96,24 @@ function productionDeps(
       onDelta: (runKey, delta) => {
         if (delta.type === 'text') sink?.push(runKey, delta.delta);
       },
-      tools: [createCronTool(cron, reminderOrigin)],
+      tools: [
+        createCronTool(cron, reminderOrigin),
+        createWebFetchTool(),
+        createMessageTool({
+          send: (input) =>
+            client.workflow.execute('channelMessageWorkflow', {
+              taskQueue,
+              workflowId: `message:${input.idempotencyKey}`,
+              args: [input],
+              workflowIdConflictPolicy: 'USE_EXISTING',
+            }),
+          allowedChats: () => ownerChats(config),
+        }),
+        createSessionsHistoryTool({
+          history: (key) => sessionHistory(client, key),
+          currentSession: (_runKey, ctx) => sessionOfTurn(ctx.idempotencyKey),
+        }),
+      ],
     },
     schedule: {
       getPipeline: (name) => pipelines.get(name),
@@ -109,6 +135,19 @@ function productionDeps(
       await connection.close();
     },
   };
+}
+
+/** Chats the owner controls: the senders allowed by name in each channel's `allowFrom`. */
+function ownerChats(config: Config): Array<{ channel: string; chat: string }> {
+  return Object.entries(config.routing.channels ?? {}).flatMap(([channel, policy]) =>
+    (policy.allowFrom ?? []).filter((id) => id !== '*').map((id) => ({ channel, chat: String(id) })),
+  );
+}
+
+/** Tool idempotency keys are `<workflow id>/<activity id>`; a turn's workflow id is `turn:<session key>:<message id>`. */
+function sessionOfTurn(key: string): string | undefined {
+  const workflowId = key.slice(0, key.lastIndexOf('/'));
+  return workflowId.startsWith('turn:') ? workflowId.slice(5, workflowId.lastIndexOf(':')) : undefined;
 }
 
 /** A reminder goes back where the conversation is: the run key is `<channel>:<chat>:<message id>`. */

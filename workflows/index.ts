@@ -1,4 +1,5 @@
 export { agentTurnWorkflow } from './agent/index.js';
+export { channelMessageWorkflow } from './channel-message.js';
 export { echoWorkflow } from './echo.js';
 export { pipelineWorkflow } from './pipeline.js';
 export { scheduledTaskWorkflow } from './schedule.js';

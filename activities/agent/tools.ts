@@ -25,6 +25,10 @@ export interface AgentToolDefinition {
   timeoutMs?: number;
   /** Default: 3 attempts, 1 s doubling up to 30 s. */
   retry?: Partial<RetrySpec>;
+  /** `required`: each call waits for the owner to approve it (`switchyard approvals`, `/approve <id>`). */
+  approval?: 'required';
+  /** How long a call waits for approval before it counts as denied. Default 10 minutes. */
+  approvalTimeoutMs?: number;
   /** A string becomes one text block; throw to report an error to the model. */
   execute(args: Record<string, unknown>, ctx: ToolCallContext): Promise<string | ToolCallResult>;
 }
@@ -43,6 +47,10 @@ export function toolSpec(tool: AgentToolDefinition): ToolSpec {
     parameters: tool.parameters,
     timeoutMs: tool.timeoutMs ?? 60_000,
     retry: { ...DEFAULT_TOOL_RETRY, ...tool.retry },
+    ...(tool.approval === 'required' ? { approval: 'required' as const } : {}),
+    ...(tool.approval === 'required' && tool.approvalTimeoutMs !== undefined
+      ? { approvalTimeoutMs: tool.approvalTimeoutMs }
+      : {}),
   };
 }
 

@@ -34,6 +34,10 @@ export interface ToolSpec {
   parameters: Record<string, unknown>;
   timeoutMs: number;
   retry: RetrySpec;
+  /** Each call waits for the owner's approval (workflows/agent/approval.ts) before it runs. */
+  approval?: 'required';
+  /** How long to wait for that answer (default 10 minutes); no answer counts as a denial. */
+  approvalTimeoutMs?: number;
 }
 
 export interface PrepareTurnInput {

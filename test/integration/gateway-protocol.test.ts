@@ -54,7 +54,7 @@ describe('the running gateway speaks the OpenClaw protocol on its HTTP port', ()
     expect((await client.closed).code).toBe(1008);
   });
 
-  it('answers a method it cannot serve yet (cron.list) with UNAVAILABLE, not silence', async () => {
+  it('answers a method it cannot serve yet (chat.abort) with UNAVAILABLE, not silence', async () => {
     const client = await RawClient.open(wsUrl);
     try {
       await client.challenge();
@@ -63,7 +63,7 @@ describe('the running gateway speaks the OpenClaw protocol on its HTTP port', ()
         'connect',
         connectParams({ scopes: ['operator.read', 'operator.write', 'operator.admin'] }),
       );
-      const res = await client.request('l1', 'cron.list', {});
+      const res = await client.request('l1', 'chat.abort', { sessionKey: 'agent:main:main' });
       expect(res).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
       expect(client.problems).toEqual([]);
     } finally {

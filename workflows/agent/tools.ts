@@ -3,11 +3,16 @@ import type { AgentTool } from '@mariozechner/pi-agent-core';
 import { isCancellation } from '@temporalio/workflow';
 import type { RetrySpec, ToolSpec } from '../../activities/agent/types.js';
 import { failureText, toolActivity } from './activity-options.js';
+import { awaitApproval, refusalText } from './approval.js';
+import { DEFAULT_APPROVAL_TIMEOUT_MS } from './approval-api.js';
 
 /** Per pipeline step: a tool's own timeout and retry policy, overridden. */
 export interface ToolOverride {
   timeoutMs?: number;
   retry?: Partial<RetrySpec>;
+  /** Require the owner's approval for this tool in this step (a tool can also require it itself). */
+  approval?: 'required';
+  approvalTimeoutMs?: number;
 }
 
 export interface ToolCounter {
@@ -31,6 +36,16 @@ export function durableTool(
     description: spec.description,
     parameters: spec.parameters as unknown as AgentTool['parameters'],
     async execute(toolCallId, params) {
+      if (override?.approval === 'required' || spec.approval === 'required') {
+        const outcome = await awaitApproval({
+          tool: spec.name,
+          toolCallId,
+          args: params as Record<string, unknown>,
+          timeoutMs: override?.approvalTimeoutMs ?? spec.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS,
+        });
+        // Thrown, so the loop hands the model an error result and goes on.
+        if (outcome.status !== 'approved') throw new Error(refusalText(spec.name, outcome));
+      }
       counter.toolCalls++;
       try {
         const result = await call({

@@ -1,0 +1,128 @@
+// `switchyard approvals list|approve|deny`: answer the tool calls that wait for the owner
+// (tools marked `approval: 'required'`), straight over Temporal.
+import { Client, Connection } from '@temporalio/client';
+import type { Command } from 'commander';
+import {
+  type ApprovalDecision,
+  ApprovalError,
+  listApprovals,
+  resolveApprovalById,
+} from '../../gateway/approvals.js';
+import { connectionOptions } from '../../temporal/connection.js';
+import { loadConfigOrExit } from '../load.js';
+
+export interface ApprovalsCommandsContext {
+  /** A Temporal client, and how to let it go; defaults to the configured server. */
+  connect?: () => Promise<{ client: Client; close: () => Promise<void> }>;
+  /** Clock for "expires in"; default Date.now. */
+  now?: () => number;
+}
+
+async function connectFromConfig(): Promise<{ client: Client; close: () => Promise<void> }> {
+  const config = loadConfigOrExit();
+  const options = connectionOptions(config);
+  const connection = await Connection.connect(options).catch((error: Error) => {
+    throw new Error(
+      `cannot reach Temporal at ${options.address}: ${error.message}. Is \`switchyard up\` running?`,
+    );
+  });
+  return {
+    client: new Client({ connection, namespace: config.temporal.namespace }),
+    close: () => connection.close(),
+  };
+}
+
+export function registerApprovalsCommands(program: Command, ctx: ApprovalsCommandsContext = {}): void {
+  const connect = ctx.connect ?? connectFromConfig;
+  const now = ctx.now ?? Date.now;
+  const withClient = async <T>(cmd: Command, fn: (client: Client) => Promise<T>): Promise<T> => {
+    let opened: Awaited<ReturnType<typeof connect>>;
+    try {
+      opened = await connect();
+    } catch (error) {
+      return cmd.error((error as Error).message, { code: 'approvals.connect' });
+    }
+    try {
+      return await fn(opened.client);
+    } catch (error) {
+      if (error instanceof ApprovalError) cmd.error(error.message, { code: `approvals.${error.code}` });
+      throw error;
+    } finally {
+      await opened.close();
+    }
+  };
+  const print = (cmd: Command, text: string) => {
+    const out = cmd.configureOutput().writeOut ?? ((s: string) => process.stdout.write(s));
+    out(text.endsWith('\n') ? text : `${text}\n`);
+  };
+
+  const approvals = program
+    .command('approvals')
+    .description("Tool calls waiting for the owner's approval (tools marked approval: required)");
+
+  approvals
+    .command('list')
+    .description('Show pending approvals, oldest first')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }, cmd: Command) => {
+      const list = await withClient(cmd, (client) => listApprovals(client));
+      if (options.json) return print(cmd, JSON.stringify(list, null, 2));
+      if (list.length === 0) return print(cmd, 'No pending approvals.');
+      print(
+        cmd,
+        table(
+          ['ID', 'TOOL', 'EXPIRES IN', 'WORKFLOW', 'ARGUMENTS'],
+          list.map((a) => [a.id, a.tool, remaining(a.expiresAt - now()), a.workflowId, a.args]),
+        ),
+      );
+    });
+
+  const resolve = async (
+    cmd: Command,
+    id: string,
+    decision: ApprovalDecision,
+    options: { reason?: string; workflow?: string },
+  ) => {
+    const result = await withClient(cmd, (client) =>
+      resolveApprovalById(client, id, decision, {
+        ...(options.reason ? { reason: options.reason } : {}),
+        ...(options.workflow ? { workflowId: options.workflow } : {}),
+      }),
+    );
+    const what = result.tool ? `${result.tool} in ${result.workflowId}` : result.workflowId;
+    print(cmd, `${result.status === 'approved' ? 'Approved' : 'Denied'} ${result.id} (${what}).`);
+  };
+
+  approvals
+    .command('approve <id>')
+    .description('Let the waiting tool call run')
+    .option('--workflow <id>', 'the workflow waiting for it (skips the lookup)')
+    .action((id: string, options: { workflow?: string }, cmd: Command) =>
+      resolve(cmd, id, 'approve', options),
+    );
+
+  approvals
+    .command('deny <id>')
+    .description('Refuse the waiting tool call; the agent is told, with the reason')
+    .option('--reason <text>', 'why (the agent reads it)')
+    .option('--workflow <id>', 'the workflow waiting for it (skips the lookup)')
+    .action((id: string, options: { reason?: string; workflow?: string }, cmd: Command) =>
+      resolve(cmd, id, 'deny', options),
+    );
+}
+
+function remaining(ms: number): string {
+  if (ms <= 0) return 'now';
+  const s = Math.ceil(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
