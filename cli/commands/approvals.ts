@@ -1,6 +1,6 @@
 // `switchyard approvals list|approve|deny`: answer the tool calls that wait for the owner
 // (tools marked `approval: 'required'`), straight over Temporal.
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import {
   type ApprovalDecision,
@@ -8,8 +8,8 @@ import {
   listApprovals,
   resolveApprovalById,
 } from '../../gateway/approvals.js';
-import { connectionOptions } from '../../temporal/connection.js';
-import { loadConfigOrExit } from '../load.js';
+import { printLine } from '../output.js';
+import { connectFromConfig, withOpened } from '../temporal.js';
 
 export interface ApprovalsCommandsContext {
   /** A Temporal client, and how to let it go; defaults to the configured server. */
@@ -18,43 +18,18 @@ export interface ApprovalsCommandsContext {
   now?: () => number;
 }
 
-async function connectFromConfig(): Promise<{ client: Client; close: () => Promise<void> }> {
-  const config = loadConfigOrExit();
-  const options = connectionOptions(config);
-  const connection = await Connection.connect(options).catch((error: Error) => {
-    throw new Error(
-      `cannot reach Temporal at ${options.address}: ${error.message}. Is \`switchyard up\` running?`,
-    );
-  });
-  return {
-    client: new Client({ connection, namespace: config.temporal.namespace }),
-    close: () => connection.close(),
-  };
-}
-
 export function registerApprovalsCommands(program: Command, ctx: ApprovalsCommandsContext = {}): void {
   const connect = ctx.connect ?? connectFromConfig;
   const now = ctx.now ?? Date.now;
-  const withClient = async <T>(cmd: Command, fn: (client: Client) => Promise<T>): Promise<T> => {
-    let opened: Awaited<ReturnType<typeof connect>>;
-    try {
-      opened = await connect();
-    } catch (error) {
-      return cmd.error((error as Error).message, { code: 'approvals.connect' });
-    }
-    try {
-      return await fn(opened.client);
-    } catch (error) {
-      if (error instanceof ApprovalError) cmd.error(error.message, { code: `approvals.${error.code}` });
-      throw error;
-    } finally {
-      await opened.close();
-    }
-  };
-  const print = (cmd: Command, text: string) => {
-    const out = cmd.configureOutput().writeOut ?? ((s: string) => process.stdout.write(s));
-    out(text.endsWith('\n') ? text : `${text}\n`);
-  };
+  const withClient = <T>(cmd: Command, fn: (client: Client) => Promise<T>): Promise<T> =>
+    withOpened(
+      cmd,
+      connect,
+      'approvals',
+      (error) => (error instanceof ApprovalError ? error.code : undefined),
+      (opened) => fn(opened.client),
+    );
+  const print = printLine;
 
   const approvals = program
     .command('approvals')

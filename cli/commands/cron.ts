@@ -1,7 +1,6 @@
 // `switchyard cron add|list|show|edit|pause|resume|rm|run|runs`: proactive tasks, straight from
 // Temporal (a task is its Schedule `cron:<id>`; runs are the workflows it started).
 import { readFileSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../../engine/duration.js';
@@ -23,29 +22,24 @@ import {
   showTask,
 } from '../../gateway/cron/index.js';
 import type { CronDelivery, CronTask } from '../../gateway/cron/task.js';
-import { connectionOptions, workflowUiLink } from '../../temporal/connection.js';
-import { loadConfigOrExit } from '../load.js';
+import { workflowUiLink } from '../../temporal/connection.js';
+import { printLine } from '../output.js';
+import { connectFromConfig, withOpened } from '../temporal.js';
 
 export interface CronCommandsContext {
   /** A cron context (client, task queue, UI links) and how to let it go; defaults to the configured server. */
   connect?: () => Promise<{ ctx: CronContext; close: () => Promise<void> }>;
 }
 
-async function connectFromConfig(): Promise<{ ctx: CronContext; close: () => Promise<void> }> {
-  const config = loadConfigOrExit();
-  const options = connectionOptions(config);
-  const connection = await Connection.connect(options).catch((error: Error) => {
-    throw new Error(
-      `cannot reach Temporal at ${options.address}: ${error.message}. Is \`switchyard up\` running?`,
-    );
-  });
+async function connectCron(): Promise<{ ctx: CronContext; close: () => Promise<void> }> {
+  const { client, config, close } = await connectFromConfig();
   return {
     ctx: {
-      client: new Client({ connection, namespace: config.temporal.namespace }),
+      client,
       target: { taskQueue: config.temporal.taskQueue },
       uiLink: (workflowId, runId) => workflowUiLink(config, workflowId, runId),
     },
-    close: () => connection.close(),
+    close,
   };
 }
 
@@ -177,35 +171,23 @@ function chatTarget(value: string, flag: string): { channel: string; to: string 
 }
 
 export function registerCronCommands(program: Command, context: CronCommandsContext = {}): void {
-  const connect = context.connect ?? connectFromConfig;
-  const print = (cmd: Command, text: string) => {
-    const out = cmd.configureOutput().writeOut ?? ((s: string) => process.stdout.write(s));
-    out(text.endsWith('\n') ? text : `${text}\n`);
-  };
-  const withCtx = async <T>(cmd: Command, fn: (ctx: CronContext) => Promise<T>): Promise<T> => {
-    let opened: Awaited<ReturnType<typeof connect>>;
-    try {
-      opened = await connect();
-    } catch (error) {
-      return cmd.error((error as Error).message, { code: 'cron.connect' });
-    }
-    try {
-      return await fn(opened.ctx);
-    } catch (error) {
-      if (
+  const connect = context.connect ?? connectCron;
+  const print = printLine;
+  const withCtx = <T>(cmd: Command, fn: (ctx: CronContext) => Promise<T>): Promise<T> =>
+    withOpened(
+      cmd,
+      connect,
+      'cron',
+      (error) =>
         error instanceof CronTaskNotFoundError ||
         error instanceof CronTaskExistsError ||
         error instanceof CronTaskError ||
         (error as Error).message?.startsWith('--') ||
         (error as Error).message?.startsWith('give ')
-      ) {
-        return cmd.error((error as Error).message, { code: 'cron.invalid' });
-      }
-      throw error;
-    } finally {
-      await opened.close();
-    }
-  };
+          ? 'invalid'
+          : undefined,
+      (opened) => fn(opened.ctx),
+    );
   const report = (cmd: Command, verb: string, result: ChangeResult, json?: boolean) => {
     if (json) return print(cmd, JSON.stringify(result, null, 2));
     print(cmd, `${verb} ${result.view.id}. ${describeView(result.view)}`);

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import type { Database } from '../../gateway/db.js';
 import { PairingError, PairingStore } from '../../gateway/pairing.js';
+import { printLine } from '../output.js';
 
 export interface PairingCommandsContext {
   /** Opens the gateway database; each command closes what it opened. */
@@ -21,10 +22,7 @@ export function registerPairingCommands(program: Command, ctx: PairingCommandsCo
       db.close();
     }
   };
-  const print = (cmd: Command, text: string) => {
-    const out = cmd.configureOutput().writeOut ?? ((s: string) => process.stdout.write(s));
-    out(text.endsWith('\n') ? text : `${text}\n`);
-  };
+  const print = printLine;
 
   const pairing = program
     .command('pairing')

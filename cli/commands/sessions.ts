@@ -1,52 +1,27 @@
 // `switchyard sessions list|show|reset`: the owner's view of open conversations, straight
 // from Temporal (the session workflows hold the state; nothing is cached elsewhere).
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { listSessions, resetSession, SessionNotFoundError, sessionHistory } from '../../gateway/sessions.js';
-import { connectionOptions } from '../../temporal/connection.js';
-import { loadConfigOrExit } from '../load.js';
+import { printLine } from '../output.js';
+import { connectFromConfig, withOpened } from '../temporal.js';
 
 export interface SessionsCommandsContext {
   /** A Temporal client, and how to let it go; defaults to the configured server. */
   connect?: () => Promise<{ client: Client; close: () => Promise<void> }>;
 }
 
-async function connectFromConfig(): Promise<{ client: Client; close: () => Promise<void> }> {
-  const config = loadConfigOrExit();
-  const options = connectionOptions(config);
-  const connection = await Connection.connect(options).catch((error: Error) => {
-    throw new Error(
-      `cannot reach Temporal at ${options.address}: ${error.message}. Is \`switchyard up\` running?`,
-    );
-  });
-  return {
-    client: new Client({ connection, namespace: config.temporal.namespace }),
-    close: () => connection.close(),
-  };
-}
-
 export function registerSessionsCommands(program: Command, ctx: SessionsCommandsContext = {}): void {
   const connect = ctx.connect ?? connectFromConfig;
-  const withClient = async <T>(cmd: Command, fn: (client: Client) => Promise<T>): Promise<T> => {
-    let opened: Awaited<ReturnType<typeof connect>>;
-    try {
-      opened = await connect();
-    } catch (error) {
-      return cmd.error((error as Error).message, { code: 'sessions.connect' });
-    }
-    try {
-      return await fn(opened.client);
-    } catch (error) {
-      if (error instanceof SessionNotFoundError) cmd.error(error.message, { code: 'sessions.not_found' });
-      throw error;
-    } finally {
-      await opened.close();
-    }
-  };
-  const print = (cmd: Command, text: string) => {
-    const out = cmd.configureOutput().writeOut ?? ((s: string) => process.stdout.write(s));
-    out(text.endsWith('\n') ? text : `${text}\n`);
-  };
+  const withClient = <T>(cmd: Command, fn: (client: Client) => Promise<T>): Promise<T> =>
+    withOpened(
+      cmd,
+      connect,
+      'sessions',
+      (error) => (error instanceof SessionNotFoundError ? 'not_found' : undefined),
+      (opened) => fn(opened.client),
+    );
+  const print = printLine;
 
   const sessions = program
     .command('sessions')
