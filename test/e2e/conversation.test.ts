@@ -6,12 +6,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDeltaSink, type DeltaSink } from '../../activities/stream/sink.js';
-import { buildGateway, type Gateway } from '../../gateway/server.js';
-import { DELTA_RELAY_PATH } from '../../gateway/stream/relay.js';
-import { type RunningWorker, startWorker } from '../../worker/worker.js';
 import { SEPARATE_SESSIONS, testConfig, uniqueTaskQueue } from '../helpers/config.js';
-import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
+import { type ConversationStack, startConversationStack } from '../helpers/conversation-stack.js';
 import { BIN } from '../helpers/processes.js';
 
 const run = promisify(execFile);
@@ -21,40 +17,17 @@ const ANSWER_TAIL = 'and that is all I have to say about it, in several streamed
 
 describe('a conversation through the real gateway, worker and Temporal', () => {
   const address = inject('temporalAddress');
-  let gateway: Gateway;
-  let worker: RunningWorker;
-  let agent: FauxAgent;
-  let sink: DeltaSink;
+  let stack: ConversationStack;
   let base: string;
   let home: string;
 
   beforeAll(async () => {
     const config = testConfig(address, { SWITCHYARD_TASK_QUEUE: uniqueTaskQueue('e2e') }, SEPARATE_SESSIONS);
     home = config.home;
-    agent = fauxAgent();
-    agent.answerWith((prompt) => `You said "${prompt}", ${ANSWER_TAIL}`);
-    gateway = await buildGateway({ config, token: TOKEN, logger: false, watchPipelines: false });
-    base = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
-    sink = createDeltaSink({ url: `${base.replace('http', 'ws')}${DELTA_RELAY_PATH}`, token: TOKEN });
-    worker = await startWorker({
-      config,
-      deps: {
-        agent: {
-          config: agent.config,
-          onDelta: (runKey, delta) => {
-            if (delta.type === 'text') sink.push(runKey, delta.delta);
-          },
-        },
-      },
-    });
-    await gateway.channels.workersReady;
+    stack = await startConversationStack(config, TOKEN, (prompt) => `You said "${prompt}", ${ANSWER_TAIL}`);
+    base = stack.base;
   });
-  afterAll(async () => {
-    await worker?.shutdown();
-    await sink?.close();
-    await gateway?.close();
-    agent?.close();
-  });
+  afterAll(async () => stack?.close());
 
   const completions = (body: Record<string, unknown>) =>
     fetch(`${base}/v1/chat/completions`, {

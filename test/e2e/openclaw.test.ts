@@ -2,12 +2,8 @@
 // turns of session workflows on the real dev server (faux model), streamed back as chat events;
 // every frame the gateway sends is checked against @openclaw/gateway-protocol.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDeltaSink, type DeltaSink } from '../../activities/stream/sink.js';
-import { buildGateway, type Gateway } from '../../gateway/server.js';
-import { DELTA_RELAY_PATH } from '../../gateway/stream/relay.js';
-import { type RunningWorker, startWorker } from '../../worker/worker.js';
 import { testConfig, uniqueTaskQueue } from '../helpers/config.js';
-import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
+import { type ConversationStack, startConversationStack } from '../helpers/conversation-stack.js';
 import { connectParams, RawClient, TOKEN } from '../protocol/harness.js';
 
 describe('OpenClaw clients converse through session workflows', () => {
@@ -15,10 +11,7 @@ describe('OpenClaw clients converse through session workflows', () => {
   const sessionKey = `agent:main:openclaw-e2e-${Date.now()}`;
   const mainKey = `hooks-${Date.now()}`;
   let base: string;
-  let gateway: Gateway;
-  let worker: RunningWorker;
-  let agent: FauxAgent;
-  let sink: DeltaSink;
+  let stack: ConversationStack;
   let wsUrl: string;
 
   beforeAll(async () => {
@@ -28,31 +21,15 @@ describe('OpenClaw clients converse through session workflows', () => {
       { SWITCHYARD_TASK_QUEUE: uniqueTaskQueue('oc') },
       `session:\n  mainKey: ${mainKey}\n`,
     );
-    agent = fauxAgent();
-    agent.answerWith((prompt) => `Switchyard heard "${prompt}" and answers at some length, in pieces.`);
-    gateway = await buildGateway({ config, token: TOKEN, logger: false, watchPipelines: false });
-    base = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
-    wsUrl = base.replace(/^http/, 'ws');
-    sink = createDeltaSink({ url: `${wsUrl}${DELTA_RELAY_PATH}`, token: TOKEN });
-    worker = await startWorker({
+    stack = await startConversationStack(
       config,
-      deps: {
-        agent: {
-          config: agent.config,
-          onDelta: (runKey, delta) => {
-            if (delta.type === 'text') sink.push(runKey, delta.delta);
-          },
-        },
-      },
-    });
-    await gateway.channels.workersReady;
+      TOKEN,
+      (prompt) => `Switchyard heard "${prompt}" and answers at some length, in pieces.`,
+    );
+    base = stack.base;
+    wsUrl = base.replace(/^http/, 'ws');
   });
-  afterAll(async () => {
-    await worker?.shutdown();
-    await sink?.close();
-    await gateway?.close();
-    agent?.close();
-  });
+  afterAll(async () => stack?.close());
 
   async function connected(scopes?: string[]): Promise<RawClient> {
     const client = await RawClient.open(wsUrl);
