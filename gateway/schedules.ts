@@ -9,6 +9,16 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/config.js';
 import { declaredTasks, type ReconcileResult, reconcileSchedules } from './cron/index.js';
 
+/** The schedules switchyard.yaml declares: `cron.tasks` plus the heartbeat, when on. */
+export function reconcileDeclared(
+  client: Client,
+  config: Config,
+  taskQueue: string,
+): Promise<ReconcileResult> {
+  const workspace = join(config.home, 'agents', config.cron.heartbeat?.agentId ?? 'main');
+  return reconcileSchedules(client, declaredTasks(config.cron, workspace), { taskQueue });
+}
+
 export function reconcileInBackground(options: {
   client: Client;
   config: Config;
@@ -17,12 +27,11 @@ export function reconcileInBackground(options: {
   cancelled: () => boolean;
 }): Promise<ReconcileResult | undefined> {
   const { client, config, taskQueue, log, cancelled } = options;
-  const workspace = join(config.home, 'agents', config.cron.heartbeat?.agentId ?? 'main');
   return (async () => {
     let delay = 500;
     while (!cancelled()) {
       try {
-        const result = await reconcileSchedules(client, declaredTasks(config.cron, workspace), { taskQueue });
+        const result = await reconcileDeclared(client, config, taskQueue);
         const changed = result.created.length + result.updated.length + result.deleted.length;
         if (changed > 0) {
           log.info(

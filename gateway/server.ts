@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Database } from 'better-sqlite3';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { defaultAgentId } from '../channels/routing.js';
+import { buildMainSessionKey } from '../channels/session-key.js';
 import type { Config } from '../config/config.js';
 import { homePaths } from '../config/home.js';
 import { connectionOptions, workflowUiLink } from '../temporal/connection.js';
@@ -103,7 +104,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     token: options.token,
     ingestToSession: router.ingestToSession,
     mainSessionKey: () =>
-      `agent:${defaultAgentId(config.routing)}:${config.routing.session?.mainKey ?? 'main'}`,
+      buildMainSessionKey(defaultAgentId(config.routing), config.routing.session?.mainKey),
     answers: hooks.answers,
   });
   const channels = await startChannels({

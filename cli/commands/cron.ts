@@ -22,7 +22,9 @@ import {
   showTask,
 } from '../../gateway/cron/index.js';
 import type { CronDelivery, CronTask } from '../../gateway/cron/task.js';
+import { reconcileDeclared } from '../../gateway/schedules.js';
 import { workflowUiLink } from '../../temporal/connection.js';
+import { loadConfigOrExit } from '../load.js';
 import { printLine } from '../output.js';
 import { connectFromConfig, withOpened } from '../temporal.js';
 
@@ -282,6 +284,26 @@ export function registerCronCommands(program: Command, context: CronCommandsCont
     .action(async (id: string, _options: unknown, cmd: Command) => {
       const view = await withCtx(cmd, (ctx) => resumeTask(ctx, id));
       print(cmd, `Resumed ${view.id}. Next run: ${view.nextRuns[0]?.toISOString() ?? '-'}`);
+    });
+
+  cron
+    .command('sync')
+    .description(
+      'Make the Schedules match switchyard.yaml now (what the gateway does at start and on SIGHUP)',
+    )
+    .action(async (_options: unknown, cmd: Command) => {
+      const config = loadConfigOrExit();
+      const result = await withCtx(cmd, (ctx) => reconcileDeclared(ctx.client, config, ctx.target.taskQueue));
+      const line = (label: string, ids: string[]) => `${label}: ${ids.length ? ids.join(', ') : '-'}`;
+      print(
+        cmd,
+        [
+          line('created', result.created),
+          line('updated', result.updated),
+          line('deleted', result.deleted),
+          line('unchanged', result.unchanged),
+        ].join('\n'),
+      );
     });
 
   cron

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { ensureHome } from '../../config/home.js';
+import { loadConfig } from '../../config/load.js';
 import { gatewayToken } from '../../config/token.js';
+import { reconcileDeclared } from '../../gateway/schedules.js';
 import { buildGateway } from '../../gateway/server.js';
 import { effectiveAddress } from '../../temporal/connection.js';
 import { watchParent } from '../child.js';
@@ -36,6 +38,21 @@ export function registerGatewayCommand(program: Command): void {
         process.exit(0);
       };
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, stop);
+      // SIGHUP: re-read switchyard.yaml and bring the Schedules in line (pipelines reload by
+      // themselves; other keys take effect at the next start).
+      process.on('SIGHUP', () => {
+        void (async () => {
+          try {
+            const fresh = loadConfig();
+            const result = await reconcileDeclared(gateway.client, fresh, fresh.temporal.taskQueue);
+            gateway.app.log.info(
+              `config reloaded: schedules ${result.created.length} created, ${result.updated.length} updated, ${result.deleted.length} deleted`,
+            );
+          } catch (err) {
+            gateway.app.log.error(`config reload failed: ${(err as Error).message}`);
+          }
+        })();
+      });
       watchParent(stop);
     });
 }
