@@ -151,7 +151,7 @@ function sessionOfTurn(key: string): string | undefined {
 }
 
 /** A reminder goes back where the conversation is: the run key is `<channel>:<chat>:<message id>`. */
-function reminderOrigin(runKey: string): ReminderOrigin {
+export function reminderOrigin(runKey: string): ReminderOrigin {
   const [channel, ...rest] = runKey.split(':');
   return { channel: channel!, to: rest.slice(0, -1).join(':') };
 }

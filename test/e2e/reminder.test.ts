@@ -1,0 +1,128 @@
+// "Remind me in 2 seconds to call mum", said on Telegram: the agent's `cron` tool creates a
+// one-shot Temporal Schedule from inside a faux-model turn; it fires, a scheduled agent turn
+// writes the reminder, and it is announced once in the same Telegram chat (crabline, real Bot API).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fauxAssistantMessage, fauxToolCall } from '@mariozechner/pi-ai';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../../config/load.js';
+import { addTask, createCronTool, listRuns, pauseTask } from '../../gateway/cron/index.js';
+import { buildGateway, type Gateway } from '../../gateway/server.js';
+import { type RunningWorker, reminderOrigin, startWorker } from '../../worker/worker.js';
+import { SEPARATE_SESSIONS, uniqueTaskQueue } from '../helpers/config.js';
+import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
+import { eventually, type FakeTelegram, startFakeTelegram } from '../telegram/helpers.js';
+
+const OWNER = 4004;
+
+describe('a reminder set by the agent from a chat', () => {
+  const address = inject('temporalAddress');
+  let telegram: FakeTelegram;
+  let gateway: Gateway;
+  let worker: RunningWorker;
+  let agent: FauxAgent;
+
+  beforeAll(async () => {
+    telegram = await startFakeTelegram();
+    const home = mkdtempSync(join(tmpdir(), 'switchyard-e2e-reminder-'));
+    writeFileSync(
+      join(home, 'switchyard.yaml'),
+      [
+        'channels:',
+        '  telegram:',
+        `    botToken: "${telegram.botToken}"`,
+        `    apiRoot: "${telegram.apiRoot}"`,
+        '    dmPolicy: allowlist',
+        `    allowFrom: ["${OWNER}"]`,
+        SEPARATE_SESSIONS,
+      ].join('\n'),
+    );
+    const taskQueue = uniqueTaskQueue('remind');
+    const config = loadConfig({ home, env: { TEMPORAL_ADDRESS: address, SWITCHYARD_TASK_QUEUE: taskQueue } });
+    gateway = await buildGateway({
+      config,
+      token: 'reminder-token-0123456789',
+      logger: false,
+      watchPipelines: false,
+    });
+    await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+    agent = fauxAgent();
+    agent.faux.setResponses([
+      // The chat turn: the model asks for the reminder, then confirms.
+      fauxAssistantMessage([fauxToolCall('cron', { text: 'call mum', delaySeconds: 2 })], {
+        stopReason: 'toolUse',
+      }),
+      fauxAssistantMessage('Done: I will remind you to call mum in 2 seconds.'),
+      // The scheduled turn, when the reminder fires.
+      fauxAssistantMessage('Reminder: call mum!'),
+    ]);
+    worker = await startWorker({
+      config,
+      deps: {
+        agent: {
+          config: agent.config,
+          tools: [createCronTool({ client: gateway.client, target: { taskQueue } }, reminderOrigin)],
+        },
+        schedule: { getPipeline: (name) => gateway.pipelines.get(name) },
+      },
+    });
+    await gateway.channels.workersReady;
+  });
+  afterAll(async () => {
+    await worker?.shutdown();
+    await gateway?.close();
+    await telegram?.close();
+    agent?.close();
+  });
+
+  it('creates a one-shot schedule that fires and is announced once in the same chat', async () => {
+    await telegram.inject({
+      chatId: OWNER,
+      fromId: OWNER,
+      fromName: 'Alice',
+      text: 'remind me in 2 seconds to call mum',
+    });
+    const texts = () =>
+      telegram
+        .calls('sendMessage')
+        .filter((c) => String(c.body.chat_id) === String(OWNER))
+        .map((c) => String(c.body.text));
+    await eventually(() => (texts().includes('Reminder: call mum!') ? true : undefined), 60_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(texts()).toEqual(['Done: I will remind you to call mum in 2 seconds.', 'Reminder: call mum!']);
+  });
+
+  it('an every-2s task fires at least 3 times in 7 s, each run listed and announced once to the chat', async () => {
+    const ctx = { client: gateway.client, target: { taskQueue: worker.taskQueue } };
+    let n = 0;
+    agent.answerWith(() => `Tick ${++n}`);
+    const before = telegram.calls('sendMessage').length;
+    await addTask(ctx, {
+      id: `tick-${Date.now()}`,
+      schedule: { kind: 'every', everyMs: 2_000 },
+      payload: { kind: 'agentTurn', message: 'say tick' },
+      delivery: { mode: 'announce', channel: 'telegram', to: String(OWNER) },
+      overlap: 'allowAll',
+    }).then(async ({ view }) => {
+      await new Promise((r) => setTimeout(r, 7_000));
+      await pauseTask(ctx, view.id);
+      // Let the runs already started finish and deliver.
+      await new Promise((r) => setTimeout(r, 3_000));
+      const { runs } = await listRuns(ctx, view.id);
+      const done = runs.filter((r) => r.status === 'ok');
+      expect(done.length).toBeGreaterThanOrEqual(3);
+      for (const run of done) {
+        expect(run.workflowId).toMatch(new RegExp(`^cron:${view.id}-`));
+        expect(run.delivered).toBe(true);
+      }
+      const ticks = telegram
+        .calls('sendMessage')
+        .slice(before)
+        .map((c) => String(c.body.text));
+      // Once per run: as many announcements as completed runs, none repeated.
+      expect(ticks).toHaveLength(done.length);
+      expect(new Set(ticks).size).toBe(ticks.length);
+    });
+  });
+});
