@@ -11,6 +11,7 @@ import { DEFAULT_PIPELINE, defaultAgentId, type Route, resolveRoute } from '../c
 import { parseSessionKey } from '../channels/session-key.js';
 import type { Config } from '../config/config.js';
 import { formatErrors } from '../engine/index.js';
+import { ApprovalError, parseApprovalCommand, resolveApprovalById } from './approvals.js';
 import { type IngestResult, ingestMessage } from './ingest.js';
 import type { PipelineLibrary } from './pipelines.js';
 
@@ -59,7 +60,13 @@ export function createRouter(options: {
     return ingestMessage(client, { message, route, ir: compiled.ir, hash: compiled.hash, taskQueue });
   };
   return {
-    ingest: (message) => deliver(message, resolveRoute(routingFor(config, message), message)),
+    async ingest(message) {
+      // `/approve <id>` or `/deny <id> [reason]` in a direct chat answers a pending tool approval
+      // instead of starting a turn (only senders the access policy accepted get this far).
+      const command = message.chat.kind === 'direct' ? parseApprovalCommand(message.text) : undefined;
+      if (command) return answerApproval(client, taskQueue, message, command);
+      return deliver(message, resolveRoute(routingFor(config, message), message));
+    },
     async ingestToSession(message, sessionKey) {
       const agentId = parseSessionKey(sessionKey)?.agentId ?? defaultAgentId(config.routing);
       const agent = config.routing.agents?.find((a) => a.id.toLowerCase() === agentId.toLowerCase());
@@ -76,4 +83,40 @@ export function createRouter(options: {
 function routingFor(config: Config, message: InboundMessage): Config['routing'] {
   if (message.channel !== 'openai') return config.routing;
   return { ...config.routing, session: { ...config.routing.session, dmScope: 'per-account-channel-peer' } };
+}
+
+/** Resolves the approval and tells the sender in the same chat, through the exactly-once send. */
+async function answerApproval(
+  client: Client,
+  taskQueue: string,
+  message: InboundMessage,
+  command: NonNullable<ReturnType<typeof parseApprovalCommand>>,
+): Promise<IngestResult> {
+  let text: string;
+  try {
+    const resolved = await resolveApprovalById(client, command.id, command.decision, {
+      ...(command.reason ? { reason: command.reason } : {}),
+    });
+    text = `${resolved.status === 'approved' ? 'Approved' : 'Denied'} ${resolved.id}${resolved.tool ? ` (${resolved.tool})` : ''}.`;
+  } catch (err) {
+    if (!(err instanceof ApprovalError)) throw err;
+    text = err.message;
+  }
+  const workflowId = `approval-reply:${message.platformId}`;
+  await client.workflow.start('channelMessageWorkflow', {
+    taskQueue,
+    workflowId,
+    args: [
+      {
+        channel: message.channel,
+        accountId: message.accountId,
+        chatId: message.chat.id,
+        text,
+        replyToMessageId: message.messageId,
+        idempotencyKey: workflowId,
+      },
+    ],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+  return { sessionKey: '', workflowId, runId: '' };
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fauxAssistantMessage, fauxToolCall } from '@mariozechner/pi-ai';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../config/load.js';
+import { listApprovals } from '../../gateway/approvals.js';
 import { addTask, createCronTool, listRuns, pauseTask } from '../../gateway/cron/index.js';
 import { buildGateway, type Gateway } from '../../gateway/server.js';
 import { type RunningWorker, reminderOrigin, startWorker } from '../../worker/worker.js';
@@ -15,8 +16,9 @@ import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
 import { eventually, type FakeTelegram, startFakeTelegram } from '../telegram/helpers.js';
 
 const OWNER = 4004;
+let garageOpened = 0;
 
-describe('a reminder set by the agent from a chat', () => {
+describe("the agent's tools from a Telegram chat: reminders, schedules, approvals", () => {
   const address = inject('temporalAddress');
   let telegram: FakeTelegram;
   let gateway: Gateway;
@@ -62,7 +64,19 @@ describe('a reminder set by the agent from a chat', () => {
       deps: {
         agent: {
           config: agent.config,
-          tools: [createCronTool({ client: gateway.client, target: { taskQueue } }, reminderOrigin)],
+          tools: [
+            createCronTool({ client: gateway.client, target: { taskQueue } }, reminderOrigin),
+            {
+              name: 'open_garage',
+              description: 'Opens the garage door.',
+              parameters: { type: 'object', properties: {} },
+              approval: 'required',
+              async execute() {
+                garageOpened += 1;
+                return 'the garage door is open';
+              },
+            },
+          ],
         },
         schedule: { getPipeline: (name) => gateway.pipelines.get(name) },
       },
@@ -124,5 +138,36 @@ describe('a reminder set by the agent from a chat', () => {
       expect(ticks).toHaveLength(done.length);
       expect(new Set(ticks).size).toBe(ticks.length);
     });
+  });
+
+  it('asks for approval before a guarded tool runs; /approve in the chat lets it run', async () => {
+    agent.faux.setResponses([
+      fauxAssistantMessage([fauxToolCall('open_garage', {})], { stopReason: 'toolUse' }),
+      fauxAssistantMessage('The garage is open now.'),
+    ]);
+    const before = telegram.calls('sendMessage').length;
+    const texts = () =>
+      telegram
+        .calls('sendMessage')
+        .slice(before)
+        .map((c) => String(c.body.text));
+    await telegram.inject({ chatId: OWNER, fromId: OWNER, text: 'open the garage please' });
+    let pending: { id: string } | undefined;
+    await expect
+      .poll(
+        async () => {
+          pending = (await listApprovals(gateway.client)).find((a) => a.tool === 'open_garage');
+          return pending !== undefined;
+        },
+        { timeout: 30_000, interval: 250 },
+      )
+      .toBe(true);
+    expect(garageOpened).toBe(0);
+
+    await telegram.inject({ chatId: OWNER, fromId: OWNER, text: `/approve ${pending!.id}` });
+    await eventually(() => (texts().includes('The garage is open now.') ? true : undefined), 30_000);
+    expect(garageOpened).toBe(1);
+    expect(texts()).toContain(`Approved ${pending!.id} (open_garage).`);
+    expect(texts().filter((t) => t === 'The garage is open now.')).toHaveLength(1);
   });
 });
