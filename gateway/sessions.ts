@@ -80,3 +80,25 @@ async function withSession<T>(sessionKey: string, call: () => Promise<T>): Promi
     throw error;
   }
 }
+
+/** Tokens and cost of one turn, from the `agentUsage` memo its agent steps keep (absent: no agent ran). */
+export interface TurnUsageSummary {
+  input: number;
+  output: number;
+  totalTokens: number;
+  cost: number;
+  modelCalls: number;
+  toolCalls: number;
+}
+
+export async function turnUsage(
+  client: Client,
+  turnWorkflowId: string,
+): Promise<TurnUsageSummary | undefined> {
+  try {
+    const described = await client.workflow.getHandle(turnWorkflowId).describe();
+    return described.memo?.agentUsage as TurnUsageSummary | undefined;
+  } catch {
+    return undefined; // a turn whose history was already deleted by retention
+  }
+}

@@ -2,7 +2,13 @@
 // from Temporal (the session workflows hold the state; nothing is cached elsewhere).
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import { listSessions, resetSession, SessionNotFoundError, sessionHistory } from '../../gateway/sessions.js';
+import {
+  listSessions,
+  resetSession,
+  SessionNotFoundError,
+  sessionHistory,
+  turnUsage,
+} from '../../gateway/sessions.js';
 import { printLine } from '../output.js';
 import { connectFromConfig, withOpened } from '../temporal.js';
 
@@ -54,8 +60,15 @@ export function registerSessionsCommands(program: Command, ctx: SessionsCommands
     .description('Show the transcript, summary, queue and recent turns of a session')
     .option('--json', 'print JSON')
     .action(async (key: string, options: { json?: boolean }, cmd: Command) => {
-      const history = await withClient(cmd, (client) => sessionHistory(client, key));
-      if (options.json) return print(cmd, JSON.stringify(history, null, 2));
+      const { history, usage } = await withClient(cmd, async (client) => {
+        const history = await sessionHistory(client, key);
+        const usage = await Promise.all(history.turns.map((t) => turnUsage(client, t.workflowId)));
+        return { history, usage };
+      });
+      if (options.json) {
+        const turns = history.turns.map((t, i) => ({ ...t, usage: usage[i] ?? null }));
+        return print(cmd, JSON.stringify({ ...history, turns }, null, 2));
+      }
       const lines = [`Session ${history.sessionKey}`, `Turns: ${history.turnCount}`];
       if (history.summary) lines.push(`Summary: ${history.summary}`);
       if (history.running) lines.push(`Running: ${history.running.workflowId}`);
@@ -69,6 +82,17 @@ export function registerSessionsCommands(program: Command, ctx: SessionsCommands
         lines.push(
           `${new Date(entry.at).toISOString()}  ${who}${entry.steered ? ' (steer)' : ''}: ${entry.text}`,
         );
+      }
+      if (history.turns.length > 0) {
+        lines.push('', 'Recent turns (tokens in/out, model calls, tool calls, cost):');
+        history.turns.forEach((turn, i) => {
+          const u = usage[i];
+          const cost = u ? `$${u.cost.toFixed(4)}` : '';
+          const figures = u
+            ? `${u.input}/${u.output} tokens, ${u.modelCalls} model, ${u.toolCalls} tool, ${cost}`
+            : 'no agent usage';
+          lines.push(`  ${turn.workflowId}  ${turn.status}  ${figures}`);
+        });
       }
       print(cmd, lines.join('\n'));
     });

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildSessionKey } from '../../channels/session-key.js';
 import { SEPARATE_SESSIONS, testConfig, uniqueTaskQueue } from '../helpers/config.js';
 import { type ConversationStack, startConversationStack } from '../helpers/conversation-stack.js';
 import { BIN } from '../helpers/processes.js';
@@ -44,6 +45,35 @@ describe('a conversation through the real gateway, worker and Temporal', () => {
       role: 'assistant',
       content: `You said "hello there", ${ANSWER_TAIL}`,
     });
+  });
+
+  it('switchyard sessions show lists the turn with its tokens, calls and cost', async () => {
+    const key = buildSessionKey({
+      agentId: 'main',
+      channel: 'openai',
+      accountId: 'main',
+      peer: { kind: 'direct', id: 'alice' },
+      dmScope: 'per-account-channel-peer',
+    });
+    const show = async () =>
+      JSON.parse(
+        (
+          await run(process.execPath, [BIN, 'sessions', 'show', key, '--json'], {
+            env: { ...process.env, SWITCHYARD_HOME: home, TEMPORAL_ADDRESS: address },
+          })
+        ).stdout,
+      ) as {
+        transcript: Array<{ role: string }>;
+        turns: Array<{
+          status: string;
+          usage: { modelCalls: number; toolCalls: number; totalTokens: number } | null;
+        }>;
+      };
+    await expect.poll(async () => (await show()).turns[0]?.status, { timeout: 15_000 }).toBe('completed');
+    const shown = await show();
+    expect(shown.transcript.map((e) => e.role)).toEqual(['user', 'assistant']);
+    expect(shown.turns[0]!.usage).toMatchObject({ modelCalls: 1, toolCalls: 0 });
+    expect(shown.turns[0]!.usage!.totalTokens).toBeGreaterThan(0);
   });
 
   it('streams the answer as it forms, and the streamed text is the final answer', async () => {
