@@ -1,14 +1,19 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { AgentModelsConfig } from '../../activities/agent/index.js';
 import type { InboundMessage } from '../../channels/envelope.js';
 import { projectRoot } from '../../config/home.js';
 import { builtInStepTypes } from '../../engine/index.js';
 import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
 import { startRecordingChannel } from '../helpers/recording-channel.js';
 import { compile, type Harness, startHarness } from './harness.js';
+
+const run = promisify(execFile);
 
 describe('the shipped default pipeline on a real worker, with the faux model and a recording chat', () => {
   const address = inject('temporalAddress');
@@ -35,11 +40,14 @@ describe('the shipped default pipeline on a real worker, with the faux model and
     ...over,
   });
 
+  // The worker reads the agent configuration on every call, as a real one re-reads its config.
+  let models: AgentModelsConfig;
   beforeAll(async () => {
     agent = fauxAgent({ agents: ['main'], silent: ['mute'] });
+    models = agent.config;
     h = await startHarness(address, 'default', {
       pipelineSteps: { onCall: (e) => calls.push(e.activity) },
-      agent: { config: agent.config },
+      agent: { config: () => models },
     });
     chat = await startRecordingChannel(address, h.taskQueue);
   });
@@ -82,5 +90,44 @@ describe('the shipped default pipeline on a real worker, with the faux model and
     expect((failure as WorkflowFailedError).cause?.message).toMatch(/agent 'mute' has no model/);
     expect(sent()).toHaveLength(1);
     expect(sent()[0]!.text).toMatch(/^Sorry, I could not answer that: .*agent 'mute' has no model/);
+  });
+
+  it('after the config is fixed, `temporal workflow reset` re-runs the failed turn and the reply is delivered once', async () => {
+    sent().length = 0;
+    agent.answerWith(() => 'Now I can answer.');
+    const handle = await h.start(p, { agent: 'mute' }, message({ attachments: [] }));
+    await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    expect(sent().map((m) => m.text)).toEqual([expect.stringMatching(/^Sorry, I could not answer that: /)]);
+
+    // The owner fixes the config: the agent gets a model. Then resets the turn, as the UI does.
+    const fixed = fauxAgent({ agents: ['main', 'mute'] });
+    fixed.answerWith(() => 'Now I can answer.');
+    models = fixed.config;
+    try {
+      await run(inject('temporalCli'), [
+        'workflow',
+        'reset',
+        '--workflow-id',
+        handle.workflowId,
+        '--type',
+        'FirstWorkflowTask',
+        '--reason',
+        'config fixed',
+        '--address',
+        address,
+      ]);
+      const rerun = h.client.workflow.getHandle(handle.workflowId);
+      await expect
+        .poll(async () => (await rerun.describe()).status.name, { timeout: 30_000 })
+        .toBe('COMPLETED');
+      expect(await rerun.result()).toEqual({ reply: 'Now I can answer.' });
+      // The apology of the failed run, then the answer of the reset run: each exactly once.
+      expect(sent().map((m) => m.text)).toEqual([
+        expect.stringMatching(/^Sorry, I could not answer that: /),
+        'Now I can answer.',
+      ]);
+    } finally {
+      fixed.close();
+    }
   });
 });
