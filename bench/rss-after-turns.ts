@@ -5,7 +5,7 @@ import { rssMiB } from './util.js';
 
 const TURNS = 1_000;
 const CONCURRENCY = 8;
-const CAP_MS = 6 * 60_000;
+const CAP_MS = 12 * 60_000;
 
 /**
  * 1,000 turns through the HTTP API on the shared stack (concurrency 8, no new turn after 6 min),
