@@ -11,7 +11,7 @@ import { DEFAULT_PIPELINE, defaultAgentId, type Route, resolveRoute } from '../c
 import { parseSessionKey } from '../channels/session-key.js';
 import type { Config } from '../config/config.js';
 import { formatErrors } from '../engine/index.js';
-import { ApprovalError, parseApprovalCommand, resolveApprovalById } from './approvals.js';
+import { ApprovalError, listApprovals, parseApprovalCommand, resolveApproval } from './approvals.js';
 import { type IngestResult, ingestMessage } from './ingest.js';
 import type { PipelineLibrary } from './pipelines.js';
 
@@ -61,11 +61,14 @@ export function createRouter(options: {
   };
   return {
     async ingest(message) {
-      // `/approve <id>` or `/deny <id> [reason]` in a direct chat answers a pending tool approval
-      // instead of starting a turn (only senders the access policy accepted get this far).
+      const route = resolveRoute(routingFor(config, message), message);
+      // `/approve <id>` or `/deny <id> [reason]` in a direct chat answers a tool approval pending
+      // in this same conversation, instead of starting a turn. Approvals of other conversations
+      // are out of reach from here (someone paired for one chat cannot approve another's tools):
+      // the owner uses `switchyard approvals` for those.
       const command = message.chat.kind === 'direct' ? parseApprovalCommand(message.text) : undefined;
-      if (command) return answerApproval(client, taskQueue, message, command);
-      return deliver(message, resolveRoute(routingFor(config, message), message));
+      if (command) return answerApproval(client, taskQueue, message, route.sessionKey, command);
+      return deliver(message, route);
     },
     async ingestToSession(message, sessionKey) {
       const agentId = parseSessionKey(sessionKey)?.agentId ?? defaultAgentId(config.routing);
@@ -90,17 +93,29 @@ async function answerApproval(
   client: Client,
   taskQueue: string,
   message: InboundMessage,
+  sessionKey: string,
   command: NonNullable<ReturnType<typeof parseApprovalCommand>>,
 ): Promise<IngestResult> {
   let text: string;
-  try {
-    const resolved = await resolveApprovalById(client, command.id, command.decision, {
-      ...(command.reason ? { reason: command.reason } : {}),
-    });
-    text = `${resolved.status === 'approved' ? 'Approved' : 'Denied'} ${resolved.id}${resolved.tool ? ` (${resolved.tool})` : ''}.`;
-  } catch (err) {
-    if (!(err instanceof ApprovalError)) throw err;
-    text = err.message;
+  const pending = (await listApprovals(client)).find(
+    (a) => a.id === command.id && a.workflowId.startsWith(`turn:${sessionKey}:`),
+  );
+  if (!pending) {
+    text = `No approval ${command.id} is waiting in this conversation.`;
+  } else {
+    try {
+      const resolved = await resolveApproval(
+        client,
+        pending.workflowId,
+        pending.id,
+        command.decision,
+        command.reason,
+      );
+      text = `${resolved.status === 'approved' ? 'Approved' : 'Denied'} ${pending.id} (${pending.tool}).`;
+    } catch (err) {
+      if (!(err instanceof ApprovalError)) throw err;
+      text = err.message;
+    }
   }
   const workflowId = `approval-reply:${message.platformId}`;
   await client.workflow.start('channelMessageWorkflow', {

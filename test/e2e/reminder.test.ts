@@ -169,5 +169,12 @@ describe("the agent's tools from a Telegram chat: reminders, schedules, approval
     expect(garageOpened).toBe(1);
     expect(texts()).toContain(`Approved ${pending!.id} (open_garage).`);
     expect(texts().filter((t) => t === 'The garage is open now.')).toHaveLength(1);
+
+    // An id that waits in no turn of this conversation is answered, not acted on.
+    await telegram.inject({ chatId: OWNER, fromId: OWNER, text: '/deny zzzzzz' });
+    await eventually(
+      () => (texts().includes('No approval zzzzzz is waiting in this conversation.') ? true : undefined),
+      30_000,
+    );
   });
 });
