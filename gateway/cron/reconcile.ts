@@ -56,6 +56,9 @@ export async function reconcileSchedules(
     const handle = client.schedule.getHandle(scheduleId);
     const description = await describeOrUndefined(client, scheduleId);
     if (!description || !isOwned(description)) continue;
+    // Another installation (another task queue) sharing this namespace owns its own schedules.
+    if (description.action.type !== 'startWorkflow' || description.action.taskQueue !== target.taskQueue)
+      continue;
     const source = inputOf(description)?.source;
     if (source !== 'config' && source !== 'heartbeat') continue;
     await handle.delete().catch((error: unknown) => {

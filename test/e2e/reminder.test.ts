@@ -165,9 +165,14 @@ describe("the agent's tools from a Telegram chat: reminders, schedules, approval
     expect(garageOpened).toBe(0);
 
     await telegram.inject({ chatId: OWNER, fromId: OWNER, text: `/approve ${pending!.id}` });
-    await eventually(() => (texts().includes('The garage is open now.') ? true : undefined), 30_000);
+    // The confirmation and the turn's answer travel separately; wait for both.
+    const confirmation = `Approved ${pending!.id} (open_garage).`;
+    await eventually(
+      () =>
+        texts().includes('The garage is open now.') && texts().includes(confirmation) ? true : undefined,
+      30_000,
+    );
     expect(garageOpened).toBe(1);
-    expect(texts()).toContain(`Approved ${pending!.id} (open_garage).`);
     expect(texts().filter((t) => t === 'The garage is open now.')).toHaveLength(1);
 
     // An id that waits in no turn of this conversation is answered, not acted on.
