@@ -6,6 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { ChannelSender } from '../activities/channel-send.js';
+import { deltaRunKey } from '../activities/stream/frames.js';
 import type { InboundMessage } from '../channels/envelope.js';
 import type { AgentFinal, GatewayServices, RequestContext, RunEventSink } from './protocol/services.js';
 import type { IngestToSession } from './router.js';
@@ -52,7 +53,7 @@ export function createOpenclawChat(options: {
 
   async function start(sessionKey: string, text: string, idempotencyKey: string, ctx: RequestContext) {
     const messageId = idempotencyKey.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 128);
-    const runKey = `${OPENCLAW_CHANNEL}:${sessionKey}:${messageId}`;
+    const runKey = deltaRunKey(OPENCLAW_CHANNEL, sessionKey, messageId);
     const run: LiveRun = {
       runId: idempotencyKey,
       sessionKey,
@@ -111,7 +112,7 @@ export function createOpenclawChat(options: {
     accountId: 'default',
     textLimit: 1_000_000,
     async send(chatId, text, opts) {
-      const runKey = `${OPENCLAW_CHANNEL}:${chatId}:${opts?.replyToMessageId ?? ''}`;
+      const runKey = deltaRunKey(OPENCLAW_CHANNEL, chatId, opts?.replyToMessageId ?? '');
       const run = runs.get(runKey);
       // A client that went away misses the live answer; it is in the session (chat.history).
       if (run) {

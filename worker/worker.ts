@@ -7,6 +7,7 @@ import {
 } from '../activities/agent/builtin-tools/index.js';
 import { loadAgentModelsConfig } from '../activities/agent/index.js';
 import { type ActivityDeps, createActivities } from '../activities/index.js';
+import { parseDeltaRunKey } from '../activities/stream/frames.js';
 import { createDeltaSink, type DeltaSink } from '../activities/stream/sink.js';
 import type { Config } from '../config/config.js';
 import { gatewayToken } from '../config/token.js';
@@ -152,8 +153,8 @@ function sessionOfTurn(key: string): string | undefined {
 
 /** A reminder goes back where the conversation is: the run key is `<channel>:<chat>:<message id>`. */
 export function reminderOrigin(runKey: string): ReminderOrigin {
-  const [channel, ...rest] = runKey.split(':');
-  return { channel: channel!, to: rest.slice(0, -1).join(':') };
+  const { channel, chatId } = parseDeltaRunKey(runKey);
+  return { channel, to: chatId };
 }
 
 /** Worker → gateway live-delta connection (best effort; see gateway/stream). */

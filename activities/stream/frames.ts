@@ -6,6 +6,17 @@ export function deltaRunKey(channel: string, chatId: string, messageId: string):
   return `${channel}:${chatId}:${messageId}`;
 }
 
+/** The inverse of deltaRunKey (chat ids may contain `:`; channel ids and message ids do not). */
+export function parseDeltaRunKey(runKey: string): { channel: string; chatId: string; messageId: string } {
+  const first = runKey.indexOf(':');
+  const last = runKey.lastIndexOf(':');
+  return {
+    channel: runKey.slice(0, first),
+    chatId: runKey.slice(first + 1, last),
+    messageId: runKey.slice(last + 1),
+  };
+}
+
 /** A piece of an answer; `seq` counts from 1 per run key, so the gateway can drop repeats and see gaps. */
 export interface DeltaTextFrame {
   type: 'delta';
