@@ -6,9 +6,14 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { sessionWorkflowId } from '../channels/session-key.js';
 import {
+  type AbortRequest,
+  type AbortResult,
+  type CompactRequest,
   type ResetResult,
   SESSION_WORKFLOW_TYPE,
   type SessionHistory,
+  sessionAbortUpdate,
+  sessionCompactUpdate,
   sessionHistoryQuery,
   sessionResetUpdate,
 } from '../workflows/session-api.js';
@@ -69,6 +74,43 @@ export async function sessionHistory(client: Client, sessionKey: string): Promis
 export async function resetSession(client: Client, sessionKey: string): Promise<ResetResult> {
   return await withSession(sessionKey, () =>
     client.workflow.getHandle(sessionWorkflowId(sessionKey)).executeUpdate(sessionResetUpdate),
+  );
+}
+
+/** Cancels the running turn (no reply is sent) and, by default, the messages queued behind it. */
+export async function abortSession(
+  client: Client,
+  sessionKey: string,
+  request: AbortRequest = {},
+): Promise<AbortResult> {
+  return await withSession(sessionKey, () =>
+    client.workflow.getHandle(sessionWorkflowId(sessionKey)).executeUpdate(sessionAbortUpdate, {
+      args: [request],
+    }),
+  );
+}
+
+/** Sets the session's summary and keeps only the last `keepLast` transcript entries. */
+export async function compactSession(
+  client: Client,
+  sessionKey: string,
+  request: CompactRequest,
+): Promise<{ transcript: number }> {
+  return await withSession(sessionKey, () =>
+    client.workflow.getHandle(sessionWorkflowId(sessionKey)).executeUpdate(sessionCompactUpdate, {
+      args: [request],
+    }),
+  );
+}
+
+/**
+ * Ends the conversation: the session workflow is terminated (its history stays in Temporal
+ * until retention removes it); the next message to the same key starts a fresh session.
+ * A turn already running finishes and delivers its reply (turns are abandoned, not killed).
+ */
+export async function endSession(client: Client, sessionKey: string, reason: string): Promise<void> {
+  await withSession(sessionKey, () =>
+    client.workflow.getHandle(sessionWorkflowId(sessionKey)).terminate(reason),
   );
 }
 

@@ -132,6 +132,28 @@ export interface ResetResult {
   cleared: number;
 }
 
+/** Payload of `session.abort`. */
+export interface AbortRequest {
+  /**
+   * Abort only if the running turn answers one of these message ids (a client aborting its
+   * own run must not cancel somebody else's). Absent: whatever turn is running.
+   */
+  messageIds?: string[];
+  /** Also drop the messages queued behind it (default true: "stop" means stop). */
+  dropPending?: boolean;
+}
+
+export interface AbortResult {
+  /** A running turn was cancelled (it stops at its next await; it sends no reply). */
+  aborted: boolean;
+  /** Workflow id of the cancelled turn, if any. */
+  turnIds: string[];
+  /** Message ids of the cancelled turn and of the dropped queued messages. */
+  messageIds: string[];
+  /** The dropped queued messages alone. */
+  dropped: string[];
+}
+
 /** What a steered message looks like to the running turn. */
 export interface SteerPayload {
   message: InboundMessage;
@@ -141,8 +163,13 @@ export const sessionMessageSignal = defineSignal<[SessionMessage]>('session.mess
 export const sessionHistoryQuery = defineQuery<SessionHistory>('session.history');
 /** Clears transcript and summary; the dedupe memory stays, so old re-deliveries are still dropped. */
 export const sessionResetUpdate = defineUpdate<ResetResult, []>('session.reset');
-/** Sets the compacted summary (for now written by whoever calls it). */
+/**
+ * Sets the summary and trims the transcript. Turns do this themselves when the agent compacts
+ * (pipeline output `compaction`); owners and clients can call it too (`sessions.compact`).
+ */
 export const sessionCompactUpdate = defineUpdate<{ transcript: number }, [CompactRequest]>('session.compact');
+/** Cancels the running turn (and by default what is queued behind it): OpenClaw's `chat.abort`. */
+export const sessionAbortUpdate = defineUpdate<AbortResult, [AbortRequest]>('session.abort');
 /** Sent to the running child turn for queue mode `steer`. */
 export const pipelineSteerSignal = defineSignal<[SteerPayload]>('pipeline.steer');
 

@@ -86,3 +86,18 @@ export function replyText(outputs: unknown): string | undefined {
   if (typeof text === 'string' && text.length > 0) return text;
   return undefined;
 }
+
+/**
+ * The agent's compaction, when the turn's pipeline reports one as `outputs.compaction`
+ * (`{ summary, kept }`: the new summary, and how many of the earlier transcript entries the
+ * agent kept verbatim). The session adopts it, so the next turn starts from the summary.
+ */
+export function compactionOf(outputs: unknown): { summary: string; kept: number } | undefined {
+  if (!outputs || typeof outputs !== 'object') return undefined;
+  const compaction = (outputs as Record<string, unknown>).compaction;
+  if (!compaction || typeof compaction !== 'object') return undefined;
+  const { summary, kept } = compaction as Record<string, unknown>;
+  if (typeof summary !== 'string' || !summary) return undefined;
+  if (typeof kept !== 'number' || !Number.isInteger(kept) || kept < 0) return undefined;
+  return { summary, kept };
+}

@@ -57,11 +57,15 @@ export class RunningTurn {
     }
   }
 
-  /** Cancels the turn (queue mode `interrupt`); `run()` then settles as interrupted. */
-  interrupt(): void {
-    if (this.finished) return;
+  /**
+   * Cancels the turn (queue mode `interrupt`, `session.abort`); `run()` then settles as
+   * interrupted. False when it had already finished or was already being cancelled.
+   */
+  interrupt(): boolean {
+    if (this.finished || this.interrupted) return false;
     this.interrupted = true;
     this.scope.cancel();
+    return true;
   }
 
   /**

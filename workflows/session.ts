@@ -14,11 +14,13 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import {
+  type AbortResult,
   DEFAULT_QUEUE_MODE,
   QUEUE_MODES,
   type SessionHistory,
   type SessionMessage,
   type SessionState,
+  sessionAbortUpdate,
   sessionCompactUpdate,
   sessionHistoryQuery,
   sessionMessageSignal,
@@ -28,7 +30,7 @@ import {
   turnWorkflowId,
 } from './session-api.js';
 import { SeenMessages } from './session-dedupe.js';
-import { replyText, type Turn, takeTurn, turnInput } from './session-queue.js';
+import { compactionOf, replyText, type Turn, takeTurn, turnInput } from './session-queue.js';
 import { RunningTurn } from './session-turn.js';
 
 const DEFAULTS = { maxTranscript: 50, maxSeenMessages: 500, turnsPerRun: 200 };
@@ -125,6 +127,39 @@ export async function sessionWorkflow(state: SessionState): Promise<void> {
     },
   );
 
+  setHandler(
+    sessionAbortUpdate,
+    ({ messageIds, dropPending } = {}): AbortResult => {
+      const result: AbortResult = { aborted: false, turnIds: [], messageIds: [], dropped: [] };
+      const wanted = messageIds ? new Set(messageIds) : undefined;
+      if (running && (!wanted || running.record.messageIds.some((id) => wanted.has(id)))) {
+        result.aborted = running.interrupt();
+        if (result.aborted) {
+          result.turnIds.push(running.record.workflowId);
+          result.messageIds.push(...running.record.messageIds);
+        }
+      }
+      if (wanted || dropPending !== false) {
+        for (let i = pending.length - 1; i >= 0; i--) {
+          const id = pending[i]!.message.messageId;
+          if (wanted && !wanted.has(id)) continue;
+          pending.splice(i, 1);
+          result.messageIds.push(id);
+          result.dropped.unshift(id);
+        }
+      }
+      return result;
+    },
+    {
+      validator: (request) => {
+        const ids = request?.messageIds;
+        if (ids !== undefined && !(Array.isArray(ids) && ids.every((id) => typeof id === 'string'))) {
+          throw new Error('session.abort: messageIds must be a list of message ids');
+        }
+      },
+    },
+  );
+
   const runTurn = async (turn: Turn) => {
     const first = turn.messages[0]!;
     const turnRecord: TurnRecord = {
@@ -134,8 +169,9 @@ export async function sessionWorkflow(state: SessionState): Promise<void> {
       status: 'running',
       steered: [],
     };
+    // The turn reads the conversation BEFORE its own messages (they are its prompt).
+    const input = turnInput(turn, { sessionKey, transcript: [...transcript], summary });
     for (const m of turn.messages) record({ ...userEntry(m), turnId: turnRecord.workflowId });
-    const input = turnInput(turn, { sessionKey, transcript, summary });
     turnCount++;
     turnsThisRun++;
     running = new RunningTurn(turnRecord, input);
@@ -147,6 +183,14 @@ export async function sessionWorkflow(state: SessionState): Promise<void> {
       log.warn('turn failed', { sessionKey, turn: turnRecord.workflowId, error: outcome.error });
     }
     if (outcome.status === 'completed') {
+      const compaction = compactionOf(outcome.outputs);
+      if (compaction) {
+        // The agent folded older turns into a summary: keep what it kept, and this turn.
+        summary = compaction.summary;
+        const earlier = transcript.filter((e) => e.turnId !== turnRecord.workflowId);
+        const kept = compaction.kept > 0 ? earlier.slice(-compaction.kept) : [];
+        transcript = [...kept, ...transcript.filter((e) => e.turnId === turnRecord.workflowId)];
+      }
       const reply = replyText(outcome.outputs);
       if (reply !== undefined) {
         record({ role: 'assistant', text: reply, at: Date.now(), turnId: turnRecord.workflowId });

@@ -1,8 +1,9 @@
-// `switchyard sessions list|show|reset`: the owner's view of open conversations, straight
+// `switchyard sessions list|show|reset|abort`: the owner's view of open conversations, straight
 // from Temporal (the session workflows hold the state; nothing is cached elsewhere).
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import {
+  abortSession,
   listSessions,
   resetSession,
   SessionNotFoundError,
@@ -103,6 +104,23 @@ export function registerSessionsCommands(program: Command, ctx: SessionsCommands
     .action(async (key: string, _options: unknown, cmd: Command) => {
       const { cleared } = await withClient(cmd, (client) => resetSession(client, key));
       print(cmd, `Reset ${key}: ${cleared} transcript ${cleared === 1 ? 'entry' : 'entries'} forgotten.`);
+    });
+
+  sessions
+    .command('abort <key>')
+    .description('Stop the turn that is running (no reply is sent) and drop the messages waiting behind it')
+    .option('--keep-queued', 'only stop the running turn; queued messages are still answered')
+    .action(async (key: string, options: { keepQueued?: boolean }, cmd: Command) => {
+      const result = await withClient(cmd, (client) =>
+        abortSession(client, key, { dropPending: !options.keepQueued }),
+      );
+      const dropped = result.dropped.length;
+      if (!result.aborted && dropped === 0)
+        return print(cmd, `Nothing to stop in ${key}: no turn is running.`);
+      const parts: string[] = [];
+      if (result.aborted) parts.push(`stopped ${result.turnIds.join(', ')}`);
+      if (dropped > 0) parts.push(`dropped ${dropped} queued message${dropped === 1 ? '' : 's'}`);
+      print(cmd, `${key}: ${parts.join('; ')}.`);
     });
 }
 

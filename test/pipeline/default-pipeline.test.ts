@@ -73,11 +73,41 @@ describe('the shipped default pipeline on a real worker, with the faux model and
     expect(prompts.at(-1)).toMatch(/what is on today\?[\s\S]*\[Attachments\][\s\S]*plan\.png/);
   });
 
+  it("reports the agent's compaction (new summary, entries kept) for the session to adopt", async () => {
+    sent().length = 0;
+    agent.answerWith((prompt) =>
+      prompt.includes('Write the updated summary') ? 'They talked a lot.' : 'Short answer.',
+    );
+    // 30 long entries (~15k tokens) cannot fit a 16k window minus the reserve: older ones are folded.
+    const transcript = Array.from({ length: 30 }, (_, i) => ({
+      role: i % 2 === 0 ? 'user' : 'assistant',
+      text: `entry ${i} ${'blah '.repeat(400)}`,
+      at: i,
+    }));
+    const out = (await h.run(p, { transcript, summary: '' }, message({ attachments: [] }))) as {
+      reply: string;
+      compaction: { summary: string; kept: number };
+    };
+    expect(out.reply).toBe('Short answer.');
+    expect(out.compaction.summary).toBe('They talked a lot.');
+    expect(out.compaction.kept).toBeGreaterThan(0);
+    expect(out.compaction.kept).toBeLessThan(30);
+    // A short conversation is not compacted: the session keeps its transcript as it is.
+    const small = (await h.run(
+      p,
+      { transcript: transcript.slice(0, 2).map((e) => ({ ...e, text: 'hi' })) },
+      message({ attachments: [] }),
+    )) as {
+      compaction: { summary: string; kept: number };
+    };
+    expect(small.compaction).toEqual({ summary: '', kept: 2 });
+  });
+
   it('does not answer a group message that does not mention it, and calls nothing', async () => {
     sent().length = 0;
     calls.length = 0;
     const out = await h.run(p, {}, message({ chat: { id: 'g', kind: 'group' }, attachments: [] }));
-    expect(out).toEqual({ reply: '' });
+    expect(out).toEqual({ reply: '', compaction: null });
     expect(calls).toEqual([]);
     expect(sent()).toEqual([]);
   });
@@ -120,7 +150,7 @@ describe('the shipped default pipeline on a real worker, with the faux model and
       await expect
         .poll(async () => (await rerun.describe()).status.name, { timeout: 30_000 })
         .toBe('COMPLETED');
-      expect(await rerun.result()).toEqual({ reply: 'Now I can answer.' });
+      expect(await rerun.result()).toMatchObject({ reply: 'Now I can answer.', compaction: { summary: '' } });
       // The apology of the failed run, then the answer of the reset run: each exactly once.
       expect(sent().map((m) => m.text)).toEqual([
         expect.stringMatching(/^Sorry, I could not answer that: /),
