@@ -1,21 +1,50 @@
+// The `switchyard` command line. Each command's module (and what it pulls in: the Temporal
+// client, the gateway, the worker) is loaded only when that command runs, so `switchyard worker`
+// does not load the gateway, and `switchyard sessions list` loads neither. Help and unknown
+// commands load them all (commander builds the help from the registered commands).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { homePaths, projectRoot } from '../config/home.js';
-import { openDb } from '../gateway/db.js';
-import { registerDeviceCommands } from '../gateway/protocol/devices-cli.js';
-import { registerApprovalsCommands } from './commands/approvals.js';
-import { registerCronCommands } from './commands/cron.js';
-import { registerDoctorCommand } from './commands/doctor.js';
-import { registerEchoCommand } from './commands/echo.js';
-import { registerGatewayCommand } from './commands/gateway.js';
-import { registerPairingCommands } from './commands/pairing.js';
-import { registerPipelinesCommands } from './commands/pipelines.js';
-import { registerSendCommand } from './commands/send.js';
-import { registerSessionsCommands } from './commands/sessions.js';
-import { registerUpCommand } from './commands/up.js';
-import { registerWorkerCommand } from './commands/worker.js';
-import { loadConfigOrExit } from './load.js';
+
+type Register = (program: Command) => void;
+
+/** Top-level command name → how to register it (and its subcommands). */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  up: async () => (await import('./commands/up.js')).registerUpCommand,
+  worker: async () => (await import('./commands/worker.js')).registerWorkerCommand,
+  gateway: async () => (await import('./commands/gateway.js')).registerGatewayCommand,
+  doctor: async () => (await import('./commands/doctor.js')).registerDoctorCommand,
+  echo: async () => (await import('./commands/echo.js')).registerEchoCommand,
+  pipelines: async () => (await import('./commands/pipelines.js')).registerPipelinesCommands,
+  send: async () => (await import('./commands/send.js')).registerSendCommand,
+  sessions: async () => (await import('./commands/sessions.js')).registerSessionsCommands,
+  approvals: async () => (await import('./commands/approvals.js')).registerApprovalsCommands,
+  cron: async () => (await import('./commands/cron.js')).registerCronCommands,
+  // `pairing` and `allowlist` are registered together; both edit the gateway's SQLite.
+  pairing: pairingCommands,
+  allowlist: pairingCommands,
+  devices: async () => {
+    const { registerDeviceCommands } = await import('../gateway/protocol/devices-cli.js');
+    const openDatabase = await gatewayDbOpener();
+    return (program) => registerDeviceCommands(program, { openDatabase });
+  },
+};
+
+async function pairingCommands(): Promise<Register> {
+  const { registerPairingCommands } = await import('./commands/pairing.js');
+  const openDb = await gatewayDbOpener();
+  return (program) => registerPairingCommands(program, { openDb });
+}
+
+/** The gateway's SQLite (pairing, allowlists, devices); the CLI edits it beside a running gateway (WAL). */
+async function gatewayDbOpener() {
+  const [{ openDb }, { loadConfigOrExit }] = await Promise.all([
+    import('../gateway/db.js'),
+    import('./load.js'),
+  ]);
+  return () => openDb(homePaths(loadConfigOrExit().home).gatewayDb);
+}
 
 const { version } = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as {
   version: string;
@@ -26,19 +55,15 @@ const program = new Command()
   .description('A personal AI assistant on your own server, on Temporal.')
   .version(version);
 
-registerUpCommand(program);
-registerWorkerCommand(program);
-registerGatewayCommand(program);
-registerDoctorCommand(program);
-registerEchoCommand(program);
-registerPipelinesCommands(program);
-registerSendCommand(program);
-registerSessionsCommands(program);
-registerApprovalsCommands(program);
-registerCronCommands(program);
-// The gateway's SQLite (pairing, allowlists, devices); the CLI edits it beside a running gateway (WAL).
-const openGatewayDb = () => openDb(homePaths(loadConfigOrExit().home).gatewayDb);
-registerPairingCommands(program, { openDb: openGatewayDb });
-registerDeviceCommands(program, { openDatabase: openGatewayDb });
+const name = process.argv[2];
+const only = name && Object.hasOwn(COMMANDS, name) ? name : undefined;
+const wanted = only ? [only] : Object.keys(COMMANDS);
+const registered = new Set<() => Promise<Register>>();
+for (const command of wanted) {
+  const load = COMMANDS[command]!;
+  if (registered.has(load)) continue;
+  registered.add(load);
+  (await load())(program);
+}
 
 await program.parseAsync(process.argv);
