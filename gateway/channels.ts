@@ -9,6 +9,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { type ChannelSender, createChannelSendActivities } from '../activities/channel-send.js';
 import { channelPolicyFor } from '../channels/access.js';
+import { DEFAULT_AGENT_ID } from '../channels/session-key.js';
 import { resolveTelegramConfig } from '../channels/telegram/config.js';
 import { createTelegramConnector } from '../channels/telegram/connector.js';
 import { createWebchatConnector } from '../channels/webchat/connector.js';
@@ -44,6 +45,14 @@ export interface Channels {
   close(): Promise<void>;
 }
 
+/** The configured agents (one `main` when none are), as the OpenAI API and OpenClaw's agents.list show them. */
+export function configuredAgents(config: Config): Array<{ id: string; name: string }> {
+  return (config.routing.agents ?? [{ id: DEFAULT_AGENT_ID }]).map((a) => ({
+    id: a.id,
+    name: a.name ?? a.id,
+  }));
+}
+
 export async function startChannels(options: ChannelsOptions): Promise<Channels> {
   const { app, config, db, token, hub } = options;
   const ingest = async (message: Parameters<Ingest>[0]): Promise<void> => {
@@ -56,8 +65,7 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
   await app.register(webchat.plugin);
   senders.set('webchat', [webchat.sender]);
 
-  const agents = () =>
-    (config.routing.agents ?? [{ id: 'main' }]).map((a) => ({ id: a.id, name: a.name ?? a.id }));
+  const agents = () => configuredAgents(config);
   const replies = new PendingReplies();
   await app.register(openaiPlugin, { ingest, hub, token, replies, agents });
   senders.set(

@@ -2,15 +2,23 @@
  * Conversations for OpenClaw's apps and CLI: `chat.send` and `agent` become turns of the
  * session the client names (a session workflow), streamed back as `chat`/`agent` events from
  * the live-delta hub, and finished by the exactly-once reply that the workflow sends to this
- * `openclaw` channel. `chat.history` and `sessions.list` read the session workflows.
+ * `openclaw` channel. `chat.abort` cancels the turn in the session (it sends no reply) and ends
+ * the live run with an `aborted` event instead. `chat.history` reads the session workflow.
  */
 import type { Client } from '@temporalio/client';
 import type { ChannelSender } from '../activities/channel-send.js';
 import { deltaRunKey } from '../activities/stream/frames.js';
 import type { InboundMessage } from '../channels/envelope.js';
-import type { AgentFinal, GatewayServices, RequestContext, RunEventSink } from './protocol/services.js';
+import { openSessionHistory } from './openclaw-sessions.js';
+import {
+  type AgentFinal,
+  GatewayMethodError,
+  type GatewayServices,
+  type RequestContext,
+  type RunEventSink,
+} from './protocol/services.js';
 import type { IngestToSession } from './router.js';
-import { listSessions, resetSession, SessionNotFoundError, sessionHistory } from './sessions.js';
+import { abortSession, SessionNotFoundError } from './sessions.js';
 import type { DeltaHub } from './stream/hub.js';
 
 export const OPENCLAW_CHANNEL = 'openclaw';
@@ -18,28 +26,36 @@ export const OPENCLAW_CHANNEL = 'openclaw';
 interface LiveRun {
   runId: string;
   sessionKey: string;
+  /** The id of the inbound message the run's turn answers (from the run id). */
+  messageId: string;
   events: RunEventSink;
   seq: number;
   text: string;
   startedAt: number;
   unsubscribe(): void;
-  finish?: (text: string) => void;
+  /** Settles the `agent` method's second answer. */
+  settle?: (final: AgentFinal) => void;
 }
 
 export interface OpenclawChat {
-  services: Pick<
-    GatewayServices,
-    'chatSend' | 'agentRun' | 'chatHistory' | 'sessionsList' | 'sessionsReset' | 'agentsList'
-  >;
+  services: Pick<GatewayServices, 'chatSend' | 'agentRun' | 'chatHistory' | 'chatAbort'>;
   sender: ChannelSender;
+  /**
+   * Ends as `aborted` every live run of `sessionKey` whose message the session cancelled or
+   * dropped (e.g. by sessions.delete); returns their run ids.
+   */
+  abortedInSession(sessionKey: string, messageIds: readonly string[]): string[];
+}
+
+/** The message id a run's turn answers: the idempotencyKey (run id), made safe for workflow ids and run keys. */
+export function messageIdOfRun(runId: string): string {
+  return runId.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 128);
 }
 
 export function createOpenclawChat(options: {
   client: Client;
   hub: DeltaHub;
   ingestToSession: IngestToSession;
-  /** The configured agents and the default one (`agents.list`). */
-  agents: () => { defaultId: string; agents: Array<{ id: string; name?: string }> };
   /** How long `agent` waits for the final answer before reporting an error. Default 10 min. */
   agentTimeoutMs?: number;
 }): OpenclawChat {
@@ -52,11 +68,12 @@ export function createOpenclawChat(options: {
   });
 
   async function start(sessionKey: string, text: string, idempotencyKey: string, ctx: RequestContext) {
-    const messageId = idempotencyKey.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 128);
+    const messageId = messageIdOfRun(idempotencyKey);
     const runKey = deltaRunKey(OPENCLAW_CHANNEL, sessionKey, messageId);
     const run: LiveRun = {
       runId: idempotencyKey,
       sessionKey,
+      messageId,
       events: ctx.events,
       seq: 0,
       text: '',
@@ -67,6 +84,14 @@ export function createOpenclawChat(options: {
       if (frame.type !== 'delta') return;
       run.text += frame.text;
       run.seq += 1;
+      // OpenClaw's clients read the answer from either stream: openclaw-node only from `agent`.
+      run.events.agent({
+        runId: run.runId,
+        seq: run.seq,
+        stream: 'assistant',
+        ts: Date.now(),
+        data: { text: run.text, delta: frame.text },
+      });
       run.events.chat({
         runId: run.runId,
         sessionKey,
@@ -107,6 +132,43 @@ export function createOpenclawChat(options: {
     return run;
   }
 
+  /** Ends a live run: no event for it follows, whatever the workflow still sends. */
+  function forget(runKey: string, run: LiveRun): void {
+    runs.delete(runKey);
+    run.unsubscribe();
+  }
+
+  /** The run was cancelled in its session: `aborted` (with what had streamed), then lifecycle end. */
+  function endAborted(runKey: string, run: LiveRun): void {
+    forget(runKey, run);
+    run.events.chat({
+      runId: run.runId,
+      sessionKey: run.sessionKey,
+      seq: run.seq + 1,
+      state: 'aborted',
+      stopReason: 'rpc',
+      ...(run.text.trim() ? { message: message(run.text) } : {}),
+    });
+    run.events.agent({
+      runId: run.runId,
+      seq: run.seq + 1,
+      stream: 'lifecycle',
+      ts: Date.now(),
+      data: { phase: 'end', aborted: true, stopReason: 'rpc' },
+    });
+    run.settle?.({ runId: run.runId, status: 'aborted', summary: 'aborted' });
+  }
+
+  function abortedInSession(sessionKey: string, messageIds: readonly string[]): string[] {
+    const runIds: string[] = [];
+    for (const [runKey, run] of runs) {
+      if (run.sessionKey !== sessionKey || !messageIds.includes(run.messageId)) continue;
+      endAborted(runKey, run);
+      runIds.push(run.runId);
+    }
+    return runIds;
+  }
+
   const sender: ChannelSender = {
     channel: OPENCLAW_CHANNEL,
     accountId: 'default',
@@ -114,10 +176,9 @@ export function createOpenclawChat(options: {
     async send(chatId, text, opts) {
       const runKey = deltaRunKey(OPENCLAW_CHANNEL, chatId, opts?.replyToMessageId ?? '');
       const run = runs.get(runKey);
-      // A client that went away misses the live answer; it is in the session (chat.history).
+      // A client that went away (or aborted) misses the live answer; it is in chat.history.
       if (run) {
-        runs.delete(runKey);
-        run.unsubscribe();
+        forget(runKey, run);
         run.events.chat({
           runId: run.runId,
           sessionKey: run.sessionKey,
@@ -133,7 +194,12 @@ export function createOpenclawChat(options: {
           ts: Date.now(),
           data: { phase: 'end' },
         });
-        run.finish?.(text);
+        run.settle?.({
+          runId: run.runId,
+          status: 'ok',
+          summary: 'completed',
+          result: { payloads: [{ text, mediaUrl: null }], meta: { durationMs: Date.now() - run.startedAt } },
+        });
       }
       return { messageId: `${runKey}:final` };
     },
@@ -141,6 +207,7 @@ export function createOpenclawChat(options: {
 
   return {
     sender,
+    abortedInSession,
     services: {
       async chatSend(params, ctx) {
         const run = await start(params.sessionKey, params.message, params.idempotencyKey, ctx);
@@ -161,17 +228,9 @@ export function createOpenclawChat(options: {
               }),
             timeoutMs,
           );
-          run.finish = (text) => {
+          run.settle = (outcome) => {
             clearTimeout(timer);
-            resolve({
-              runId: run.runId,
-              status: 'ok',
-              summary: 'completed',
-              result: {
-                payloads: [{ text, mediaUrl: null }],
-                meta: { durationMs: Date.now() - run.startedAt },
-              },
-            });
+            resolve(outcome);
           };
         });
         return {
@@ -179,9 +238,38 @@ export function createOpenclawChat(options: {
           final,
         };
       },
+      async chatAbort({ sessionKey, runId }) {
+        if (runId) {
+          const live = [...runs.values()].find((r) => r.runId === runId);
+          if (live && live.sessionKey !== sessionKey) {
+            throw new GatewayMethodError(
+              'INVALID_REQUEST',
+              `runId does not match sessionKey: run '${runId}' belongs to session '${live.sessionKey}'`,
+            );
+          }
+        }
+        let stopped: string[];
+        try {
+          const result = await abortSession(
+            client,
+            sessionKey,
+            runId ? { messageIds: [messageIdOfRun(runId)] } : {},
+          );
+          stopped = result.messageIds;
+        } catch (err) {
+          if (err instanceof SessionNotFoundError) return { ok: true, aborted: false, runIds: [] };
+          throw err;
+        }
+        // A batched turn answers several messages: every run among them ends; the others go on.
+        const runIds = abortedInSession(sessionKey, stopped);
+        // A run of this session that this gateway no longer follows (e.g. after a restart).
+        if (runId && stopped.includes(messageIdOfRun(runId)) && !runIds.includes(runId)) runIds.push(runId);
+        const aborted = runId ? runIds.includes(runId) : stopped.length > 0;
+        return { ok: true, aborted, runIds };
+      },
       async chatHistory(params) {
         try {
-          const history = await sessionHistory(client, params.sessionKey);
+          const history = await openSessionHistory(client, params.sessionKey);
           const entries = params.limit ? history.transcript.slice(-params.limit) : history.transcript;
           return {
             sessionKey: params.sessionKey,
@@ -197,32 +285,6 @@ export function createOpenclawChat(options: {
             return { sessionKey: params.sessionKey, messages: [], hasMore: false };
           throw err;
         }
-      },
-      async sessionsReset(params) {
-        try {
-          await resetSession(client, params.key);
-        } catch (err) {
-          if (!(err instanceof SessionNotFoundError)) throw err;
-          // Nothing to forget: a session that was never started is already empty.
-        }
-        return { ok: true, key: params.key };
-      },
-      async agentsList() {
-        const { defaultId, agents } = options.agents();
-        return {
-          defaultId,
-          mainKey: 'main',
-          scope: 'per-sender',
-          agents: agents.map((a) => ({ id: a.id, ...(a.name ? { name: a.name } : {}) })),
-        };
-      },
-      async sessionsList() {
-        const sessions = await listSessions(client);
-        return {
-          ts: Date.now(),
-          count: sessions.length,
-          sessions: sessions.map((s) => ({ key: s.sessionKey, updatedAt: s.startTime.getTime() })),
-        };
       },
     },
   };

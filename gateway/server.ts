@@ -7,13 +7,16 @@ import { buildMainSessionKey } from '../channels/session-key.js';
 import type { Config } from '../config/config.js';
 import { homePaths } from '../config/home.js';
 import { connectionOptions, workflowUiLink } from '../temporal/connection.js';
-import { type Channels, startChannels } from './channels.js';
+import { type Channels, configuredAgents, startChannels } from './channels.js';
 import { openDb } from './db.js';
 import { echoPlugin } from './echo.js';
 import { type HealthOptions, healthPlugin } from './health.js';
 import { createDetachedChannel, HOOK_CHANNEL, hooksPlugin } from './hooks.js';
+import { createOpenclawApprovals } from './openclaw-approvals.js';
 import { createOpenclawChat } from './openclaw-chat.js';
+import { createOpenclawConfig } from './openclaw-config.js';
 import { createOpenclawCron } from './openclaw-cron.js';
+import { createOpenclawSessions } from './openclaw-sessions.js';
 import { defaultPipelineDirs, loadPipelineLibrary, type PipelineLibrary } from './pipelines.js';
 import { openclawProtocol } from './protocol/plugin.js';
 import { createProtocolServices } from './protocol-services.js';
@@ -88,23 +91,16 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const hub = createDeltaHub({ onListenerError: (err) => app.log.warn({ err }, 'delta listener failed') });
   await app.register(deltaRelayPlugin, { hub, token: options.token });
   // OpenClaw's apps and CLI talk to sessions they name; their answers come back on `openclaw`.
-  const openclawChat = createOpenclawChat({
-    client,
-    hub,
-    ingestToSession: router.ingestToSession,
-    agents: () => ({
-      defaultId: defaultAgentId(config.routing),
-      agents: config.routing.agents ?? [{ id: defaultAgentId(config.routing) }],
-    }),
-  });
+  const openclawChat = createOpenclawChat({ client, hub, ingestToSession: router.ingestToSession });
+  const mainSessionKey = () =>
+    buildMainSessionKey(defaultAgentId(config.routing), config.routing.session?.mainKey);
   const hooks = createDetachedChannel(HOOK_CHANNEL);
   // Scheduled system events reach the main session on the `cron` pseudo-channel.
   const cronEvents = createDetachedChannel('cron');
   await app.register(hooksPlugin, {
     token: options.token,
     ingestToSession: router.ingestToSession,
-    mainSessionKey: () =>
-      buildMainSessionKey(defaultAgentId(config.routing), config.routing.session?.mainKey),
+    mainSessionKey,
     answers: hooks.answers,
   });
   const channels = await startChannels({
@@ -124,6 +120,21 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     services: {
       ...createProtocolServices(health),
       ...openclawChat.services,
+      ...createOpenclawSessions({
+        client,
+        db,
+        mainSessionKey: mainSessionKey(),
+        sessionsChanged: (payload) =>
+          app.openclaw.broadcast('sessions.changed', payload, { scope: 'operator.read' }),
+        onAborted: openclawChat.abortedInSession,
+      }).services,
+      ...createOpenclawConfig({
+        config,
+        token: options.token,
+        env: options.env,
+        agents: () => ({ defaultId: defaultAgentId(config.routing), agents: configuredAgents(config) }),
+      }).services,
+      ...createOpenclawApprovals({ client }).services,
       ...createOpenclawCron({ client, taskQueue, uiLink: (w, r) => workflowUiLink(config, w, r) }).services,
     },
     serverVersion: SWITCHYARD_VERSION,

@@ -1,3 +1,4 @@
+import type { AgentToolDefinition } from '../../activities/agent/index.js';
 import { createDeltaSink, type DeltaSink } from '../../activities/stream/sink.js';
 import type { Config } from '../../config/config.js';
 import { buildGateway, type Gateway } from '../../gateway/server.js';
@@ -18,12 +19,13 @@ export interface ConversationStack {
 /**
  * Everything a conversation needs, real but the model: the gateway listening on loopback, a
  * worker on the config's task queue answering with pi-ai's faux model (`answer(prompt)`), and
- * the worker's live deltas flowing to the gateway's relay.
+ * the worker's live deltas flowing to the gateway's relay. `tools` are the agent's tools.
  */
 export async function startConversationStack(
   config: Config,
   token: string,
   answer: (prompt: string) => string,
+  options: { tools?: AgentToolDefinition[] } = {},
 ): Promise<ConversationStack> {
   const agent = fauxAgent();
   agent.answerWith(answer);
@@ -41,6 +43,7 @@ export async function startConversationStack(
         onDelta: (runKey, delta) => {
           if (delta.type === 'text') sink.push(runKey, delta.delta);
         },
+        ...(options.tools ? { tools: options.tools } : {}),
       },
     },
   });

@@ -4,6 +4,7 @@ import {
   type FauxProviderRegistration,
   fauxAssistantMessage,
   registerFauxProvider,
+  type StreamOptions,
 } from '@mariozechner/pi-ai';
 import { type AgentModelsConfig, loadAgentModelsConfig } from '../../activities/agent/index.js';
 import { projectRoot } from '../../config/home.js';
@@ -14,7 +15,19 @@ export interface FauxAgent {
   config: AgentModelsConfig;
   /** From now on every model call answers `reply(last user text)`. */
   answerWith(reply: (prompt: string) => string): void;
+  /**
+   * From now on every model call answered through `answerWith` waits (until `release()`, or
+   * until its request is aborted, e.g. because its turn was cancelled) before it answers;
+   * `waiting` resolves with the prompt of the first call that waits. The model is then really
+   * busy: nothing streams meanwhile.
+   */
+  hold(): ModelHold;
   close(): void;
+}
+
+export interface ModelHold {
+  waiting: Promise<string>;
+  release(): void;
 }
 
 /** pi-ai's faux provider (in-process, no network) behind the named agents. */
@@ -39,15 +52,48 @@ export function fauxAgent(options: { agents?: string[]; silent?: string[] } = {}
     },
     { home: projectRoot() },
   );
+  let gate: { arrived(prompt: string): void; opened: Promise<void> } | undefined;
   return {
     faux,
     config,
     answerWith(reply) {
-      const step = (context: Context) => fauxAssistantMessage(reply(lastUserText(context)));
+      const step = async (context: Context, options?: StreamOptions) => {
+        const prompt = lastUserText(context);
+        const held = gate;
+        if (held) {
+          held.arrived(prompt);
+          await Promise.race([held.opened, aborted(options?.signal)]);
+        }
+        return fauxAssistantMessage(reply(prompt));
+      };
       faux.setResponses(Array.from({ length: 2000 }, () => step));
+    },
+    hold() {
+      let arrived!: (prompt: string) => void;
+      let open!: () => void;
+      const waiting = new Promise<string>((resolve) => {
+        arrived = resolve;
+      });
+      const current = { arrived, opened: new Promise<void>((resolve) => (open = resolve)) };
+      gate = current;
+      return {
+        waiting,
+        release() {
+          if (gate === current) gate = undefined;
+          open();
+        },
+      };
     },
     close: () => faux.unregister(),
   };
+}
+
+function aborted(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 }
 
 export function lastUserText(context: Context): string {

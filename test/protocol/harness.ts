@@ -1,6 +1,7 @@
 // Test harness: a real fastify gateway on a loopback port with the openclawProtocol plugin, an
 // in-memory SQLite database, a raw `ws` client that checks every server frame against
-// @openclaw/gateway-protocol's schemas, and Ed25519 device identities made with node:crypto.
+// @openclaw/gateway-protocol's schemas, a recording proxy that does the same for third-party
+// clients, and Ed25519 device identities made with node:crypto.
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import websocket from '@fastify/websocket';
@@ -8,7 +9,7 @@ import * as schemas from '@openclaw/gateway-protocol';
 import { Ajv } from 'ajv';
 import Database from 'better-sqlite3';
 import Fastify, { type FastifyInstance } from 'fastify';
-import WebSocket from 'ws';
+import WebSocket, { type RawData, WebSocketServer } from 'ws';
 import { type OpenclawProtocolOptions, openclawProtocol } from '../../gateway/protocol/plugin.js';
 import type { GatewayServices } from '../../gateway/protocol/services.js';
 
@@ -102,7 +103,7 @@ export async function startGateway(
 // Frames are schema-checked on arrival; tests then read them freely.
 // biome-ignore lint/suspicious/noExplicitAny: see above
 export type Loose = any;
-type Frame = {
+export type Frame = {
   type: string;
   id?: string;
   event?: string;
@@ -241,4 +242,135 @@ export function signedDevice(
     signedAt,
     nonce,
   };
+}
+
+/** One frame seen by a RecordingProxy: `conn` numbers the client connections from 1. */
+export interface RecordedFrame {
+  conn: number;
+  dir: 'c2s' | 's2c';
+  frame: Frame;
+}
+
+// Close codes an endpoint may send (RFC 6455 7.4); 1005/1006 only describe what happened.
+const sendableClose = (code: number) =>
+  (code >= 1000 && code <= 1014 && code !== 1005 && code !== 1006 && code !== 1004) ||
+  (code >= 3000 && code <= 4999);
+
+/**
+ * A WebSocket proxy between a third-party client (GatewayClient, openclaw-node) and a gateway:
+ * it forwards frames unchanged both ways, records them, schema-checks every server frame
+ * (frameProblems) and remembers how the gateway closed each connection.
+ */
+export class RecordingProxy {
+  readonly frames: RecordedFrame[] = [];
+  readonly problems: string[] = [];
+  /** How the gateway closed connection `conn` (index conn - 1). */
+  readonly closes: Promise<{ code: number; reason: string }>[] = [];
+  private connections = 0;
+  private waiters: { match: (r: RecordedFrame) => boolean; resolve: (r: RecordedFrame) => void }[] = [];
+
+  private constructor(
+    private readonly server: WebSocketServer,
+    readonly url: string,
+    private readonly target: string,
+  ) {
+    server.on('connection', (client) => this.relay(client));
+  }
+
+  static async start(target: string): Promise<RecordingProxy> {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    return new RecordingProxy(server, `ws://127.0.0.1:${port}`, target);
+  }
+
+  /** Server frames of connection `conn` (all connections when omitted). */
+  received(conn?: number): Frame[] {
+    return this.frames
+      .filter((r) => r.dir === 's2c' && (conn === undefined || r.conn === conn))
+      .map((r) => r.frame);
+  }
+
+  /** Client frames of connection `conn` (all connections when omitted). */
+  sent(conn?: number): Frame[] {
+    return this.frames
+      .filter((r) => r.dir === 'c2s' && (conn === undefined || r.conn === conn))
+      .map((r) => r.frame);
+  }
+
+  /** The first recorded frame (either direction) matching, waiting for it if need be. */
+  next(match: (r: RecordedFrame) => boolean, timeoutMs = 5000): Promise<RecordedFrame> {
+    const seen = this.frames.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('timed out waiting for a proxied frame')), timeoutMs);
+      this.waiters.push({
+        match,
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.server.clients) client.terminate();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private record(conn: number, dir: RecordedFrame['dir'], data: RawData): void {
+    let frame: Frame;
+    try {
+      frame = JSON.parse(data.toString()) as Frame;
+    } catch {
+      if (dir === 's2c') this.problems.push(`server frame is not JSON: ${data.toString().slice(0, 200)}`);
+      return;
+    }
+    if (dir === 's2c') this.problems.push(...frameProblems(frame));
+    const record = { conn, dir, frame };
+    this.frames.push(record);
+    this.waiters = this.waiters.filter((w) => {
+      if (!w.match(record)) return true;
+      w.resolve(record);
+      return false;
+    });
+  }
+
+  private relay(client: WebSocket): void {
+    const conn = ++this.connections;
+    const upstream = new WebSocket(this.target);
+    const early: { data: RawData; isBinary: boolean }[] = [];
+    let resolveClose: (c: { code: number; reason: string }) => void = () => {};
+    this.closes[conn - 1] = new Promise((resolve) => {
+      resolveClose = resolve;
+    });
+    client.on('message', (data, isBinary) => {
+      this.record(conn, 'c2s', data);
+      if (upstream.readyState === WebSocket.OPEN) upstream.send(data, { binary: isBinary });
+      else early.push({ data, isBinary });
+    });
+    upstream.on('open', () => {
+      for (const m of early.splice(0)) upstream.send(m.data, { binary: m.isBinary });
+    });
+    upstream.on('message', (data, isBinary) => {
+      this.record(conn, 's2c', data);
+      if (client.readyState === WebSocket.OPEN) client.send(data, { binary: isBinary });
+    });
+    upstream.on('close', (code, reason) => {
+      resolveClose({ code, reason: reason.toString() });
+      if (client.readyState !== WebSocket.OPEN) return;
+      if (sendableClose(code)) client.close(code, reason);
+      else client.terminate();
+    });
+    client.on('close', (code, reason) => {
+      if (upstream.readyState === WebSocket.CLOSED || upstream.readyState === WebSocket.CLOSING) return;
+      if (upstream.readyState === WebSocket.CONNECTING) upstream.terminate();
+      else if (sendableClose(code)) upstream.close(code, reason);
+      else upstream.close();
+    });
+    upstream.on('error', () => client.terminate());
+    client.on('error', () => upstream.terminate());
+  }
 }
