@@ -5,6 +5,7 @@ import { DURATION_HINT, parseDuration } from './duration.js';
 import { didYouMean } from './errors.js';
 import type { Scope } from './expr-check.js';
 import type { Block, CompiledPipeline, Expr, JoinMode, RetryPolicy, Step, StepKind, Template } from './ir.js';
+import { compilePipelineTools, PIPELINE_TOOLS_ARG } from './pipeline-tools.js';
 import type { FieldPath } from './source.js';
 import type { StepTypeRegistry } from './step-types.js';
 import { compileCondition, compileValue, type ValueContext } from './values.js';
@@ -33,6 +34,8 @@ export interface StepInfo {
   kind: StepKind | undefined;
   output: TypeSpec;
   child?: CompiledPipeline;
+  /** `agent.turn` with `pipeline_tools`: the pipeline each entry names (undefined: not resolved). */
+  pipelineTools?: Array<CompiledPipeline | undefined>;
 }
 
 export interface RetryInput {
@@ -307,7 +310,9 @@ function compileStep(
           ),
         );
       }
-      const withValue = raw.with ?? {};
+      const tools = info.pipelineTools ? compilePipelineTools(ctx, raw, path, info.pipelineTools) : [];
+      // The tools are fixed at compile time: they leave `with:` and become `pipelineTools`.
+      const withValue = info.pipelineTools ? withoutKey(raw.with, PIPELINE_TOOLS_ARG) : (raw.with ?? {});
       const args = compileValue(
         ctx,
         withValue,
@@ -330,6 +335,7 @@ function compileStep(
           with: args.template,
           retry,
           ...(t !== undefined ? { timeout: t } : {}),
+          ...(tools.length > 0 ? { pipelineTools: tools } : {}),
         },
         varsSet,
       };
@@ -572,6 +578,11 @@ function compileStep(
       return { step: { ...base, kind, outputs }, varsSet };
     }
   }
+}
+
+function withoutKey(value: unknown, key: string): Record<string, unknown> {
+  const { [key]: _drop, ...rest } = obj(value);
+  return rest;
 }
 
 function containsReturn(blocks: unknown): boolean {

@@ -25,6 +25,7 @@ import {
   type OutputIR,
   type PipelineIR,
 } from './ir.js';
+import { hasPipelineTools, pipelineToolTargets } from './pipeline-tools.js';
 import { checkSchema } from './schema-check.js';
 import { type FieldPath, type PipelineSource, parsePipeline } from './source.js';
 import { builtInStepTypes, type StepTypeRegistry } from './step-types.js';
@@ -191,13 +192,19 @@ function collect(
     if (kind === 'uses' && typeof raw.uses === 'string') {
       const out = stepTypes[raw.uses]?.output;
       if (out) info.output = typeFromSchema(out);
+      if (hasPipelineTools(raw)) {
+        // Each tool is a `call:` the model decides on: resolved, embedded and cycle-checked alike.
+        info.pipelineTools = pipelineToolTargets(raw, p).map((target) => {
+          const child = target && resolveCall(src, errors, target.name, target.path, session);
+          if (child) embed(calls, child);
+          return child;
+        });
+      }
     } else if (kind === 'call' && typeof raw.call === 'string') {
       const child = resolveCall(src, errors, raw.call, [...p, 'call'], session);
       if (child) {
         info.child = child;
-        calls[child.name] = child;
-        for (const [n, c] of Object.entries(child.ir.calls))
-          calls[n] ??= { name: n, file: '', hash: contentHash(c), ir: c };
+        embed(calls, child);
         const fields: Record<string, TypeSpec> = {};
         for (const [k, o] of Object.entries(child.ir.outputs)) {
           fields[k] = o.value?.kind === 'expr' ? o.value.expr.type : 'dyn';
@@ -231,6 +238,13 @@ function collect(
       );
     }
   });
+}
+
+/** A called pipeline and every pipeline it calls in turn, by name. */
+function embed(calls: Record<string, CompiledPipeline>, child: CompiledPipeline) {
+  calls[child.name] = child;
+  for (const [n, c] of Object.entries(child.ir.calls))
+    calls[n] ??= { name: n, file: '', hash: contentHash(c), ir: c };
 }
 
 function structureChecks(

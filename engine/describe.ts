@@ -1,5 +1,5 @@
 /** The `switchyard pipelines show` view of a compiled pipeline. */
-import type { CompiledPipeline, PipelineIR } from './ir.js';
+import type { CompiledPipeline, PipelineIR, Step, UsesStep } from './ir.js';
 import { renderMermaid } from './mermaid.js';
 
 export interface PipelineDescription {
@@ -11,17 +11,30 @@ export interface PipelineDescription {
   outputs: string[];
   stepCount: number;
   calls: string[];
+  /** Pipelines offered to the model as tools, per `agent.turn` step. */
+  pipelineTools: Array<{ step: string; name: string; pipeline: string; approval?: 'required' }>;
   ir: PipelineIR;
   mermaid: string;
 }
 
 export function describePipeline(p: CompiledPipeline): PipelineDescription {
   let stepCount = 0;
+  const pipelineTools: PipelineDescription['pipelineTools'] = [];
   const count = (v: unknown): void => {
     if (Array.isArray(v)) {
       for (const x of v) count(x);
     } else if (v && typeof v === 'object') {
-      if ('kind' in v && 'after' in v && 'id' in v) stepCount++;
+      if ('kind' in v && 'after' in v && 'id' in v) {
+        stepCount++;
+        for (const t of (v as Step).kind === 'uses' ? ((v as UsesStep).pipelineTools ?? []) : []) {
+          pipelineTools.push({
+            step: (v as Step).id,
+            name: t.name,
+            pipeline: t.pipeline,
+            ...(t.approval ? { approval: t.approval } : {}),
+          });
+        }
+      }
       for (const x of Object.values(v)) count(x);
     }
   };
@@ -35,6 +48,7 @@ export function describePipeline(p: CompiledPipeline): PipelineDescription {
     outputs: Object.keys(p.ir.outputs),
     stepCount,
     calls: Object.keys(p.ir.calls),
+    pipelineTools,
     ir: p.ir,
     mermaid: renderMermaid(p.ir),
   };

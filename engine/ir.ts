@@ -91,6 +91,30 @@ export interface UsesStep extends StepBase {
   /** Arguments (an object template). */
   with: Template;
   retry: RetryPolicy;
+  /** `agent.turn` only, when `with.pipeline_tools` lists any: pipelines the model may call as tools. */
+  pipelineTools?: PipelineToolIR[];
+}
+
+/**
+ * Another pipeline offered to the model of an `agent.turn` step as a tool. Each call runs
+ * `PipelineIR.calls[pipeline]` as a child workflow (like a `call:` step) with the model's
+ * arguments as its inputs; the tool result is the child's outputs object as JSON text.
+ */
+export interface PipelineToolIR {
+  /** The name the model calls (matches ^[a-zA-Z0-9_-]{1,64}$, unique in the step). */
+  name: string;
+  description: string;
+  pipeline: string;
+  /** Content hash of the called pipeline's IR. */
+  hash: string;
+  /** JSON Schema of the arguments: the called pipeline's `inputs`. */
+  parameters: JsonSchemaObject;
+  /** Each call waits for the owner's approval before the child starts. */
+  approval?: 'required';
+  /** Milliseconds to wait for that answer; absent: the agent's default (10 minutes). */
+  approvalTimeout?: number;
+  /** Milliseconds; a child still running then is cancelled and the model reads a timeout. */
+  timeout?: number;
 }
 
 /**

@@ -34,8 +34,12 @@ function label(step: Step): string {
   const title = step.name ?? step.id;
   const cond = step.if ? `<br/>if ${step.if.cel}` : '';
   switch (step.kind) {
-    case 'uses':
-      return `${title}<br/><i>${step.type}</i>${cond}`;
+    case 'uses': {
+      const tools = step.pipelineTools?.length
+        ? `<br/><i>pipeline tools: ${step.pipelineTools.map((t) => t.name).join(', ')}</i>`
+        : '';
+      return `${title}<br/><i>${step.type}</i>${tools}${cond}`;
+    }
     case 'call':
       return `${title}<br/><i>call ${step.pipeline}</i>${cond}`;
     case 'wait':

@@ -109,6 +109,8 @@ export const builtInStepTypes: StepTypeRegistry = {
         model: str,
         thinking: { type: 'string', enum: ['off', 'minimal', 'low', 'medium', 'high'] },
         tools: { type: 'array', items: str },
+        // Checked and compiled by engine/pipeline-tools.ts into `UsesStep.pipelineTools`.
+        pipeline_tools: { type: 'array' },
       },
       required: ['prompt'],
       additionalProperties: false,

@@ -1,13 +1,21 @@
 /**
  * The two step types that are more than an activity call: `agent.turn` runs the agent loop
- * inside this workflow (each model and tool call its own activity), and `reply.send` hands
- * the text to the connector's own task queue (workflows/channel-api.ts) with an idempotency key, so a retry never posts twice.
+ * inside this workflow (each model and tool call its own activity, each pipeline tool call a
+ * child workflow; a call waiting for approval is announced in the chat the message came from),
+ * and `reply.send` hands the text to the connector's own task queue (workflows/channel-api.ts)
+ * with an idempotency key, so a retry never posts twice.
  */
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { ChannelSendActivities, SendToChannelResult } from '../activities/channel-send.js';
 import type { InboundMessage } from '../channels/envelope.js';
 import type { UsesStep } from '../engine/ir.js';
-import { type AgentTurnArgs, type AgentTurnResult, runAgentTurn } from './agent/index.js';
+import {
+  type AgentTurnArgs,
+  type AgentTurnResult,
+  type ApprovalNoticeTarget,
+  type PipelineToolSet,
+  runAgentTurn,
+} from './agent/index.js';
 import { channelTaskQueue } from './channel-api.js';
 import { temporalRetry } from './pipeline-actions.js';
 import { stepFailure } from './pipeline-errors.js';
@@ -40,7 +48,52 @@ export async function runAgentStep(
   const runKey = message
     ? `${message.channel}:${message.chat.id}:${message.messageId}`
     : `${workflowInfo().workflowId}:${step.id}`;
-  return runAgentTurn(turn, { runKey });
+  const notify = approvalNoticeTarget(message);
+  return runAgentTurn(turn, {
+    runKey,
+    ...(notify ? { notify } : {}),
+    ...(step.pipelineTools?.length ? { pipelineTools: pipelineToolSet(step, scope) } : {}),
+  });
+}
+
+/**
+ * Channels whose "chat" has no person reading it: a scheduled run's (workflows/schedule.ts),
+ * a webhook's and the OpenAI-compatible API's, whose senders treat any message as the answer.
+ */
+const NO_READER_CHANNELS = ['cron', 'hook', 'openai'];
+
+/** Where a tool call waiting for approval is announced: the chat the message came from, if any. */
+function approvalNoticeTarget(message: InboundMessage | undefined): ApprovalNoticeTarget | undefined {
+  if (!message?.chat?.id || NO_READER_CHANNELS.includes(message.channel)) return undefined;
+  return {
+    channel: message.channel,
+    accountId: message.accountId,
+    chatId: message.chat.id,
+    ...(message.chat.threadId ? { threadId: message.chat.threadId } : {}),
+    direct: message.chat.kind === 'direct',
+  };
+}
+
+/** The step's pipeline tools with the IR they run, the message and env their children get. */
+function pipelineToolSet(step: UsesStep, scope: Scope): PipelineToolSet {
+  const { run } = scope;
+  const tools = step.pipelineTools ?? [];
+  // Unique child ids when the step runs more than once (inside foreach), as `call:` does.
+  const n = (run.childRuns.get(`tools:${step.id}`) ?? 0) + 1;
+  run.childRuns.set(`tools:${step.id}`, n);
+  const pipelines: PipelineToolSet['pipelines'] = {};
+  for (const tool of tools) {
+    const ir = run.ir.calls[tool.pipeline];
+    if (ir) pipelines[tool.pipeline] = ir;
+  }
+  return {
+    tools,
+    pipelines,
+    ...(run.input.message !== undefined ? { message: run.input.message } : {}),
+    ...(run.input.env ? { env: run.input.env } : {}),
+    // From the first run id, not the workflow id, like `call:` (replayers may use another id).
+    idBase: `${workflowInfo().firstExecutionRunId}-${step.id}${n > 1 ? `-${n}` : ''}`,
+  };
 }
 
 export async function runReplySend(

@@ -2,6 +2,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  ChildWorkflowFailure,
   proxyActivities,
   type RetryPolicy,
   TimeoutFailure,
@@ -76,5 +77,18 @@ export function failureText(err: unknown): string {
     if (cause instanceof TimeoutFailure) return `${err.activityType} timed out`;
     if (cause) return cause.message;
   }
+  if (err instanceof ChildWorkflowFailure) return childFailureText(err);
   return err instanceof Error ? err.message : String(err);
+}
+
+/** A child workflow's failure with its error name, innermost first ("ChildSaidNo: no"). */
+function childFailureText(err: ChildWorkflowFailure): string {
+  let cause: Error | undefined = err.cause;
+  // A child's failure wraps the failure of its own step (an activity, a grandchild…).
+  while (cause && !(cause instanceof ApplicationFailure) && cause.cause instanceof Error) cause = cause.cause;
+  if (cause instanceof ApplicationFailure) {
+    return cause.type && cause.type !== 'Error' ? `${cause.type}: ${cause.message}` : cause.message;
+  }
+  if (cause instanceof TimeoutFailure) return `workflow ${err.execution.workflowId} timed out`;
+  return cause?.message ?? err.message;
 }

@@ -5,7 +5,14 @@
  * workflow has to wire them. The wait is workflow state plus a timer: it survives worker
  * restarts, and no answer before the timer fires counts as a denial.
  */
-import { ApplicationFailure, condition, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  condition,
+  patched,
+  setHandler,
+  upsertMemo,
+  workflowInfo,
+} from '@temporalio/workflow';
 import {
   type ApprovalResolution,
   type ApprovalResolveInput,
@@ -15,6 +22,7 @@ import {
   PENDING_APPROVALS_MEMO,
   type PendingApproval,
 } from './approval-api.js';
+import { type ApprovalNoticeTarget, postApprovalNotice } from './approval-notice.js';
 
 export type ApprovalOutcome =
   | { status: 'approved' }
@@ -40,7 +48,12 @@ export interface ApprovalRequest {
   toolCallId: string;
   args: Record<string, unknown>;
   timeoutMs: number;
+  /** The chat the turn answers: it is told once that the call waits (absent: nobody is told). */
+  notify?: ApprovalNoticeTarget;
 }
+
+// Workflows that were already waiting when the notice shipped replay without it.
+const NOTICE_PATCH = 'approval-chat-notice';
 
 /** Waits for the owner's answer to one tool call. Cancellation of the workflow propagates. */
 export async function awaitApproval(request: ApprovalRequest): Promise<ApprovalOutcome> {
@@ -60,6 +73,7 @@ export async function awaitApproval(request: ApprovalRequest): Promise<ApprovalO
   };
   b.waiting.set(id, waiting);
   publish(b);
+  if (request.notify && patched(NOTICE_PATCH)) postApprovalNotice(request.notify, waiting.request);
   try {
     const answered = await condition(() => waiting.outcome !== undefined, request.timeoutMs, {
       summary: `approval ${id}: ${request.tool}`,

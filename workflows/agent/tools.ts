@@ -5,6 +5,7 @@ import type { RetrySpec, ToolSpec } from '../../activities/agent/types.js';
 import { failureText, toolActivity } from './activity-options.js';
 import { awaitApproval, refusalText } from './approval.js';
 import { DEFAULT_APPROVAL_TIMEOUT_MS } from './approval-api.js';
+import type { ApprovalNoticeTarget } from './approval-notice.js';
 
 /** Per pipeline step: a tool's own timeout and retry policy, overridden. */
 export interface ToolOverride {
@@ -19,12 +20,15 @@ export interface ToolCounter {
   toolCalls: number;
 }
 
-export function durableTool(
-  spec: ToolSpec,
-  runKey: string,
-  override: ToolOverride | undefined,
-  counter: ToolCounter,
-): AgentTool {
+/** What every tool of a turn shares: the live-delta key, the call count, where approvals are announced. */
+export interface ToolRun {
+  runKey: string;
+  counter: ToolCounter;
+  notify?: ApprovalNoticeTarget;
+}
+
+export function durableTool(spec: ToolSpec, override: ToolOverride | undefined, run: ToolRun): AgentTool {
+  const { runKey, counter } = run;
   const call = toolActivity(
     override?.timeoutMs ?? spec.timeoutMs,
     { ...spec.retry, ...override?.retry },
@@ -37,14 +41,13 @@ export function durableTool(
     parameters: spec.parameters as unknown as AgentTool['parameters'],
     async execute(toolCallId, params) {
       if (override?.approval === 'required' || spec.approval === 'required') {
-        const outcome = await awaitApproval({
-          tool: spec.name,
+        await requireApproval(
+          spec.name,
           toolCallId,
-          args: params as Record<string, unknown>,
-          timeoutMs: override?.approvalTimeoutMs ?? spec.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS,
-        });
-        // Thrown, so the loop hands the model an error result and goes on.
-        if (outcome.status !== 'approved') throw new Error(refusalText(spec.name, outcome));
+          params as Record<string, unknown>,
+          override?.approvalTimeoutMs ?? spec.approvalTimeoutMs,
+          run,
+        );
       }
       counter.toolCalls++;
       try {
@@ -62,4 +65,22 @@ export function durableTool(
       }
     },
   };
+}
+
+/** Waits for the owner; a denial or no answer is thrown, so the loop hands the model an error result. */
+export async function requireApproval(
+  tool: string,
+  toolCallId: string,
+  args: Record<string, unknown>,
+  timeoutMs: number | undefined,
+  run: ToolRun,
+): Promise<void> {
+  const outcome = await awaitApproval({
+    tool,
+    toolCallId,
+    args,
+    timeoutMs: timeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS,
+    ...(run.notify ? { notify: run.notify } : {}),
+  });
+  if (outcome.status !== 'approved') throw new Error(refusalText(tool, outcome));
 }

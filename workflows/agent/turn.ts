@@ -10,9 +10,11 @@ import type { Api, AssistantMessage, Message, Model, UserMessage } from '@marioz
 import { ApplicationFailure, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import type { ModelInfo, ThinkingLevel } from '../../activities/agent/types.js';
 import { type ModelCallPolicy, prepareActivity } from './activity-options.js';
+import type { ApprovalNoticeTarget } from './approval-notice.js';
 import { assistantText, compactIfNeeded, contextBudget } from './compaction.js';
 import { callModels, durableStreamFn, type ModelChain } from './models.js';
-import { durableTool, type ToolCounter, type ToolOverride } from './tools.js';
+import { type PipelineToolSet, pipelineAgentTools } from './pipeline-tools.js';
+import { durableTool, type ToolCounter, type ToolOverride, type ToolRun } from './tools.js';
 
 /** An attachment as the model reads it (media steps describe or transcribe it earlier). */
 export interface AttachmentNote {
@@ -49,6 +51,10 @@ export interface AgentTurnContext {
   modelCall?: ModelCallPolicy;
   /** Per tool name: overrides of the tool's timeout and retry policy. */
   tools?: Record<string, ToolOverride>;
+  /** Other pipelines offered as tools (`pipeline_tools:` of the step), besides the registered ones. */
+  pipelineTools?: PipelineToolSet;
+  /** The chat this turn answers: told once when a tool call waits for approval. Absent: nobody is. */
+  notify?: ApprovalNoticeTarget;
 }
 
 export interface TurnUsage {
@@ -89,6 +95,13 @@ export async function runAgentTurn(
     ...(args.model ? { model: args.model } : {}),
     ...(args.tools ? { tools: args.tools } : {}),
   });
+  // Before any model call: a pipeline tool named like a registered tool fails the turn here.
+  const counter: ToolCounter = { toolCalls: 0 };
+  const toolRun: ToolRun = { runKey, counter, ...(ctx.notify ? { notify: ctx.notify } : {}) };
+  const tools = [
+    ...prepared.tools.map((spec) => durableTool(spec, ctx.tools?.[spec.name], toolRun)),
+    ...(ctx.pipelineTools ? pipelineAgentTools(ctx.pipelineTools, prepared.tools, toolRun) : []),
+  ];
   const usage: TurnUsage = emptyUsage();
   let lastModel = prepared.models[0]!.ref;
   const chain: ModelChain = {
@@ -120,8 +133,6 @@ export async function runAgentTurn(
     (request, maxTokens) => callModels(chain, request, 'compaction', { thinking: 'off', maxTokens }),
   );
 
-  const counter: ToolCounter = { toolCalls: 0 };
-  const tools = prepared.tools.map((spec) => durableTool(spec, runKey, ctx.tools?.[spec.name], counter));
   const systemPrompt = compaction.summary
     ? `${prepared.systemPrompt}\n\n## Conversation so far (summary)\n\n${compaction.summary}`
     : prepared.systemPrompt;
