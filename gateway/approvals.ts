@@ -26,6 +26,11 @@ export interface ListedApproval extends PendingApproval {
   workflowId: string;
   runId: string;
   workflowType: string;
+  /**
+   * The workflow at the top of its tree: `session:<key>` for a turn's approvals and for those of
+   * the pipelines it runs as tools (children); absent when Temporal did not report one.
+   */
+  rootWorkflowId?: string;
 }
 
 export type ApprovalErrorCode = 'unknown' | 'already_resolved' | 'ambiguous' | 'not_running' | 'invalid';
@@ -55,6 +60,9 @@ export async function listApprovals(client: Client): Promise<ListedApproval[]> {
         workflowId: execution.workflowId,
         runId: execution.runId,
         workflowType: execution.type,
+        ...(execution.rootExecution?.workflowId
+          ? { rootWorkflowId: execution.rootExecution.workflowId }
+          : {}),
       });
     }
   }

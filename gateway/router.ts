@@ -8,10 +8,16 @@
 import type { Client } from '@temporalio/client';
 import type { InboundMessage } from '../channels/envelope.js';
 import { DEFAULT_PIPELINE, defaultAgentId, type Route, resolveRoute } from '../channels/routing.js';
-import { parseSessionKey } from '../channels/session-key.js';
+import { parseSessionKey, sessionWorkflowId } from '../channels/session-key.js';
 import type { Config } from '../config/config.js';
 import { formatErrors } from '../engine/index.js';
-import { ApprovalError, listApprovals, parseApprovalCommand, resolveApproval } from './approvals.js';
+import {
+  ApprovalError,
+  type ListedApproval,
+  listApprovals,
+  parseApprovalCommand,
+  resolveApproval,
+} from './approvals.js';
 import { type IngestResult, ingestMessage } from './ingest.js';
 import type { PipelineLibrary } from './pipelines.js';
 
@@ -97,9 +103,10 @@ async function answerApproval(
   command: NonNullable<ReturnType<typeof parseApprovalCommand>>,
 ): Promise<IngestResult> {
   let text: string;
-  const pending = (await listApprovals(client)).find(
-    (a) => a.id === command.id && a.workflowId.startsWith(`turn:${sessionKey}:`),
-  );
+  // The turn itself, or a pipeline it runs as a tool (a child, whose root is the session).
+  const inConversation = (a: ListedApproval) =>
+    a.workflowId.startsWith(`turn:${sessionKey}:`) || a.rootWorkflowId === sessionWorkflowId(sessionKey);
+  const pending = (await listApprovals(client)).find((a) => a.id === command.id && inConversation(a));
   if (!pending) {
     text = `No approval ${command.id} is waiting in this conversation.`;
   } else {

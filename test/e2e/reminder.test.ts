@@ -1,10 +1,11 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${{ }} is the pipeline expression syntax, not a JS template
 // "Remind me in 2 seconds to call mum", said on Telegram: the agent's `cron` tool creates a
 // one-shot Temporal Schedule from inside a faux-model turn; it fires, a scheduled agent turn
 // writes the reminder, and it is announced once in the same Telegram chat (crabline, real Bot API).
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fauxAssistantMessage, fauxToolCall } from '@mariozechner/pi-ai';
+import { type Context, fauxAssistantMessage, fauxToolCall } from '@mariozechner/pi-ai';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../config/load.js';
 import { listApprovals } from '../../gateway/approvals.js';
@@ -16,6 +17,8 @@ import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
 import { eventually, type FakeTelegram, startFakeTelegram } from '../telegram/helpers.js';
 
 const OWNER = 4004;
+/** Routed to a pipeline that offers another pipeline as a tool; that one calls a guarded tool. */
+const TINKERER = 4005;
 let garageOpened = 0;
 
 describe("the agent's tools from a Telegram chat: reminders, schedules, approvals", () => {
@@ -36,8 +39,51 @@ describe("the agent's tools from a Telegram chat: reminders, schedules, approval
         `    botToken: "${telegram.botToken}"`,
         `    apiRoot: "${telegram.apiRoot}"`,
         '    dmPolicy: allowlist',
-        `    allowFrom: ["${OWNER}"]`,
+        `    allowFrom: ["${OWNER}", "${TINKERER}"]`,
+        'bindings:',
+        `  - match: { channel: telegram, peer: "${TINKERER}" }`,
+        '    agentId: main',
+        '    pipeline: guarded',
         SEPARATE_SESSIONS,
+      ].join('\n'),
+    );
+    mkdirSync(join(home, 'pipelines'));
+    writeFileSync(
+      join(home, 'pipelines', 'guarded.yaml'),
+      [
+        'name: guarded',
+        'outputs:',
+        '  reply:',
+        '    value: ${{ steps.turn.output.text }}',
+        'steps:',
+        '  - id: turn',
+        '    uses: agent.turn',
+        '    with:',
+        '      prompt: ${{ message.text }}',
+        '      pipeline_tools:',
+        '        - garage',
+        '  - id: reply',
+        '    uses: reply.send',
+        '    with:',
+        '      text: ${{ steps.turn.output.text }}',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(home, 'pipelines', 'garage.yaml'),
+      [
+        'name: garage',
+        'description: Opens the garage door.',
+        'outputs:',
+        '  door:',
+        '    value: ${{ steps.open.output.text }}',
+        'steps:',
+        '  - id: open',
+        '    uses: agent.turn',
+        '    with:',
+        '      prompt: open the garage door',
+        '      tools: [open_garage]',
+        '',
       ].join('\n'),
     );
     const taskQueue = uniqueTaskQueue('remind');
@@ -163,6 +209,16 @@ describe("the agent's tools from a Telegram chat: reminders, schedules, approval
       )
       .toBe(true);
     expect(garageOpened).toBe(0);
+    // The owner is told in the chat, with the id to answer.
+    await eventually(
+      () =>
+        texts().some(
+          (t) => t.startsWith('Approval needed: `open_garage`') && t.includes(`/approve ${pending!.id}`),
+        )
+          ? true
+          : undefined,
+      30_000,
+    );
 
     await telegram.inject({ chatId: OWNER, fromId: OWNER, text: `/approve ${pending!.id}` });
     // The confirmation and the turn's answer travel separately; wait for both.
@@ -181,5 +237,64 @@ describe("the agent's tools from a Telegram chat: reminders, schedules, approval
       () => (texts().includes('No approval zzzzzz is waiting in this conversation.') ? true : undefined),
       30_000,
     );
+  });
+
+  it('a guarded tool called inside a pipeline run as a tool asks in the chat; /approve there lets it run', async () => {
+    const toolResultText = (context: Context) => {
+      const result = [...context.messages].reverse().find((m) => m.role === 'toolResult');
+      return result?.content.map((c) => (c.type === 'text' ? c.text : '')).join('') ?? '';
+    };
+    agent.faux.setResponses([
+      // The conversation's turn offers the `garage` pipeline as a tool and calls it…
+      fauxAssistantMessage([fauxToolCall('garage', {})], { stopReason: 'toolUse' }),
+      // …whose own agent turn calls the guarded tool, which waits for the owner.
+      fauxAssistantMessage([fauxToolCall('open_garage', {})], { stopReason: 'toolUse' }),
+      (context) => fauxAssistantMessage(`Door: ${toolResultText(context)}`),
+      (context) => fauxAssistantMessage(`The garage pipeline answered ${toolResultText(context)}`),
+    ]);
+    const opened = garageOpened;
+    const before = telegram.calls('sendMessage').length;
+    const texts = () =>
+      telegram
+        .calls('sendMessage')
+        .slice(before)
+        .filter((c) => String(c.body.chat_id) === String(TINKERER))
+        .map((c) => String(c.body.text));
+    await telegram.inject({
+      chatId: TINKERER,
+      fromId: TINKERER,
+      text: 'open the garage through the pipeline',
+    });
+    // The approval waits in the child pipeline workflow, under this conversation's session.
+    let pending: Awaited<ReturnType<typeof listApprovals>>[number] | undefined;
+    await expect
+      .poll(
+        async () => {
+          pending = (await listApprovals(gateway.client)).find(
+            (a) => a.tool === 'open_garage' && a.rootWorkflowId?.includes(String(TINKERER)),
+          );
+          return pending !== undefined;
+        },
+        { timeout: 30_000, interval: 250 },
+      )
+      .toBe(true);
+    expect(pending!.workflowId).not.toMatch(/^turn:/);
+    await eventually(
+      () => (texts().some((t) => t.includes(`/approve ${pending!.id}`)) ? true : undefined),
+      30_000,
+    );
+    expect(garageOpened).toBe(opened);
+
+    await telegram.inject({ chatId: TINKERER, fromId: TINKERER, text: `/approve ${pending!.id}` });
+    const answer = 'The garage pipeline answered {"door":"Door: the garage door is open"}';
+    await eventually(
+      () =>
+        texts().includes(answer) && texts().includes(`Approved ${pending!.id} (open_garage).`)
+          ? true
+          : undefined,
+      30_000,
+    );
+    expect(garageOpened).toBe(opened + 1);
+    expect(texts().filter((t) => t === answer)).toHaveLength(1);
   });
 });
