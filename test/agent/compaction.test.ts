@@ -12,6 +12,8 @@ import {
   compactIfNeeded,
   contextBudget,
   contextTokens,
+  fitWithinBudget,
+  messageTokens,
   planCompaction,
 } from '../../workflows/agent/compaction.js';
 
@@ -113,5 +115,56 @@ describe('compaction keeps a long conversation inside the context budget', () =>
       throw new Error('must not summarise');
     });
     expect(result).toEqual({ transcript: state.transcript, summary: 'old', compacted: false });
+  });
+
+  describe('within one turn (fitWithinBudget, before each model call)', () => {
+    const result = (n: number, chars: number): Message => ({
+      role: 'toolResult',
+      toolCallId: `c${n}`,
+      toolName: 'read',
+      content: [{ type: 'text', text: `r${n} ${'y'.repeat(chars)}` }],
+      isError: false,
+      timestamp: n,
+    });
+    const call = (n: number) =>
+      fauxAssistantMessage([{ type: 'toolCall', id: `c${n}`, name: 'read', arguments: {} }], {
+        stopReason: 'toolUse',
+      });
+    const prompt: Message = { role: 'user', content: 'read things', timestamp: 0 };
+    const tokens = (ms: Message[]) => ms.reduce((n, m) => n + messageTokens(m), 0);
+
+    it('sends the messages unchanged when they fit', () => {
+      const messages = [prompt, call(1), result(1, 100)];
+      expect(fitWithinBudget(messages, 100, 10_000)).toBe(messages);
+    });
+
+    it('leaves out the results of older calls first, oldest first, and keeps the newest whole if that is enough', () => {
+      const messages = [prompt, call(1), result(1, 8000), call(2), result(2, 8000), call(3), result(3, 2000)];
+      // Leaving out result 1 alone is not enough for 1,000 tokens; leaving out 1 and 2 is.
+      const out = fitWithinBudget(messages, 100, 1000);
+      expect(tokens(out) + 100).toBeLessThanOrEqual(1000);
+      const text = (m: Message) =>
+        m.role === 'toolResult' && m.content[0]?.type === 'text' ? m.content[0].text : '';
+      expect(text(out[2]!)).toMatch(/^\[The result of read \(8003 characters\) was read earlier/);
+      expect(text(out[4]!)).toMatch(/^\[The result of read/);
+      expect(out[6]).toBe(messages[6]);
+      // With more room, only the oldest is left out.
+      const roomier = fitWithinBudget(messages, 100, 3000);
+      expect(text(roomier[2]!)).toMatch(/^\[The result of read/);
+      expect(roomier[4]).toBe(messages[4]);
+      // Only what is sent changes: the turn's own messages are untouched.
+      expect(text(messages[2]!)).toMatch(/^r1 y/);
+    });
+
+    it('cuts the newest results when leaving out older ones is not enough', () => {
+      const messages = [prompt, call(1), result(1, 20_000), result(2, 20_000)];
+      const out = fitWithinBudget(messages, 100, 4000);
+      expect(tokens(out) + 100).toBeLessThanOrEqual(4100);
+      for (const m of out.slice(2)) {
+        expect(m.role === 'toolResult' && m.content[0]?.type === 'text' && m.content[0].text).toMatch(
+          /more characters left out to fit the model's context window\]$/,
+        );
+      }
+    });
   });
 });

@@ -269,6 +269,69 @@ describe('agent turn with the pi-ai faux provider on a real Temporal server', ()
       await worker.shutdown();
     }
   });
+  it('keeps a turn inside the window when tool results outgrow it mid-turn: older results are left out, the newest cut', async () => {
+    const taskQueue = uniqueTaskQueue('agent-midturn');
+    // Each page is ~7.5k tokens: two of them cannot both be sent to an 8k-token window.
+    const page: AgentToolDefinition = {
+      name: 'read_page',
+      description: 'Reads a long page.',
+      parameters: { type: 'object', properties: { n: { type: 'number' } }, required: ['n'] },
+      async execute(args) {
+        return `page ${args.n}: ${'lorem ipsum '.repeat(2500)}`;
+      },
+    };
+    const worker = await startAgentWorker({ address, taskQueue, bundle, deps: { config, tools: [page] } });
+    const sent: Array<{ tokens: number; results: string[] }> = [];
+    const record = (context: { systemPrompt?: string; messages: Message[] }) => {
+      const results = context.messages
+        .filter((m) => m.role === 'toolResult')
+        .map((m) => (m.role === 'toolResult' && m.content[0]?.type === 'text' ? m.content[0].text : ''));
+      // Characters of everything the model reads, at the cautious 4 characters per token.
+      const chars = (context.systemPrompt ?? '').length + results.join('').length;
+      sent.push({ tokens: Math.ceil(chars / 4), results });
+    };
+    try {
+      faux.setResponses([
+        fauxAssistantMessage([fauxToolCall('read_page', { n: 1 })], { stopReason: 'toolUse' }),
+        (context) => {
+          record(context);
+          return fauxAssistantMessage([fauxToolCall('read_page', { n: 2 })], { stopReason: 'toolUse' });
+        },
+        (context) => {
+          record(context);
+          return fauxAssistantMessage('Both pages read.');
+        },
+      ]);
+      const handle = await client.workflow.start('agentTurnWorkflow', {
+        taskQueue,
+        workflowId: `agent-midturn-${taskQueue}`,
+        args: [{ args: { prompt: 'Read pages 1 and 2.' } } satisfies AgentTurnWorkflowInput],
+      });
+      const result = (await handle.result()) as AgentTurnResult;
+      expect(result.text).toBe('Both pages read.');
+      // Second call: page 1 alone does not fit 8k − 2k reserve either, so it is cut, not dropped.
+      expect(sent[0]!.results[0]).toMatch(/^page 1: lorem ipsum/);
+      expect(sent[0]!.results[0]).toMatch(/more characters left out to fit the model's context window\]$/);
+      // Third call: page 1 was already read, so it is left out; page 2 is cut to what fits.
+      expect(sent[1]!.results[0]).toMatch(/^\[The result of read_page \(\d+ characters\) was read earlier/);
+      expect(sent[1]!.results[1]).toMatch(/^page 2: lorem ipsum/);
+      // Window 8,000 − reserve 2,000.
+      for (const call of sent) expect(call.tokens).toBeLessThanOrEqual(6000);
+      // The turn's own record keeps the full results.
+      const kept = result.messages.filter((m) => m.role === 'toolResult');
+      expect(
+        kept.map((m) =>
+          m.role === 'toolResult' && m.content[0]?.type === 'text' ? m.content[0].text.length : 0,
+        ),
+      ).toEqual([
+        'page 1: '.length + 'lorem ipsum '.length * 2500,
+        'page 2: '.length + 'lorem ipsum '.length * 2500,
+      ]);
+    } finally {
+      await worker.shutdown();
+    }
+  });
+
   // Real histories recorded from agentTurnWorkflow runs (faux provider: two parallel tools; a 401
   // then the fallback model). A change to workflows/agent that would break a turn in flight fails here.
   it('replays the recorded agent turn histories without a determinism error', async () => {

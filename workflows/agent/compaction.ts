@@ -4,7 +4,7 @@
  * by one model call and only the recent turns are kept. Pure and deterministic (the model call
  * is passed in), so it runs in the workflow and in plain unit tests alike.
  */
-import type { AssistantMessage, Message } from '@mariozechner/pi-ai';
+import type { AssistantMessage, Message, ToolResultMessage } from '@mariozechner/pi-ai';
 import type { ModelContext } from '../../activities/agent/types.js';
 
 /** Characters per token: a deliberately cautious estimate that needs no tokenizer. */
@@ -168,4 +168,63 @@ export async function compactIfNeeded(
   const maxChars = maxTokens * CHARS_PER_TOKEN;
   if (summary.length > maxChars) summary = `${summary.slice(0, maxChars - 1)}…`;
   return { summary, transcript: plan.kept, compacted: true, call };
+}
+
+/** Characters of a tool result kept when even the newest results must be cut to fit. */
+const MIN_RESULT_CHARS = 400;
+
+/**
+ * Keeping ONE turn inside the window while it runs: tool results (a fetched page, a long file)
+ * can outgrow the budget between model calls, after the turn's start-of-turn compaction.
+ * Before each model call the loop hands its messages here (pi-agent-core's `transformContext`):
+ * if they fit, they go out unchanged; if not, the results of older tool calls are replaced by a
+ * one-line note (oldest first; the model already read them and answered), then — only if that is
+ * not enough — the newest results are cut down to what fits. Pure and deterministic; it changes
+ * only what this model call is sent, never the turn's own record of the results.
+ */
+export function fitWithinBudget<M extends { role: string }>(
+  messages: M[],
+  fixedTokens: number,
+  budget: number,
+): M[] {
+  const total = () => fixedTokens + out.reduce((n, m) => n + messageTokens(m as unknown as Message), 0);
+  const out = [...messages];
+  if (total() <= budget) return messages;
+  const results = out.flatMap((m, i) => (m.role === 'toolResult' ? [i] : []));
+  if (results.length === 0) return messages;
+  // The newest batch: results after the last assistant message (what the model has not seen yet).
+  const lastAssistant = out.findLastIndex((m) => m.role === 'assistant');
+  const older = results.filter((i) => i < lastAssistant);
+  const newest = results.filter((i) => i > lastAssistant);
+  for (const i of older) {
+    out[i] = omitted(out[i] as unknown as ToolResultMessage) as unknown as M;
+    if (total() <= budget) return out;
+  }
+  // Still too big: share what is left of the budget among the newest results.
+  const over = total() - budget;
+  const newestTokens = newest.reduce((n, i) => n + messageTokens(out[i] as unknown as Message), 0);
+  const keepChars = Math.max(MIN_RESULT_CHARS, (newestTokens - over) * CHARS_PER_TOKEN);
+  const perResult = Math.max(MIN_RESULT_CHARS, Math.floor(keepChars / Math.max(1, newest.length)));
+  for (const i of newest)
+    out[i] = truncated(out[i] as unknown as ToolResultMessage, perResult) as unknown as M;
+  return out;
+}
+
+function resultText(message: ToolResultMessage): string {
+  return message.content.map((b) => (b.type === 'text' ? b.text : '[image]')).join('\n');
+}
+
+function omitted(message: ToolResultMessage): ToolResultMessage {
+  const size = resultText(message).length;
+  const text = `[The result of ${message.toolName} (${size} characters) was read earlier in this turn and is left out here to stay within the model's context window.]`;
+  return { ...message, content: [{ type: 'text', text }] };
+}
+
+function truncated(message: ToolResultMessage, maxChars: number): ToolResultMessage {
+  const text = resultText(message);
+  if (text.length <= maxChars) return message;
+  // The note counts against the room too, so the cut result is at most `maxChars` long.
+  const keep = Math.max(0, maxChars - 100);
+  const note = `\n[… cut: ${text.length - keep} more characters left out to fit the model's context window]`;
+  return { ...message, content: [{ type: 'text', text: text.slice(0, keep) + note }] };
 }

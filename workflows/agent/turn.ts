@@ -11,7 +11,7 @@ import { ApplicationFailure, upsertMemo, workflowInfo } from '@temporalio/workfl
 import type { ModelInfo, ThinkingLevel } from '../../activities/agent/types.js';
 import { type ModelCallPolicy, prepareActivity } from './activity-options.js';
 import type { ApprovalNoticeTarget } from './approval-notice.js';
-import { assistantText, compactIfNeeded, contextBudget } from './compaction.js';
+import { assistantText, compactIfNeeded, contextBudget, fitWithinBudget, textTokens } from './compaction.js';
 import { callModels, durableStreamFn, type ModelChain } from './models.js';
 import { type PipelineToolSet, pipelineAgentTools } from './pipeline-tools.js';
 import { durableTool, type ToolCounter, type ToolOverride, type ToolRun } from './tools.js';
@@ -122,6 +122,7 @@ export async function runAgentTurn(
 
   const prompt: UserMessage = { role: 'user', content: userText(args), timestamp: Date.now() };
   const window = Math.min(...prepared.models.map((m) => m.contextWindow));
+  const budget = contextBudget(window, prepared.contextReserve);
   const compaction = await compactIfNeeded(
     {
       systemPrompt: prepared.systemPrompt,
@@ -129,17 +130,27 @@ export async function runAgentTurn(
       ...summaryOf(args),
     },
     [prompt],
-    contextBudget(window, prepared.contextReserve),
+    budget,
     (request, maxTokens) => callModels(chain, request, 'compaction', { thinking: 'off', maxTokens }),
   );
 
   const systemPrompt = compaction.summary
     ? `${prepared.systemPrompt}\n\n## Conversation so far (summary)\n\n${compaction.summary}`
     : prepared.systemPrompt;
+  // What every model call of this turn is sent besides its messages: the prompt and tool schemas.
+  const fixedTokens =
+    textTokens(systemPrompt) +
+    textTokens(JSON.stringify(tools.map((t) => ({ n: t.name, d: t.description, p: t.parameters }))));
   const added = (await runAgentLoop(
     [prompt],
     { systemPrompt, messages: compaction.transcript, tools },
-    { model: loopModel(prepared.models[0]!), convertToLlm: llmMessages, toolExecution: 'parallel' },
+    {
+      model: loopModel(prepared.models[0]!),
+      convertToLlm: llmMessages,
+      // Tool results that outgrow the window mid-turn are shortened for the next model call.
+      transformContext: async (messages) => fitWithinBudget(messages, fixedTokens, budget),
+      toolExecution: 'parallel',
+    },
     async () => {},
     undefined,
     durableStreamFn(chain),
