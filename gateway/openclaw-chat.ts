@@ -81,6 +81,23 @@ export function createOpenclawChat(options: {
       unsubscribe: () => {},
     };
     run.unsubscribe = hub.subscribe(runKey, (frame) => {
+      if (frame.type === 'tool') {
+        // OpenClaw's tool stream: `start`, then `result` (with isError) when the call is done.
+        run.seq += 1;
+        run.events.agent({
+          runId: run.runId,
+          seq: run.seq,
+          stream: 'tool',
+          ts: Date.now(),
+          data: {
+            phase: frame.phase === 'start' ? 'start' : 'result',
+            name: frame.name,
+            toolCallId: frame.toolCallId,
+            ...(frame.phase === 'end' ? { isError: frame.isError === true } : {}),
+          },
+        });
+        return;
+      }
       if (frame.type !== 'delta') return;
       run.text += frame.text;
       run.seq += 1;

@@ -5,7 +5,7 @@ import {
   createSessionsHistoryTool,
   createWebFetchTool,
 } from '../activities/agent/builtin-tools/index.js';
-import { loadAgentModelsConfig } from '../activities/agent/index.js';
+import { type AgentActivityDeps, loadAgentModelsConfig } from '../activities/agent/index.js';
 import { type ActivityDeps, createActivities } from '../activities/index.js';
 import { parseDeltaRunKey } from '../activities/stream/frames.js';
 import { createDeltaSink, type DeltaSink } from '../activities/stream/sink.js';
@@ -69,6 +69,20 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
 }
 
 /**
+ * What reaches the gateway's relay of an agent's live output: text as it forms and tool calls
+ * starting and ending (thinking stays in the worker); the final answer comes through the workflow.
+ */
+export function forwardDeltas(sink: DeltaSink): NonNullable<AgentActivityDeps['onDelta']> {
+  return (runKey, delta) => {
+    if (delta.type === 'text') sink.push(runKey, delta.delta);
+    else if (delta.type === 'tool') {
+      const { phase, name, toolCallId, isError } = delta;
+      sink.tool(runKey, { phase, name, toolCallId, ...(isError ? { isError } : {}) });
+    }
+  };
+}
+
+/**
  * What a production worker gets: the agent's providers and models from the config (checked
  * now, so a bad config stops the worker with a clear message rather than failing every turn),
  * live deltas sent to the gateway's relay, the pipeline library and a client for scheduled
@@ -93,10 +107,8 @@ function productionDeps(
   const deps: ActivityDeps = {
     agent: {
       config: load,
-      // Only text streams to people; the final answer always arrives through the workflow.
-      onDelta: (runKey, delta) => {
-        if (delta.type === 'text') sink?.push(runKey, delta.delta);
-      },
+      // Text and tool calls stream to people; the final answer always arrives through the workflow.
+      ...(sink ? { onDelta: forwardDeltas(sink) } : {}),
       tools: [
         createCronTool(cron, reminderOrigin),
         createWebFetchTool(),

@@ -9,7 +9,7 @@ import { configFailure } from './errors.js';
 import { callModel, type DeltaSink } from './model-call.js';
 import { modelInfo, resolveModel } from './models.js';
 import { type AgentToolDefinition, callTool, toolSpec } from './tools.js';
-import type { ModelCallInput, PreparedTurn, PrepareTurnInput, ToolCallInput } from './types.js';
+import type { AgentDelta, ModelCallInput, PreparedTurn, PrepareTurnInput, ToolCallInput } from './types.js';
 import { buildSystemPrompt } from './workspace.js';
 
 export type { AgentModelsConfig } from './config.js';
@@ -85,9 +85,25 @@ export function createAgentActivities(deps: AgentActivityDeps) {
       return callModel(input, { config, env, ...(deps.onDelta ? { onDelta: deps.onDelta } : {}) });
     },
 
-    /** One tool call. */
-    agentToolCall(input: ToolCallInput) {
-      return callTool(input, tools);
+    /** One tool call; its start and end are pushed to onDelta (clients show "using <tool>…"). */
+    async agentToolCall(input: ToolCallInput) {
+      const tell = (delta: Extract<AgentDelta, { type: 'tool' }>) => {
+        try {
+          void Promise.resolve(deps.onDelta?.(input.runKey, delta)).catch(() => {});
+        } catch {
+          // Live events are best-effort: never a reason for a tool call to fail.
+        }
+      };
+      const event = { type: 'tool' as const, name: input.tool, toolCallId: input.toolCallId };
+      tell({ ...event, phase: 'start' });
+      try {
+        const result = await callTool(input, tools);
+        tell({ ...event, phase: 'end' });
+        return result;
+      } catch (error) {
+        tell({ ...event, phase: 'end', isError: true });
+        throw error;
+      }
     },
   };
 }

@@ -100,7 +100,9 @@ export type AgentDelta =
   /** A model call (attempt) starts: clients drop any partial text of a failed earlier attempt. */
   | { type: 'start'; model: string; attempt: number; purpose: 'turn' | 'compaction' }
   | { type: 'text' | 'thinking'; delta: string }
-  | { type: 'end'; stopReason: string };
+  | { type: 'end'; stopReason: string }
+  /** A tool call starts or ends (pushed by the tool-call activity). */
+  | { type: 'tool'; phase: 'start' | 'end'; name: string; toolCallId: string; isError?: boolean };
 
 /** Error types the model-call activity throws (ApplicationFailure `type`). */
 export const ModelErrorTypes = {

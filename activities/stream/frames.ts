@@ -31,4 +31,16 @@ export interface DeltaEndFrame {
   runKey: string;
 }
 
-export type DeltaFrame = DeltaTextFrame | DeltaEndFrame;
+/** A tool call of the answer starts or ends (for clients that show "using web_fetch…"). */
+export interface DeltaToolFrame {
+  type: 'tool';
+  runKey: string;
+  phase: 'start' | 'end';
+  /** Tool name as the model called it. */
+  name: string;
+  toolCallId: string;
+  /** On `end`: the tool reported an error to the model. */
+  isError?: boolean;
+}
+
+export type DeltaFrame = DeltaTextFrame | DeltaEndFrame | DeltaToolFrame;

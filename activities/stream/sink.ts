@@ -3,7 +3,7 @@
 // socket is open, otherwise wait in a small bounded buffer (oldest dropped first) while the client
 // reconnects with backoff. The final answer never depends on this path.
 import WebSocket from 'ws';
-import type { DeltaFrame } from './frames.js';
+import type { DeltaFrame, DeltaToolFrame } from './frames.js';
 
 export interface DeltaSinkOptions {
   /** E.g. ws://127.0.0.1:18789/internal/stream. */
@@ -24,6 +24,8 @@ export interface DeltaSinkOptions {
 export interface DeltaSink {
   /** Queue a text delta for `runKey` (see deltaRunKey). Never throws, never waits. */
   push(runKey: string, text: string): void;
+  /** A tool call of the answer starts or ends. Never throws, never waits. */
+  tool(runKey: string, event: Omit<DeltaToolFrame, 'type' | 'runKey'>): void;
   /** No more deltas for `runKey`. Never throws, never waits. */
   end(runKey: string): void;
   /** Stop reconnecting and drop what is buffered. */
@@ -157,6 +159,13 @@ export function createDeltaSink(options: DeltaSinkOptions): DeltaSink {
         seqs.set(runKey, seq);
         if (seqs.size > MAX_RUNS) seqs.delete(seqs.keys().next().value!);
         enqueue({ type: 'delta', runKey, seq, text });
+      } catch {
+        dropped++;
+      }
+    },
+    tool(runKey, event) {
+      try {
+        enqueue({ type: 'tool', runKey, ...event });
       } catch {
         dropped++;
       }

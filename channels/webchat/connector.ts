@@ -25,7 +25,9 @@ export const WEBCHAT_TOKEN_COOKIE = 'switchyard_webchat';
 export interface DeltaSource {
   subscribe(
     runKey: string,
-    listener: (frame: { type: 'delta'; seq: number; text: string } | { type: 'end' }) => void,
+    listener: (
+      frame: { type: 'delta'; seq: number; text: string } | { type: 'end' } | { type: 'tool'; name: string },
+    ) => void,
   ): () => void;
 }
 

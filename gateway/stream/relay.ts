@@ -56,6 +56,19 @@ const deltaFrameSchema = {
         runKey: { type: 'string', minLength: 1, maxLength: 1024 },
       },
     },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'runKey', 'phase', 'name', 'toolCallId'],
+      properties: {
+        type: { const: 'tool' },
+        runKey: { type: 'string', minLength: 1, maxLength: 1024 },
+        phase: { enum: ['start', 'end'] },
+        name: { type: 'string', minLength: 1, maxLength: 256 },
+        toolCallId: { type: 'string', minLength: 1, maxLength: 512 },
+        isError: { type: 'boolean' },
+      },
+    },
   ],
 };
 

@@ -1,10 +1,20 @@
 // OpenClaw's protocol carrying a real conversation: chat.send and agent over the WebSocket become
 // turns of session workflows on the real dev server (faux model), streamed back as chat events;
 // every frame the gateway sends is checked against @openclaw/gateway-protocol.
+import { fauxAssistantMessage, fauxToolCall } from '@mariozechner/pi-ai';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { AgentToolDefinition } from '../../activities/agent/index.js';
 import { testConfig, uniqueTaskQueue } from '../helpers/config.js';
 import { type ConversationStack, startConversationStack } from '../helpers/conversation-stack.js';
 import { connectParams, RawClient, TOKEN } from '../protocol/harness.js';
+
+/** A tool the faux model calls in the tool-stream test. */
+const tideTool: AgentToolDefinition = {
+  name: 'tide_table',
+  description: 'Tells when the tide is high.',
+  parameters: { type: 'object', properties: {} },
+  execute: async () => 'high tide at 14:02',
+};
 
 describe('OpenClaw clients converse through session workflows', () => {
   const address = inject('temporalAddress');
@@ -25,6 +35,7 @@ describe('OpenClaw clients converse through session workflows', () => {
       config,
       TOKEN,
       (prompt) => `Switchyard heard "${prompt}" and answers at some length, in pieces.`,
+      { tools: [tideTool] },
     );
     base = stack.base;
     wsUrl = base.replace(/^http/, 'ws');
@@ -112,6 +123,46 @@ describe('OpenClaw clients converse through session workflows', () => {
       );
       expect(client.problems).toEqual([]);
     } finally {
+      client.close();
+    }
+  });
+
+  it('streams the tool calls of a turn as agent events of stream tool (start, then result) before the answer', async () => {
+    const client = await connected();
+    try {
+      stack.agent.faux.setResponses([
+        fauxAssistantMessage([fauxToolCall('tide_table', {}, { id: 'call-tide' })], {
+          stopReason: 'toolUse',
+        }),
+        fauxAssistantMessage('High tide is at 14:02.'),
+      ]);
+      const toolSession = `${sessionKey}-tools`;
+      const ack = await client.request('t1', 'chat.send', {
+        sessionKey: toolSession,
+        message: 'when is high tide?',
+        idempotencyKey: 'run-tools',
+      });
+      expect(ack.ok).toBe(true);
+      const final = await client.next((f) => f.event === 'chat' && f.payload?.state === 'final', 30_000);
+      expect(final.payload.message.content[0].text).toBe('High tide is at 14:02.');
+      const events = client.frames.filter((f) => f.event === 'agent' && f.payload?.runId === 'run-tools');
+      const tool = events.filter((f) => f.payload.stream === 'tool').map((f) => f.payload.data);
+      expect(tool).toEqual([
+        { phase: 'start', name: 'tide_table', toolCallId: 'call-tide' },
+        { phase: 'result', name: 'tide_table', toolCallId: 'call-tide', isError: false },
+      ]);
+      // In order: lifecycle start, the tool, the answer's text, lifecycle end; seq only grows.
+      const streams = events.map((f) => f.payload.stream);
+      expect(streams[0]).toBe('lifecycle');
+      expect(streams.indexOf('tool')).toBeLessThan(streams.indexOf('assistant'));
+      expect(streams.at(-1)).toBe('lifecycle');
+      const seqs = events.map((f) => f.payload.seq);
+      expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+      expect(client.problems).toEqual([]);
+    } finally {
+      stack.agent.answerWith(
+        (prompt) => `Switchyard heard "${prompt}" and answers at some length, in pieces.`,
+      );
       client.close();
     }
   });

@@ -3,7 +3,7 @@ import { createDeltaSink, type DeltaSink } from '../../activities/stream/sink.js
 import type { Config } from '../../config/config.js';
 import { buildGateway, type Gateway } from '../../gateway/server.js';
 import { DELTA_RELAY_PATH } from '../../gateway/stream/relay.js';
-import { type RunningWorker, startWorker } from '../../worker/worker.js';
+import { forwardDeltas, type RunningWorker, startWorker } from '../../worker/worker.js';
 import { type FauxAgent, fauxAgent } from './faux-agent.js';
 
 export interface ConversationStack {
@@ -40,9 +40,7 @@ export async function startConversationStack(
     deps: {
       agent: {
         config: agent.config,
-        onDelta: (runKey, delta) => {
-          if (delta.type === 'text') sink.push(runKey, delta.delta);
-        },
+        onDelta: forwardDeltas(sink),
         ...(options.tools ? { tools: options.tools } : {}),
       },
     },
