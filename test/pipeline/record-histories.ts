@@ -2,20 +2,22 @@
  * Records one real run of every shipped pipeline (pipelines/default.yaml and
  * pipelines/examples/*.yaml) and exports its history into test/replay/histories/, so the
  * replay test proves the current interpreter still replays them. Re-run after changing the
- * interpreter on purpose (and guard the change with `patched()`):
+ * interpreter on purpose (and guard the change with `patched()`), or name the pipelines to
+ * record only those (a new example), keeping the older recordings as they are:
  *
- *   npm run build && node dist/test/pipeline/record-histories.js
+ *   npm run build && node dist/test/pipeline/record-histories.js [name …]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fauxAssistantMessage, fauxToolCall } from '@mariozechner/pi-ai';
 import { projectRoot } from '../../config/home.js';
 import { defaultPipelineDirs, loadPipelineLibrary } from '../../gateway/pipelines.js';
 import { findTemporalCli } from '../../temporal/cli-path.js';
 import { startDevServer } from '../../temporal/dev-server.js';
 import type { PipelineState } from '../../workflows/pipeline-api.js';
-import { fauxAgent } from '../helpers/faux-agent.js';
+import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
 import { freePort } from '../helpers/ports.js';
 import { startRecordingChannel } from '../helpers/recording-channel.js';
 import { startHarness } from './harness.js';
@@ -23,7 +25,13 @@ import { startHarness } from './harness.js';
 /** What each shipped pipeline is run with. */
 export const exampleRuns: Record<
   string,
-  { inputs: Record<string, unknown>; signal?: string; payload?: unknown }
+  {
+    inputs: Record<string, unknown>;
+    signal?: string;
+    payload?: unknown;
+    /** The model's answers for this run, when plain text answers would not exercise it. */
+    script?: (agent: FauxAgent) => void;
+  }
 > = {
   default: { inputs: {} },
   approval: {
@@ -38,6 +46,17 @@ export const exampleRuns: Record<
   research: { inputs: { question: 'why durable execution?' } },
   resilient: { inputs: { text: 'what did I say yesterday?' } },
   summarise: { inputs: { text: 'A long text.', sentences: 1 } },
+  // The model calls the `summarise` pipeline as a tool (a child workflow), then answers.
+  toolbox: {
+    inputs: {},
+    script: (agent) =>
+      agent.faux.setResponses([
+        fauxAssistantMessage([fauxToolCall('summarise', { text: 'A long text.', sentences: 1 })], {
+          stopReason: 'toolUse',
+        }),
+        ...Array.from({ length: 4 }, () => fauxAssistantMessage('faux answer after the tool')),
+      ]),
+  },
 };
 
 export const exampleMessage = {
@@ -73,7 +92,11 @@ async function main() {
   const chat = await startRecordingChannel(server.address, h.taskQueue, 'telegram');
   try {
     const library = loadPipelineLibrary({ dirs: [defaultPipelineDirs({ home: dir })[0] as string] });
+    const only = process.argv.slice(2);
     for (const [name, run] of Object.entries(exampleRuns)) {
+      if (only.length > 0 && !only.includes(name)) continue;
+      if (run.script) run.script(agent);
+      else agent.answerWith((prompt) => `faux answer to: ${prompt.slice(0, 60)}`);
       const p = library.get(name);
       if (!p) throw new Error(`no pipeline ${name}`);
       const handle = await h.start(p, run.inputs, exampleMessage);
