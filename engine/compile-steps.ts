@@ -4,10 +4,13 @@ import type { TypeSpec } from './cel-types.js';
 import { DURATION_HINT, parseDuration } from './duration.js';
 import { didYouMean } from './errors.js';
 import type { Scope } from './expr-check.js';
-import type { Block, CompiledPipeline, Expr, JoinMode, RetryPolicy, Step, StepKind, Template } from './ir.js';
+import type { Block, CompiledPipeline, Expr, JoinMode, Step, StepKind, Template } from './ir.js';
 import { compilePipelineTools, PIPELINE_TOOLS_ARG } from './pipeline-tools.js';
+import { positiveDuration, type RetryInput, resolveRetry } from './policy.js';
 import type { FieldPath } from './source.js';
+import { compileStepApproval } from './step-approval.js';
 import type { StepTypeRegistry } from './step-types.js';
+import { compileToolOptions, hasToolOptions, TOOL_OPTIONS_ARG } from './tool-options.js';
 import { compileCondition, compileValue, type ValueContext } from './values.js';
 
 export const ACTIONS = [
@@ -38,14 +41,6 @@ export interface StepInfo {
   pipelineTools?: Array<CompiledPipeline | undefined>;
 }
 
-export interface RetryInput {
-  max_attempts?: number;
-  initial_interval?: string;
-  backoff_coefficient?: number;
-  max_interval?: string;
-  non_retryable?: string[];
-}
-
 export interface CompileContext extends ValueContext {
   stepTypes: StepTypeRegistry;
   infos: Map<string, StepInfo>;
@@ -54,13 +49,6 @@ export interface CompileContext extends ValueContext {
 }
 
 export const pathKey = (path: FieldPath) => path.join('/');
-
-const ENGINE_RETRY: RetryPolicy = {
-  maximumAttempts: 3,
-  initialInterval: 1000,
-  backoffCoefficient: 2,
-  nonRetryableErrorTypes: [],
-};
 
 function obj(v: unknown): Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
@@ -287,6 +275,7 @@ function compileStep(
   };
   const timeout = stepTimeout(ctx, raw, path);
   if (timeout !== undefined) Object.assign(base, { timeout });
+  Object.assign(base, compileStepApproval(ctx, raw, path, kind));
   const varsSet = new Map<string, string>();
   const block = (steps: unknown, p: FieldPath, s: Scope = scope, branchLocal = false): Block => {
     if (!Array.isArray(steps)) return [];
@@ -311,8 +300,18 @@ function compileStep(
         );
       }
       const tools = info.pipelineTools ? compilePipelineTools(ctx, raw, path, info.pipelineTools) : [];
-      // The tools are fixed at compile time: they leave `with:` and become `pipelineTools`.
-      const withValue = info.pipelineTools ? withoutKey(raw.with, PIPELINE_TOOLS_ARG) : (raw.with ?? {});
+      const toolOptions = hasToolOptions(raw)
+        ? compileToolOptions(
+            ctx,
+            raw,
+            path,
+            tools.map((t) => t.name),
+          )
+        : undefined;
+      // Both are fixed at compile time: they leave `with:` and become `pipelineTools`/`toolOptions`.
+      let withValue = raw.with ?? {};
+      if (info.pipelineTools) withValue = withoutKey(withValue, PIPELINE_TOOLS_ARG);
+      if (hasToolOptions(raw)) withValue = withoutKey(withValue, TOOL_OPTIONS_ARG);
       const args = compileValue(
         ctx,
         withValue,
@@ -336,6 +335,7 @@ function compileStep(
           retry,
           ...(t !== undefined ? { timeout: t } : {}),
           ...(tools.length > 0 ? { pipelineTools: tools } : {}),
+          ...(toolOptions ? { toolOptions } : {}),
         },
         varsSet,
       };
@@ -604,41 +604,7 @@ function containsReturn(blocks: unknown): boolean {
 
 function stepTimeout(ctx: CompileContext, raw: RawStep, path: FieldPath): number | undefined {
   if (raw.timeout === undefined) return undefined;
-  const ms = parseDuration(raw.timeout);
-  if (ms === 0)
-    ctx.errors.push(ctx.src.error([...path, 'timeout'], 'timeout must be greater than 0', raw.timeout));
-  return ms;
+  return positiveDuration(ctx, raw.timeout, [...path, 'timeout'], 'timeout');
 }
 
-export function resolveRetry(
-  ctx: CompileContext,
-  own: RetryInput | undefined,
-  typeDefaults: RetryInput | undefined,
-  path: FieldPath,
-): RetryPolicy {
-  const layers = [typeDefaults, ctx.defaults.retry, own].filter(
-    (l): l is RetryInput => !!l && typeof l === 'object',
-  );
-  const policy: RetryPolicy = { ...ENGINE_RETRY, nonRetryableErrorTypes: [] };
-  for (const l of layers) {
-    if (typeof l.max_attempts === 'number') policy.maximumAttempts = l.max_attempts;
-    const ii = parseDuration(l.initial_interval);
-    if (ii !== undefined) policy.initialInterval = ii;
-    if (typeof l.backoff_coefficient === 'number') policy.backoffCoefficient = l.backoff_coefficient;
-    const mi = parseDuration(l.max_interval);
-    if (mi !== undefined) policy.maximumInterval = mi;
-    if (Array.isArray(l.non_retryable)) policy.nonRetryableErrorTypes = l.non_retryable.map(String);
-  }
-  if (policy.maximumInterval !== undefined && policy.maximumInterval < policy.initialInterval) {
-    ctx.errors.push(
-      ctx.src.error(
-        [...path, 'max_interval'],
-        `max_interval (${policy.maximumInterval}ms) must not be shorter than initial_interval (${policy.initialInterval}ms)`,
-        own?.max_interval,
-      ),
-    );
-  }
-  return policy;
-}
-
-export type { Expr };
+export type { Expr, RetryInput };

@@ -77,6 +77,14 @@ interface StepBase {
   if?: Expr;
   /** Deadline for the whole step in ms (for `uses`: the activity's startToCloseTimeout). */
   timeout?: number;
+  /**
+   * Before the step runs (after its `if`), wait for the owner's approval (the same machinery as
+   * tool approvals: workflows/agent/approval.ts). Denied or unanswered: the step fails with
+   * `StepNotApproved`. Only on `uses`, `call`, `switch`, `parallel`, `foreach` and `try` steps.
+   */
+  approval?: 'required';
+  /** Milliseconds to wait for that answer; absent: the default (10 minutes). Not part of `timeout`. */
+  approvalTimeout?: number;
 }
 
 /** Run a registered step type. Output: whatever the step type returns. */
@@ -93,6 +101,23 @@ export interface UsesStep extends StepBase {
   retry: RetryPolicy;
   /** `agent.turn` only, when `with.pipeline_tools` lists any: pipelines the model may call as tools. */
   pipelineTools?: PipelineToolIR[];
+  /** `agent.turn` only, when `with.tool_options` sets any: per registered tool name, its overrides. */
+  toolOptions?: Record<string, ToolOptionsIR>;
+}
+
+/**
+ * How one registered tool behaves in one `agent.turn` step, over what the tool declares itself.
+ * Only the fields the YAML sets are present; the others keep the tool's own values.
+ */
+export interface ToolOptionsIR {
+  /** Milliseconds: the tool activity's startToCloseTimeout. */
+  timeout?: number;
+  /** Temporal field names, milliseconds; merged over the tool's own policy. */
+  retry?: Partial<Omit<RetryPolicy, 'nonRetryableErrorTypes'>>;
+  /** Each call waits for the owner's approval before its activity runs. */
+  approval?: 'required';
+  /** Milliseconds to wait for that answer; absent: the tool's own or the default (10 minutes). */
+  approvalTimeout?: number;
 }
 
 /**

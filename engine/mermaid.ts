@@ -32,7 +32,7 @@ function renderBlock(block: Block, lines: string[], indent: string): { roots: st
 
 function label(step: Step): string {
   const title = step.name ?? step.id;
-  const cond = step.if ? `<br/>if ${step.if.cel}` : '';
+  const cond = `${step.if ? `<br/>if ${step.if.cel}` : ''}${step.approval ? '<br/><i>approval required</i>' : ''}`;
   switch (step.kind) {
     case 'uses': {
       const tools = step.pipelineTools?.length

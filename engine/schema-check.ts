@@ -17,7 +17,8 @@ function getValidator(): ValidateFunction {
 export function checkSchema(source: PipelineSource): PipelineError[] {
   const validate = getValidator();
   if (validate(source.data)) return [];
-  const raw = validate.errors ?? [];
+  // `if`/`then` (the fields only some step types take) adds a summary next to the precise errors.
+  const raw = (validate.errors ?? []).filter((e) => e.keyword !== 'if');
   // Alternatives (anyOf/oneOf) report every branch's failure. At the alternative's own path,
   // type errors come from branches that do not apply: drop them, and keep the summary only
   // when nothing more precise is left.

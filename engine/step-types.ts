@@ -111,6 +111,8 @@ export const builtInStepTypes: StepTypeRegistry = {
         tools: { type: 'array', items: str },
         // Checked and compiled by engine/pipeline-tools.ts into `UsesStep.pipelineTools`.
         pipeline_tools: { type: 'array' },
+        // Checked and compiled by engine/tool-options.ts into `UsesStep.toolOptions`.
+        tool_options: { type: 'object' },
       },
       required: ['prompt'],
       additionalProperties: false,

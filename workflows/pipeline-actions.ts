@@ -23,6 +23,7 @@ import type {
   WaitStep,
 } from '../engine/ir.js';
 import type { PipelineOutputs, PipelineRunInput } from './pipeline-api.js';
+import type { Approved } from './pipeline-approval.js';
 import { runAgentStep, runReplySend } from './pipeline-builtins.js';
 import { stepFailure } from './pipeline-errors.js';
 import { contextOf, ReturnSignal, type Scope } from './pipeline-scope.js';
@@ -32,10 +33,11 @@ type StepActivity = (args: unknown, call: StepCall) => Promise<unknown>;
 /** Used when neither the step, the pipeline defaults nor the step type set a timeout. */
 const DEFAULT_ACTIVITY_TIMEOUT_MS = 10 * 60_000;
 
-export function runAction(step: Step, scope: Scope): Promise<unknown> {
+/** `approved`: the values the owner approved (`approval: required`), used instead of evaluating again. */
+export function runAction(step: Step, scope: Scope, approved?: Approved): Promise<unknown> {
   switch (step.kind) {
     case 'uses':
-      return runUses(step, scope);
+      return runUses(step, scope, approved);
     case 'raise':
       return runRaise(step, scope);
     case 'wait':
@@ -43,7 +45,7 @@ export function runAction(step: Step, scope: Scope): Promise<unknown> {
     case 'wait_for':
       return runWaitFor(step, scope);
     case 'call':
-      return runCall(step, scope);
+      return runCall(step, scope, approved);
     case 'set':
       return runSet(step, scope);
     case 'return':
@@ -53,8 +55,11 @@ export function runAction(step: Step, scope: Scope): Promise<unknown> {
   }
 }
 
-async function runUses(step: UsesStep, scope: Scope): Promise<unknown> {
-  const args = resolveTemplate(step.with, contextOf(scope)) as Record<string, unknown>;
+async function runUses(step: UsesStep, scope: Scope, approved?: Approved): Promise<unknown> {
+  const args = (approved ? approved.value : resolveTemplate(step.with, contextOf(scope))) as Record<
+    string,
+    unknown
+  >;
   if (step.execution === 'workflow') return runBuiltIn(step, args, scope);
   if (!step.activity)
     throw stepFailure('InvalidPipeline', `step type '${step.type}' names no activity`, step.id);
@@ -153,11 +158,14 @@ async function runWaitFor(step: WaitForStep, scope: Scope): Promise<unknown> {
 }
 
 /** A child pipelineWorkflow with the called IR embedded in ours: no file is read, ever. */
-async function runCall(step: CallStep, scope: Scope): Promise<unknown> {
+async function runCall(step: CallStep, scope: Scope, approved?: Approved): Promise<unknown> {
   const { run } = scope;
   const ir = run.ir.calls[step.pipeline];
   if (!ir) throw stepFailure('InvalidPipeline', `the IR carries no pipeline '${step.pipeline}'`, step.id);
-  const inputs = resolveTemplate(step.inputs, contextOf(scope)) as Record<string, unknown>;
+  const inputs = (approved ? approved.value : resolveTemplate(step.inputs, contextOf(scope))) as Record<
+    string,
+    unknown
+  >;
   const n = (run.childRuns.get(step.id) ?? 0) + 1;
   run.childRuns.set(step.id, n);
   const env: Record<string, string> = {};

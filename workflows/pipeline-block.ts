@@ -7,6 +7,7 @@ import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import { evaluate } from '../engine/expr.js';
 import type { Block, Step } from '../engine/ir.js';
 import { runAction } from './pipeline-actions.js';
+import { type Approved, approveStep } from './pipeline-approval.js';
 import { runControl } from './pipeline-control.js';
 import { asStepFailure, errorInfo, stepFailure } from './pipeline-errors.js';
 import { contextOf, ReturnSignal, recordStep, type Scope } from './pipeline-scope.js';
@@ -66,7 +67,9 @@ async function runStep(step: Step, scope: Scope): Promise<void> {
       state.steps[step.id] = { status: 'skipped', runs: entry.runs + 1 };
       return;
     }
-    const output = await withDeadline(step, () => runKind(step, scope));
+    // Asked before the deadline starts: the owner's time is not the step's.
+    const approved = step.approval ? await approveStep(step, scope) : undefined;
+    const output = await withDeadline(step, () => runKind(step, scope, approved));
     recordStep(scope, step.id, 'succeeded', output);
     state.steps[step.id] = { status: 'succeeded', runs: entry.runs + 1 };
   } catch (error) {
@@ -85,15 +88,15 @@ async function runStep(step: Step, scope: Scope): Promise<void> {
   }
 }
 
-function runKind(step: Step, scope: Scope): Promise<unknown> {
+function runKind(step: Step, scope: Scope, approved: Approved | undefined): Promise<unknown> {
   switch (step.kind) {
     case 'switch':
     case 'parallel':
     case 'foreach':
     case 'try':
-      return runControl(step, scope);
+      return runControl(step, scope, approved);
     default:
-      return runAction(step, scope);
+      return runAction(step, scope, approved);
   }
 }
 

@@ -8,9 +8,10 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { ChannelSendActivities, SendToChannelResult } from '../activities/channel-send.js';
 import type { InboundMessage } from '../channels/envelope.js';
-import type { UsesStep } from '../engine/ir.js';
+import type { ToolOptionsIR, UsesStep } from '../engine/ir.js';
 import {
   type AgentTurnArgs,
+  type AgentTurnContext,
   type AgentTurnResult,
   type ApprovalNoticeTarget,
   type PipelineToolSet,
@@ -53,7 +54,32 @@ export async function runAgentStep(
     runKey,
     ...(notify ? { notify } : {}),
     ...(step.pipelineTools?.length ? { pipelineTools: pipelineToolSet(step, scope) } : {}),
+    ...(step.toolOptions ? { tools: toolOverrides(step.toolOptions) } : {}),
   });
+}
+
+/** `tool_options:` of the step, in the agent loop's terms; what it does not set stays the tool's own. */
+function toolOverrides(options: Record<string, ToolOptionsIR>): NonNullable<AgentTurnContext['tools']> {
+  const out: NonNullable<AgentTurnContext['tools']> = {};
+  for (const [name, o] of Object.entries(options)) {
+    const r = o.retry;
+    out[name] = {
+      ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}),
+      ...(r
+        ? {
+            retry: {
+              ...(r.maximumAttempts !== undefined ? { maximumAttempts: r.maximumAttempts } : {}),
+              ...(r.initialInterval !== undefined ? { initialIntervalMs: r.initialInterval } : {}),
+              ...(r.backoffCoefficient !== undefined ? { backoffCoefficient: r.backoffCoefficient } : {}),
+              ...(r.maximumInterval !== undefined ? { maximumIntervalMs: r.maximumInterval } : {}),
+            },
+          }
+        : {}),
+      ...(o.approval ? { approval: o.approval } : {}),
+      ...(o.approvalTimeout !== undefined ? { approvalTimeoutMs: o.approvalTimeout } : {}),
+    };
+  }
+  return out;
 }
 
 /**
@@ -62,8 +88,8 @@ export async function runAgentStep(
  */
 const NO_READER_CHANNELS = ['cron', 'hook', 'openai'];
 
-/** Where a tool call waiting for approval is announced: the chat the message came from, if any. */
-function approvalNoticeTarget(message: InboundMessage | undefined): ApprovalNoticeTarget | undefined {
+/** Where a tool call or step waiting for approval is announced: the chat the message came from, if any. */
+export function approvalNoticeTarget(message: InboundMessage | undefined): ApprovalNoticeTarget | undefined {
   if (!message?.chat?.id || NO_READER_CHANNELS.includes(message.channel)) return undefined;
   return {
     channel: message.channel,

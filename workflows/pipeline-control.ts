@@ -2,6 +2,7 @@
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import { evaluate, resolveTemplate } from '../engine/expr.js';
 import type { ForeachStep, ParallelStep, Step, SwitchStep, TryStep } from '../engine/ir.js';
+import type { Approved } from './pipeline-approval.js';
 import { errorInfo, stepFailure } from './pipeline-errors.js';
 import {
   branchScope,
@@ -12,14 +13,15 @@ import {
   type Scope,
 } from './pipeline-scope.js';
 
-export function runControl(step: Step, scope: Scope): Promise<unknown> {
+/** `approved`: what the owner approved (`approval: required`): a foreach's items, not evaluated again. */
+export function runControl(step: Step, scope: Scope, approved?: Approved): Promise<unknown> {
   switch (step.kind) {
     case 'switch':
       return runSwitch(step, scope);
     case 'parallel':
       return runParallel(step, scope);
     case 'foreach':
-      return runForeach(step, scope);
+      return runForeach(step, scope, approved);
     case 'try':
       return runTry(step, scope);
     default:
@@ -83,8 +85,8 @@ async function runParallel(step: ParallelStep, scope: Scope): Promise<unknown> {
 }
 
 /** At most `concurrency` iterations at a time, each with its own vars; output in item order. */
-async function runForeach(step: ForeachStep, scope: Scope): Promise<unknown> {
-  const items = resolveTemplate(step.items, contextOf(scope));
+async function runForeach(step: ForeachStep, scope: Scope, approved?: Approved): Promise<unknown> {
+  const items = approved ? approved.value : resolveTemplate(step.items, contextOf(scope));
   if (!Array.isArray(items)) {
     const got = items === null ? 'null' : typeof items;
     throw stepFailure('InvalidItems', `foreach items must be a list, got ${got}`, step.id);

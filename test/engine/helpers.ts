@@ -10,7 +10,8 @@ export const EXAMPLES = 'pipelines/examples';
 export function examplesResolver(name: string) {
   for (const f of readdirSync(EXAMPLES)) {
     const source = readFileSync(join(EXAMPLES, f), 'utf8');
-    if (new RegExp(`^name:\\s*${name}\\s*$`, 'm').test(source)) return { source, file: join(EXAMPLES, f) };
+    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    if (new RegExp(`^name:\\s*${escaped}\\s*$`, 'm').test(source)) return { source, file: join(EXAMPLES, f) };
   }
   return undefined;
 }

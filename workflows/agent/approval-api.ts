@@ -1,5 +1,5 @@
 /**
- * The public face of tool approvals: the `approval.resolve` update, the `approval.pending`
+ * The public face of approvals (of tool calls, and of pipeline steps marked `approval: required`): the `approval.resolve` update, the `approval.pending`
  * query, the memo that lists pending approvals, and their types. Clients (CLI, gateway,
  * tests) import this file; it holds no workflow code.
  */
@@ -18,10 +18,14 @@ export interface ApprovalResolveInput {
 export interface PendingApproval {
   /** Short and stable (derived from the tool call id): what the owner types in `/approve <id>`. */
   id: string;
+  /** The tool called; for a pipeline step, `step <id>`. */
   tool: string;
-  /** The call's arguments as JSON, cut to 200 characters. */
+  /** The call's arguments as JSON, cut to 200 characters (a step's evaluated `with:`, secrets masked). */
   args: string;
+  /** The tool call's id; for a pipeline step, `step:<id>`. */
   toolCallId: string;
+  /** Set when a pipeline step (`approval: required` on the step) waits, not a tool call: its id. */
+  step?: string;
   /** Epoch milliseconds (workflow time). */
   requestedAt: number;
   /** When no answer counts as a denial. */

@@ -1,5 +1,5 @@
 /**
- * Tells the person in the chat that a tool call waits for approval: one message into the
+ * Tells the person in the chat that a tool call (or a pipeline step) waits for approval: one message into the
  * conversation the turn answers, through the exactly-once channel send (the connector's own
  * queue, idempotency key = workflow id + approval id, so retries and replays post it once).
  * Fire and forget: the wait never depends on it, and a failure to post is only logged.
@@ -60,7 +60,10 @@ export function postApprovalNotice(target: ApprovalNoticeTarget, request: Pendin
 
 export function approvalNoticeText(request: PendingApproval, direct: boolean): string {
   const within = waitText(request.expiresAt - request.requestedAt);
-  const head = `Approval needed: \`${request.tool}\` ${request.args} (id ${request.id}).`;
+  const head =
+    request.step === undefined
+      ? `Approval needed: \`${request.tool}\` ${request.args} (id ${request.id}).`
+      : `Approval needed: step \`${request.step}\`${request.args === '{}' ? '' : ` ${request.args}`} (id ${request.id}).`;
   return direct
     ? `${head} Reply /approve ${request.id} or /deny ${request.id} within ${within}.`
     : `${head} The owner can answer with \`switchyard approvals approve ${request.id}\` (or deny) within ${within}.`;

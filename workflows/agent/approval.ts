@@ -1,9 +1,9 @@
 /**
- * Human approval of a tool call, inside the workflow that runs the agent loop. The first call
- * that needs approval installs the `approval.resolve` update and `approval.pending` query on
- * whichever workflow is running the turn (pipeline, agent turn, anything else), so no
- * workflow has to wire them. The wait is workflow state plus a timer: it survives worker
- * restarts, and no answer before the timer fires counts as a denial.
+ * Human approval of a tool call (or of a pipeline step marked `approval: required`), inside the
+ * workflow that runs it. The first request installs the `approval.resolve` update and
+ * `approval.pending` query on whichever workflow is running (pipeline, agent turn, anything
+ * else), so no workflow has to wire them. The wait is workflow state plus a timer: it survives
+ * worker restarts, and no answer before the timer fires counts as a denial.
  */
 import {
   ApplicationFailure,
@@ -46,6 +46,8 @@ let board: Board | undefined;
 export interface ApprovalRequest {
   tool: string;
   toolCallId: string;
+  /** A pipeline step waits, not a tool call (workflows/pipeline-approval.ts): its id. */
+  step?: string;
   args: Record<string, unknown>;
   timeoutMs: number;
   /** The chat the turn answers: it is told once that the call waits (absent: nobody is told). */
@@ -55,7 +57,7 @@ export interface ApprovalRequest {
 // Workflows that were already waiting when the notice shipped replay without it.
 const NOTICE_PATCH = 'approval-chat-notice';
 
-/** Waits for the owner's answer to one tool call. Cancellation of the workflow propagates. */
+/** Waits for the owner's answer to one tool call or step. Cancellation of the workflow propagates. */
 export async function awaitApproval(request: ApprovalRequest): Promise<ApprovalOutcome> {
   const b = installedBoard();
   b.requests++;
@@ -67,6 +69,7 @@ export async function awaitApproval(request: ApprovalRequest): Promise<ApprovalO
       tool: request.tool,
       args: argsSummary(request.args),
       toolCallId: request.toolCallId,
+      ...(request.step !== undefined ? { step: request.step } : {}),
       requestedAt,
       expiresAt: requestedAt + request.timeoutMs,
     },
@@ -87,12 +90,23 @@ export async function awaitApproval(request: ApprovalRequest): Promise<ApprovalO
   }
 }
 
+export type Refusal = Exclude<ApprovalOutcome, { status: 'approved' }>;
+
 /** What the model reads as the (error) result of a call that was not approved. */
-export function refusalText(tool: string, outcome: Exclude<ApprovalOutcome, { status: 'approved' }>): string {
+export function refusalText(tool: string, outcome: Refusal): string {
+  return refusal(`the call of ${tool}`, 'tool', outcome);
+}
+
+/** The message of a pipeline step's `StepNotApproved` failure. */
+export function stepRefusalText(step: string, outcome: Refusal): string {
+  return refusal(`step ${step}`, 'step', outcome);
+}
+
+function refusal(subject: string, what: 'tool' | 'step', outcome: Refusal): string {
   if (outcome.status === 'denied') {
-    return `The owner denied the call of ${tool}${outcome.reason ? `: ${outcome.reason}` : ''}. The tool was not run.`;
+    return `The owner denied ${subject}${outcome.reason ? `: ${outcome.reason}` : ''}. The ${what} was not run.`;
   }
-  return `No answer from the owner within ${duration(outcome.timeoutMs)}: the call of ${tool} counts as denied and was not run.`;
+  return `No answer from the owner within ${duration(outcome.timeoutMs)}: ${subject} counts as denied and was not run.`;
 }
 
 function installedBoard(): Board {

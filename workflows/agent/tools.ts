@@ -1,6 +1,6 @@
 /** Tools as the loop sees them: schema in the workflow, `execute` = one activity per call. */
 import type { AgentTool } from '@mariozechner/pi-agent-core';
-import { isCancellation } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
 import type { RetrySpec, ToolSpec } from '../../activities/agent/types.js';
 import { failureText, toolActivity } from './activity-options.js';
 import { awaitApproval, refusalText } from './approval.js';
@@ -14,6 +14,24 @@ export interface ToolOverride {
   /** Require the owner's approval for this tool in this step (a tool can also require it itself). */
   approval?: 'required';
   approvalTimeoutMs?: number;
+}
+
+/**
+ * Overrides (`tool_options:` of the step) must name tools the turn offers: a typo would
+ * otherwise silently leave a tool without its timeout or approval. Called once the turn is
+ * prepared, before any model call.
+ */
+export function checkToolOverrides(
+  overrides: Record<string, ToolOverride> | undefined,
+  offered: readonly ToolSpec[],
+): void {
+  const names = offered.map((t) => t.name);
+  const unknown = Object.keys(overrides ?? {}).filter((name) => !names.includes(name));
+  if (unknown.length === 0) return;
+  throw ApplicationFailure.nonRetryable(
+    `tool_options names ${unknown.map((n) => `'${n}'`).join(', ')}, which this turn does not offer (its tools: ${names.join(', ') || 'none'}); fix the name, or register the tool with the worker`,
+    'UnknownTool',
+  );
 }
 
 export interface ToolCounter {

@@ -14,7 +14,13 @@ import type { ApprovalNoticeTarget } from './approval-notice.js';
 import { assistantText, compactIfNeeded, contextBudget, fitWithinBudget, textTokens } from './compaction.js';
 import { callModels, durableStreamFn, type ModelChain } from './models.js';
 import { type PipelineToolSet, pipelineAgentTools } from './pipeline-tools.js';
-import { durableTool, type ToolCounter, type ToolOverride, type ToolRun } from './tools.js';
+import {
+  checkToolOverrides,
+  durableTool,
+  type ToolCounter,
+  type ToolOverride,
+  type ToolRun,
+} from './tools.js';
 
 /** An attachment as the model reads it (media steps describe or transcribe it earlier). */
 export interface AttachmentNote {
@@ -95,7 +101,9 @@ export async function runAgentTurn(
     ...(args.model ? { model: args.model } : {}),
     ...(args.tools ? { tools: args.tools } : {}),
   });
-  // Before any model call: a pipeline tool named like a registered tool fails the turn here.
+  // Before any model call: tool_options naming a tool the turn does not offer, or a pipeline
+  // tool named like a registered tool, fail the turn here.
+  checkToolOverrides(ctx.tools, prepared.tools);
   const counter: ToolCounter = { toolCalls: 0 };
   const toolRun: ToolRun = { runKey, counter, ...(ctx.notify ? { notify: ctx.notify } : {}) };
   const tools = [
