@@ -6,6 +6,7 @@ import { startup } from './startup.js';
 import { turns } from './turns.js';
 import type { Measurement } from './types.js';
 import { wsColdStart } from './ws-cold-start.js';
+import { wsTurns } from './ws-turns.js';
 
 /**
  * Every measurement, in the order they run (`--only` keeps this order). Idle measurements come
@@ -20,5 +21,6 @@ export const measurements: Measurement[] = [
   stepOverhead,
   wsColdStart,
   turns,
+  wsTurns,
   rssAfterTurns,
 ];

@@ -4,7 +4,7 @@ import { FAKE_ANSWER } from './fake-model.js';
 import { http, mean, percentile, round } from './util.js';
 
 /** The gateway's reply timeout is 120 s; give a turn a little longer before calling it failed. */
-const TURN_TIMEOUT_MS = 130_000;
+export const TURN_TIMEOUT_MS = 130_000;
 
 export interface TurnBatch {
   latencies: number[];
@@ -18,6 +18,63 @@ export interface TurnBatch {
 }
 
 let batchSeq = 0;
+
+/** A label unique to one batch of this bench process, for conversation ids and session keys. */
+export function batchId(label: string): string {
+  return `${process.pid}-${++batchSeq}-${label}`;
+}
+
+/**
+ * The load loop shared by every turn benchmark: `total` turns, `concurrency` lanes each running
+ * one turn at a time, a lane taking the next turn number as soon as its previous turn ends. Each
+ * lane is opened first (`open(lane)`: a connection, a session…; not timed) and closed at the end.
+ * `turn` throws when a turn fails; its time from call to settle is the turn's latency. With
+ * `deadline` (a performance.now() value) no new turn starts after it; those in flight finish.
+ */
+export async function runLanes<Lane>(options: {
+  total: number;
+  concurrency: number;
+  deadline?: number;
+  open: (lane: number) => Promise<Lane>;
+  close?: (lane: Lane) => void | Promise<void>;
+  turn: (lane: Lane, i: number) => Promise<void>;
+}): Promise<TurnBatch> {
+  const { total, concurrency } = options;
+  const deadline = options.deadline ?? Number.POSITIVE_INFINITY;
+  const opened = await Promise.allSettled(Array.from({ length: concurrency }, (_, i) => options.open(i)));
+  const lanes = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+  try {
+    const refused = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (refused) throw refused.reason;
+    const latencies: number[] = [];
+    let errors = 0;
+    let firstError: string | undefined;
+    let next = 0;
+    let capped = false;
+    const started = performance.now();
+    const lane = async (state: Lane) => {
+      while (next < total) {
+        if (performance.now() >= deadline) {
+          capped = true;
+          return;
+        }
+        const i = next++;
+        const t0 = performance.now();
+        try {
+          await options.turn(state, i);
+          latencies.push(performance.now() - t0);
+        } catch (err) {
+          errors++;
+          firstError ??= (err as Error).message;
+        }
+      }
+    };
+    await Promise.all(lanes.map(lane));
+    return { latencies, started: next, errors, firstError, wallMs: performance.now() - started, capped };
+  } finally {
+    await Promise.all(lanes.map((l) => options.close?.(l)));
+  }
+}
 
 /**
  * `total` non-stream `POST /v1/chat/completions` turns, `concurrency` in flight at a time, each
@@ -33,23 +90,15 @@ export async function runTurns(
   label: string,
   deadline = Number.POSITIVE_INFINITY,
 ): Promise<TurnBatch> {
-  const batch = `${process.pid}-${++batchSeq}-${label}`;
+  const batch = batchId(label);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const latencies: number[] = [];
-  let errors = 0;
-  let firstError: string | undefined;
-  let next = 0;
-  let capped = false;
-  const started = performance.now();
-  const lane = async () => {
-    while (next < total) {
-      if (performance.now() >= deadline) {
-        capped = true;
-        return;
-      }
-      const i = next++;
-      const t0 = performance.now();
-      try {
+  try {
+    return await runLanes({
+      total,
+      concurrency,
+      deadline,
+      open: async () => agent,
+      async turn(keepAlive, i) {
         const res = await http(`${url}/v1/chat/completions`, {
           method: 'POST',
           headers: { authorization: `Bearer ${token}` },
@@ -58,26 +107,18 @@ export async function runTurns(
             user: `bench-${batch}-${i}`,
             messages: [{ role: 'user', content: `bench turn ${i}` }],
           }),
-          agent,
+          agent: keepAlive,
           timeoutMs: TURN_TIMEOUT_MS,
         });
         if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${res.body.slice(0, 200)}`);
         const body = JSON.parse(res.body) as { choices?: Array<{ message?: { content?: string } }> };
         const content = body.choices?.[0]?.message?.content;
         if (content !== FAKE_ANSWER) throw new Error(`unexpected answer: ${JSON.stringify(content)}`);
-        latencies.push(performance.now() - t0);
-      } catch (err) {
-        errors++;
-        firstError ??= (err as Error).message;
-      }
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: concurrency }, lane));
+      },
+    });
   } finally {
     agent.destroy();
   }
-  return { latencies, started: next, errors, firstError, wallMs: performance.now() - started, capped };
 }
 
 /** p50 / p99 / mean / max (ms) and throughput (successful turns per second of wall time). */

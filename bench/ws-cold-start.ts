@@ -1,33 +1,13 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { connectOperator, ProtocolError, request } from './openclaw-client.js';
 import { spawnSwitchyard, tail } from './processes.js';
 import type { Measurement } from './types.js';
 import { freePort, median, round, sleep } from './util.js';
-import { openWs, type WsClient } from './ws-client.js';
 
 const RUNS = 5;
 const POLL_MS = 20;
 const TIMEOUT_MS = 60_000;
-
-interface Frame {
-  type?: string;
-  id?: string;
-  event?: string;
-  ok?: boolean;
-  error?: { code?: string; message?: string };
-}
-
-/** The next frame that matches, skipping others (ticks, presence…). */
-async function until(ws: WsClient, match: (f: Frame) => boolean, timeoutMs = 10_000): Promise<Frame> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const f = (await ws.next(Math.max(1, deadline - performance.now()))) as Frame;
-    if (match(f)) return f;
-  }
-}
-
-/** The gateway answered but refused: retrying would not help. */
-class ProtocolError extends Error {}
 
 /**
  * One OpenClaw-protocol exchange on a fresh connection: connect.challenge → `connect` with the
@@ -35,28 +15,9 @@ class ProtocolError extends Error {}
  * gateway answered but refused (not worth retrying).
  */
 async function healthOk(wsUrl: string, token: string): Promise<void> {
-  const ws = await openWs(wsUrl);
+  const ws = await connectOperator(wsUrl, token);
   try {
-    await until(ws, (f) => f.type === 'event' && f.event === 'connect.challenge');
-    ws.send({
-      type: 'req',
-      id: 'c1',
-      method: 'connect',
-      params: {
-        minProtocol: 4,
-        maxProtocol: 4,
-        client: { id: 'cli', version: 'bench', platform: 'linux', deviceFamily: 'Linux', mode: 'cli' },
-        caps: [],
-        auth: { token },
-        role: 'operator',
-        scopes: ['operator.read'],
-      },
-    });
-    const hello = await until(ws, (f) => f.type === 'res' && f.id === 'c1');
-    if (!hello.ok) throw new ProtocolError(`connect refused: ${JSON.stringify(hello.error)}`);
-    ws.send({ type: 'req', id: 'h1', method: 'health' });
-    const health = await until(ws, (f) => f.type === 'res' && f.id === 'h1');
-    if (!health.ok) throw new ProtocolError(`health refused: ${JSON.stringify(health.error)}`);
+    await request(ws, 'h1', 'health');
   } finally {
     ws.close();
   }
