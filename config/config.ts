@@ -33,6 +33,15 @@ export interface Config {
   models: { providers?: unknown; secretsFile?: unknown; agents?: unknown };
   /** Proactive tasks and the heartbeat (schemas/cron.schema.json; see docs/cron.md). */
   cron: CronConfig;
+  /** Settings of the agent's built-in tools. */
+  tools: {
+    webFetch: {
+      /** Hosts web_fetch may reach even on loopback/private addresses (lower case). */
+      allowHosts: string[];
+      /** Every loopback/private address is reachable. */
+      allowPrivate: boolean;
+    };
+  };
 }
 
 export interface TemporalTls {

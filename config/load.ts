@@ -197,8 +197,13 @@ function subschemaAt(schemaPath: string): Record<string, unknown> | undefined {
 }
 
 function toConfig(v: Record<string, unknown>, home: string, configFile: string | undefined): Config {
-  const c = v as unknown as Omit<Config, 'home' | 'configFile' | 'routing' | 'models' | 'cron'> &
-    RoutingConfig & { providers?: unknown; secretsFile?: unknown; cron?: unknown };
+  const c = v as unknown as Omit<Config, 'home' | 'configFile' | 'routing' | 'models' | 'cron' | 'tools'> &
+    RoutingConfig & {
+      providers?: unknown;
+      secretsFile?: unknown;
+      cron?: unknown;
+      tools?: { webFetch?: { allowHosts?: string[]; allowPrivate?: boolean } };
+    };
   return {
     home,
     configFile,
@@ -216,5 +221,11 @@ function toConfig(v: Record<string, unknown>, home: string, configFile: string |
     routing: { agents: c.agents, bindings: c.bindings, session: c.session, channels: c.channels },
     models: { providers: c.providers, secretsFile: c.secretsFile, agents: c.agents },
     cron: (c.cron ?? {}) as CronConfig,
+    tools: {
+      webFetch: {
+        allowHosts: (c.tools?.webFetch?.allowHosts ?? []).map((h) => h.toLowerCase()),
+        allowPrivate: c.tools?.webFetch?.allowPrivate === true,
+      },
+    },
   };
 }

@@ -111,7 +111,10 @@ function productionDeps(
       ...(sink ? { onDelta: forwardDeltas(sink) } : {}),
       tools: [
         createCronTool(cron, reminderOrigin),
-        createWebFetchTool(),
+        createWebFetchTool({
+          allowHosts: config.tools.webFetch.allowHosts,
+          allowPrivate: config.tools.webFetch.allowPrivate,
+        }),
         createMessageTool({
           send: (input) =>
             client.workflow.execute('channelMessageWorkflow', {

@@ -315,6 +315,24 @@ describe('web_fetch', () => {
       );
     });
 
+    it('reaches a host the owner allowed (tools.webFetch.allowHosts) on loopback, and nothing else private', async () => {
+      const port = new URL(site.base).port;
+      const tool = createWebFetchTool({ allowHosts: ['localhost'] });
+      const ctx = {
+        toolCallId: 't',
+        runKey: 'r',
+        idempotencyKey: 'i',
+        attempt: 1,
+        signal: new AbortController().signal,
+      };
+      const page = await tool.execute({ url: `http://LOCALHOST:${port}/page` }, ctx);
+      expect(String(page)).toMatch(/"status": 200/);
+      expect(await refusal(`http://127.0.0.1:${port}/page`, tool)).toMatch(
+        /^refused: 127\.0\.0\.1 is a loopback/,
+      );
+      expect(await refusal('http://10.0.0.1/', tool)).toMatch(/^refused: 10\.0\.0\.1 is a private address/);
+    });
+
     it('refuses a redirect from a public host to a loopback address, without fetching it', async () => {
       const requested: string[] = [];
       const fetch: FetchLike = async (url) => {

@@ -70,6 +70,26 @@ describe('configuration', () => {
     expect(problems).toHaveLength(3);
   });
 
+  it('reads which private hosts web_fetch may reach, and names a misspelt key', () => {
+    expect(loadConfig({ home: homeWith(), env: {} }).tools.webFetch).toEqual({
+      allowHosts: [],
+      allowPrivate: false,
+    });
+    const home = homeWith('tools:\n  webFetch:\n    allowHosts: [HomeAssistant.local, nas.lan]\n');
+    expect(loadConfig({ home, env: {} }).tools.webFetch).toEqual({
+      allowHosts: ['homeassistant.local', 'nas.lan'],
+      allowPrivate: false,
+    });
+    const problems = problemsOf(() =>
+      loadConfig({ home: homeWith('tools:\n  webFetch:\n    allowHost: [nas.lan]\n'), env: {} }),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^switchyard\.yaml:3:5 tools\.webFetch\.allowHost: unknown key; allowed here: allowHosts, allowPrivate/,
+      ),
+    ]);
+  });
+
   it('names the environment variable when an override is invalid', () => {
     const problems = problemsOf(() =>
       loadConfig({ home: homeWith(), env: { SWITCHYARD_GATEWAY_PORT: 'abc' } }),

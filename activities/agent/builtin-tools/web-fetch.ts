@@ -29,6 +29,8 @@ export interface WebFetchOptions {
   timeoutMs?: number;
   /** Reach loopback and private networks too. Default false. */
   allowPrivate?: boolean;
+  /** Host names (lower case, exact) that may resolve to loopback/private addresses. */
+  allowHosts?: readonly string[];
   userAgent?: string;
 }
 
@@ -66,8 +68,10 @@ export async function webFetch(
   const maxChars = options.maxChars ?? 50_000;
   const timeoutMs = options.timeoutMs ?? 15_000;
   const lookup = options.lookup ?? systemLookup;
+  const allowHosts = new Set(options.allowHosts ?? []);
+  const mayBePrivate = (host: string) => options.allowPrivate === true || allowHosts.has(host.toLowerCase());
   const check = (host: string) =>
-    options.allowPrivate ? resolveAll(host, lookup) : resolvePublic(host, lookup);
+    mayBePrivate(host) ? resolveAll(host, lookup) : resolvePublic(host, lookup);
   const fetch = options.fetch ?? pinnedFetch(check);
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
@@ -75,7 +79,7 @@ export async function webFetch(
   let current = parseUrl(url);
   try {
     for (let hop = 0; ; hop++) {
-      if (!options.allowPrivate) await resolvePublic(current.hostname, lookup);
+      if (!mayBePrivate(current.hostname)) await resolvePublic(current.hostname, lookup);
       const response = await fetch(current.href, {
         method: 'GET',
         redirect: 'manual',
