@@ -5,14 +5,15 @@ import { join } from 'node:path';
 import { fauxAssistantMessage, fauxToolCall, type ToolResultMessage } from '@mariozechner/pi-ai';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { AgentToolDefinition } from '../../activities/agent/index.js';
 import type { SendToChannelInput } from '../../activities/channel-send.js';
 import type { ChatKind, InboundMessage } from '../../channels/envelope.js';
 import { builtInStepTypes } from '../../engine/index.js';
 import { resolveApproval, workflowApprovals } from '../../gateway/approvals.js';
 import type { PendingApproval } from '../../workflows/agent/approval-api.js';
+import { transferTool } from '../helpers/agent-chat.js';
 import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
 import { startRecordingChannel } from '../helpers/recording-channel.js';
+import { until } from '../helpers/until.js';
 import { compile, type Harness, startHarness } from '../pipeline/harness.js';
 import { scheduledByType } from './harness.js';
 
@@ -46,20 +47,7 @@ describe('a tool call waiting for approval is announced in the chat the turn ans
   let chat: Awaited<ReturnType<typeof startRecordingChannel>>;
   let chatNo = 0;
 
-  const transfer: AgentToolDefinition = {
-    name: 'transfer',
-    description: 'Transfers money to someone.',
-    parameters: {
-      type: 'object',
-      properties: { to: { type: 'string' }, amount: { type: 'number' } },
-      required: ['to', 'amount'],
-    },
-    approval: 'required',
-    async execute(args) {
-      appendFileSync(effects, `${args.to} ${args.amount}\n`);
-      return `sent ${args.amount} to ${args.to}`;
-    },
-  };
+  const transfer = transferTool((line) => appendFileSync(effects, `${line}\n`));
 
   beforeAll(async () => {
     agent = fauxAgent();
@@ -173,14 +161,3 @@ describe('a tool call waiting for approval is announced in the chat the turn ans
     expect(await handle.result()).toEqual({ reply: 'Done: sent 9 to bob' });
   });
 });
-
-/** Polls `probe` until it gives a value (10 s at most). */
-async function until<T>(probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -13,11 +13,7 @@ import { type Client, type WorkflowHandle, WorkflowUpdateFailedError } from '@te
 import type { WorkflowBundle } from '@temporalio/worker';
 import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  type AgentModelsConfig,
-  type AgentToolDefinition,
-  loadAgentModelsConfig,
-} from '../../activities/agent/index.js';
+import { type AgentModelsConfig, loadAgentModelsConfig } from '../../activities/agent/index.js';
 import { registerApprovalsCommands } from '../../cli/commands/approvals.js';
 import {
   ApprovalError,
@@ -28,6 +24,7 @@ import {
 } from '../../gateway/approvals.js';
 import { approvalResolveUpdate, type PendingApproval } from '../../workflows/agent/approval-api.js';
 import type { AgentTurnResult, AgentTurnWorkflowInput } from '../../workflows/agent/index.js';
+import { transferTool } from '../helpers/agent-chat.js';
 import { uniqueTaskQueue } from '../helpers/config.js';
 import { bundleAgentWorkflows, connectClient, scheduledByType, startAgentWorker } from './harness.js';
 
@@ -62,25 +59,6 @@ describe('tool approval on a real Temporal server (faux provider)', () => {
     );
   });
   afterAll(() => faux?.unregister());
-
-  /** A tool with a visible side effect that the owner must approve. */
-  function transferTool(effects: string, approvalTimeoutMs?: number): AgentToolDefinition {
-    return {
-      name: 'transfer',
-      description: 'Transfers money to someone.',
-      parameters: {
-        type: 'object',
-        properties: { to: { type: 'string' }, amount: { type: 'number' } },
-        required: ['to', 'amount'],
-      },
-      approval: 'required',
-      ...(approvalTimeoutMs !== undefined ? { approvalTimeoutMs } : {}),
-      async execute(args) {
-        appendFileSync(effects, `${args.to} ${args.amount}\n`);
-        return `sent ${args.amount} to ${args.to}, receipt R-77`;
-      },
-    };
-  }
 
   /** The model asks for the given calls, then answers with what the tool results said. */
   function script(calls: Array<{ to: string; amount: number }>, seen: ToolResultMessage[][]) {
@@ -124,7 +102,7 @@ describe('tool approval on a real Temporal server (faux provider)', () => {
       address,
       taskQueue,
       bundle,
-      deps: { config, tools: [transferTool(effects)] },
+      deps: { config, tools: [transferTool(appendTo(effects), { receipt: 'R-77' })] },
     });
     try {
       const handle = await startTurn(taskQueue);
@@ -180,7 +158,7 @@ describe('tool approval on a real Temporal server (faux provider)', () => {
       address,
       taskQueue,
       bundle,
-      deps: { config, tools: [transferTool(effects)] },
+      deps: { config, tools: [transferTool(appendTo(effects), { receipt: 'R-77' })] },
     });
     try {
       const handle = await startTurn(taskQueue);
@@ -218,7 +196,10 @@ describe('tool approval on a real Temporal server (faux provider)', () => {
       address,
       taskQueue,
       bundle,
-      deps: { config, tools: [transferTool(effects, 1000)] },
+      deps: {
+        config,
+        tools: [transferTool(appendTo(effects), { approvalTimeoutMs: 1000, receipt: 'R-77' })],
+      },
     });
     try {
       const handle = await startTurn(taskQueue);
@@ -253,7 +234,7 @@ describe('tool approval on a real Temporal server (faux provider)', () => {
       address,
       taskQueue,
       bundle,
-      deps: { config, tools: [transferTool(effects)] },
+      deps: { config, tools: [transferTool(appendTo(effects), { receipt: 'R-77' })] },
     });
     try {
       const handle = await startTurn(taskQueue);
@@ -307,7 +288,7 @@ describe('tool approval on a real Temporal server (faux provider)', () => {
     const effects = join(home, `effects-${taskQueue}.txt`);
     const seen: ToolResultMessage[][] = [];
     script([{ to: 'bob', amount: 3 }], seen);
-    const deps = { config, tools: [transferTool(effects)] };
+    const deps = { config, tools: [transferTool(appendTo(effects), { receipt: 'R-77' })] };
     const first = await startAgentWorker({ address, taskQueue, bundle, deps });
     const handle = await startTurn(taskQueue);
     const [before] = await pending(handle);
@@ -378,4 +359,9 @@ async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promi
       await new Promise((r) => setTimeout(r, 200));
     }
   }
+}
+
+/** Records each transfer as a line of `file`. */
+function appendTo(file: string) {
+  return (line: string) => appendFileSync(file, `${line}\n`);
 }

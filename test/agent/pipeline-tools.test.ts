@@ -10,13 +10,14 @@ import {
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AgentToolDefinition } from '../../activities/agent/index.js';
-import type { InboundMessage } from '../../channels/envelope.js';
 import { builtInStepTypes } from '../../engine/index.js';
 import { resolveApproval, workflowApprovals } from '../../gateway/approvals.js';
 import type { PendingApproval } from '../../workflows/agent/approval-api.js';
-import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
-import { startRecordingChannel } from '../helpers/recording-channel.js';
-import { compile, type Harness, startHarness } from '../pipeline/harness.js';
+import { type AgentChat, chatMessage, startAgentChat } from '../helpers/agent-chat.js';
+import type { FauxAgent } from '../helpers/faux-agent.js';
+import type { startRecordingChannel } from '../helpers/recording-channel.js';
+import { until } from '../helpers/until.js';
+import { compile, type Harness } from '../pipeline/harness.js';
 import { scheduledByType } from './harness.js';
 
 const address = inject('temporalAddress');
@@ -102,30 +103,14 @@ describe('pipelines offered to the model as tools, on a real Temporal server (fa
   let chat: Awaited<ReturnType<typeof startRecordingChannel>>;
   const seen: { tools: Context['tools'][]; results: ToolResultMessage[][] } = { tools: [], results: [] };
 
+  let stack: AgentChat;
   beforeAll(async () => {
-    agent = fauxAgent();
-    h = await startHarness(address, 'pipeline-tools', { agent: { config: agent.config, tools: [clock] } });
-    chat = await startRecordingChannel(address, h.taskQueue);
+    stack = await startAgentChat(address, 'pipeline-tools', { agent: { tools: [clock] } });
+    ({ agent, h, chat } = stack);
   });
-  afterAll(async () => {
-    await chat?.close();
-    await h?.close();
-    agent?.close();
-  });
+  afterAll(async () => stack?.close());
 
-  const message = (text: string): InboundMessage => ({
-    channel: chat.channel,
-    accountId: 'default',
-    chat: { id: `chat-${randomUUID().slice(0, 6)}`, kind: 'direct' },
-    sender: { id: 'u-1', name: 'Ada' },
-    messageId: `m-${randomUUID().slice(0, 6)}`,
-    platformId: `${chat.channel}:1`,
-    text,
-    attachments: [],
-    mentions: [],
-    wasMentioned: false,
-    timestamp: Date.parse('2026-01-01T00:00:00Z'),
-  });
+  const message = (text: string) => chatMessage(chat.channel, text);
 
   /** The model calls `tool` with `args` once, then answers with what the tool result said. */
   function script(tool: string, args: Record<string, unknown>, id = `call_${randomUUID().slice(0, 8)}`) {
@@ -244,15 +229,4 @@ describe('pipelines offered to the model as tools, on a real Temporal server (fa
 function resultText(message: Message): string {
   if (message.role !== 'toolResult') return '';
   return message.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
-}
-
-/** Polls `probe` until it gives a value (10 s at most). */
-async function until<T>(probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }

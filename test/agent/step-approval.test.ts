@@ -11,9 +11,11 @@ import { listApprovals, resolveApproval, workflowApprovals } from '../../gateway
 import type { PendingApproval } from '../../workflows/agent/approval-api.js';
 import { checkToolOverrides } from '../../workflows/agent/tools.js';
 import type { PipelineRunInput } from '../../workflows/pipeline-api.js';
-import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
-import { startRecordingChannel } from '../helpers/recording-channel.js';
-import { compile, type Harness, startHarness, testActivities } from '../pipeline/harness.js';
+import { type AgentChat, chatMessage, startAgentChat } from '../helpers/agent-chat.js';
+import type { FauxAgent } from '../helpers/faux-agent.js';
+import type { startRecordingChannel } from '../helpers/recording-channel.js';
+import { until } from '../helpers/until.js';
+import { compile, type Harness, testActivities } from '../pipeline/harness.js';
 import { scheduledByType } from './harness.js';
 
 const address = inject('temporalAddress');
@@ -134,33 +136,17 @@ describe('approvals declared in the pipeline, on a real Temporal server', () => 
     },
   };
 
+  let stack: AgentChat;
   beforeAll(async () => {
-    agent = fauxAgent();
-    h = await startHarness(address, 'step-approval', {
-      agent: { config: agent.config, tools: [lookup, transfer] },
+    stack = await startAgentChat(address, 'step-approval', {
+      agent: { tools: [lookup, transfer] },
       extraActivities: recorder.activities,
     });
-    chat = await startRecordingChannel(address, h.taskQueue);
+    ({ agent, h, chat } = stack);
   });
-  afterAll(async () => {
-    await chat?.close();
-    await h?.close();
-    agent?.close();
-  });
+  afterAll(async () => stack?.close());
 
-  const message = (text: string): InboundMessage => ({
-    channel: chat.channel,
-    accountId: 'default',
-    chat: { id: `chat-${randomUUID().slice(0, 6)}`, kind: 'direct' },
-    sender: { id: 'u-1', name: 'Ada' },
-    messageId: `m-${randomUUID().slice(0, 6)}`,
-    platformId: `${chat.channel}:1`,
-    text,
-    attachments: [],
-    mentions: [],
-    wasMentioned: false,
-    timestamp: Date.parse('2026-01-01T00:00:00Z'),
-  });
+  const message = (text: string) => chatMessage(chat.channel, text);
 
   /** Starts a run with the environment values its pipeline lists. */
   function start(
@@ -348,15 +334,4 @@ function eventIndex(events: HistoryEvent[], match: (e: HistoryEvent) => boolean)
 function ms(d: { seconds?: unknown; nanos?: number | null } | null | undefined): number | undefined {
   if (!d) return undefined;
   return Number(String(d.seconds ?? 0)) * 1000 + Math.round((d.nanos ?? 0) / 1e6);
-}
-
-/** Polls `probe` until it gives a value (10 s at most). */
-async function until<T>(probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }

@@ -9,13 +9,14 @@ import type { EventFrame } from '@openclaw/gateway-protocol';
 import * as schemas from '@openclaw/gateway-protocol/schema';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { AgentToolDefinition } from '../../activities/agent/index.js';
 import { listApprovals } from '../../gateway/approvals.js';
 import { messageIdOfRun } from '../../gateway/openclaw-chat.js';
 import { sessionHistory } from '../../gateway/sessions.js';
 import { turnWorkflowId } from '../../workflows/session-api.js';
+import { transferTool } from '../helpers/agent-chat.js';
 import { testConfig, uniqueTaskQueue } from '../helpers/config.js';
 import { type ConversationStack, startConversationStack } from '../helpers/conversation-stack.js';
+import { until } from '../helpers/until.js';
 import { connectParams, type Loose, RawClient, RecordingProxy, TOKEN } from '../protocol/harness.js';
 
 const ajv = new Ajv({ strict: false, allErrors: true });
@@ -37,17 +38,6 @@ const SECRETS = {
 
 const answer = (prompt: string) => `Switchyard heard "${prompt}".`;
 
-/** Until `produce` has a value (e.g. something that shows up in Temporal's visibility store). */
-async function until<T>(produce: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await produce();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`nothing within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 describe('OpenClaw methods on Switchyard sessions, models, config and approvals', () => {
   const address = inject('temporalAddress');
   const run = Date.now();
@@ -58,20 +48,7 @@ describe('OpenClaw methods on Switchyard sessions, models, config and approvals'
   const clients: RawClient[] = [];
 
   /** Needs approval; "sends money" by appending to `effects`. */
-  const transfer: AgentToolDefinition = {
-    name: 'transfer',
-    description: 'Transfers money to someone.',
-    parameters: {
-      type: 'object',
-      properties: { to: { type: 'string' }, amount: { type: 'number' } },
-      required: ['to', 'amount'],
-    },
-    approval: 'required',
-    async execute(args) {
-      effects.push(`${args.to} ${args.amount}`);
-      return `sent ${args.amount} to ${args.to}`;
-    },
-  };
+  const transfer = transferTool((line) => effects.push(line));
 
   beforeAll(async () => {
     const config = testConfig(
@@ -457,6 +434,8 @@ describe('OpenClaw methods on Switchyard sessions, models, config and approvals'
           (await listApprovals(stack.gateway.client)).find((a) =>
             a.workflowId.startsWith(`turn:${sessionKey}:`),
           )?.id,
+        30_000,
+        200,
       );
 
       const got = await call(client, 'exec.approval.get', { id: id.toUpperCase() });

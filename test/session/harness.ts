@@ -1,9 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${{ }} is the pipeline expression syntax, not a JS template
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, inject } from 'vitest';
 import type { InboundMessage } from '../../channels/envelope.js';
 import { buildSessionKey } from '../../channels/session-key.js';
+import { registerSessionsCommands } from '../../cli/commands/sessions.js';
 import { compilePipeline, formatErrors } from '../../engine/index.js';
 import type { CompiledPipeline } from '../../engine/ir.js';
 import { ingestMessage } from '../../gateway/ingest.js';
@@ -121,3 +123,20 @@ export function sessionHarness(name: string) {
 
 /** No turn running and nothing waiting. */
 export const idle = (h: SessionHistory) => h.running === null && h.pending.length === 0;
+
+/** Runs `switchyard sessions …` against the harness's client and captures what it prints. */
+export async function runSessionsCli(client: Client, ...args: string[]) {
+  let out = '';
+  let err = '';
+  const program = new Command('switchyard')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
+  registerSessionsCommands(program, { connect: async () => ({ client, close: async () => {} }) });
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return { out, err, exitCode: 0 };
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    return { out, err, exitCode: error.exitCode };
+  }
+}

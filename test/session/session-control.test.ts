@@ -2,12 +2,10 @@
 // What the owner (and OpenClaw's chat.abort / sessions.compact) can do to a live conversation:
 // stop the running turn, and what a turn hands back to the session (its compaction) — plus what
 // a turn is given to read.
-import { Command, CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { registerSessionsCommands } from '../../cli/commands/sessions.js';
 import { compilePipeline, formatErrors } from '../../engine/index.js';
 import { abortSession } from '../../gateway/sessions.js';
-import { chat, echoPipeline, idle, sessionHarness } from './harness.js';
+import { chat, echoPipeline, idle, runSessionsCli, sessionHarness } from './harness.js';
 
 function pipeline(source: string) {
   const result = compilePipeline(source, 'test/session/control.yaml');
@@ -160,20 +158,5 @@ describe('controlling a live session', () => {
     expect(history.transcript.map((e) => e.text)).toEqual(['echo: b', 'c', 'answer to c']);
   });
 
-  /** Runs `switchyard <args>` with the test's client and captures what it prints. */
-  async function run(...args: string[]) {
-    let out = '';
-    let err = '';
-    const program = new Command('switchyard')
-      .exitOverride()
-      .configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-    registerSessionsCommands(program, { connect: async () => ({ client: h.client, close: async () => {} }) });
-    try {
-      await program.parseAsync(args, { from: 'user' });
-      return { out, err, exitCode: 0 };
-    } catch (error) {
-      if (!(error instanceof CommanderError)) throw error;
-      return { out, err, exitCode: error.exitCode };
-    }
-  }
+  const run = (...args: string[]) => runSessionsCli(h.client, ...args);
 });

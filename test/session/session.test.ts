@@ -1,11 +1,9 @@
-import { Command, CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { sessionWorkflowId } from '../../channels/session-key.js';
-import { registerSessionsCommands } from '../../cli/commands/sessions.js';
 import { compilePipeline, formatErrors } from '../../engine/index.js';
 import { listSessions, resetSession, SessionNotFoundError } from '../../gateway/sessions.js';
 import { sessionCompactUpdate, turnWorkflowId } from '../../workflows/session-api.js';
-import { chat, echoPipeline, idle, sessionHarness } from './harness.js';
+import { chat, echoPipeline, idle, runSessionsCli, sessionHarness } from './harness.js';
 
 describe('a session: one conversation as a workflow', () => {
   const h = sessionHarness('session');
@@ -150,20 +148,5 @@ describe('a session: one conversation as a workflow', () => {
     );
   });
 
-  /** Runs `switchyard <args>` with the test's client and captures what it prints. */
-  async function run(...args: string[]) {
-    let out = '';
-    let err = '';
-    const program = new Command('switchyard')
-      .exitOverride()
-      .configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-    registerSessionsCommands(program, { connect: async () => ({ client: h.client, close: async () => {} }) });
-    try {
-      await program.parseAsync(args, { from: 'user' });
-      return { out, err, exitCode: 0 };
-    } catch (error) {
-      if (!(error instanceof CommanderError)) throw error;
-      return { out, err, exitCode: error.exitCode };
-    }
-  }
+  const run = (...args: string[]) => runSessionsCli(h.client, ...args);
 });
