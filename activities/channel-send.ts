@@ -25,6 +25,12 @@ export interface SendToChannelInput {
   threadId?: string;
   /** Stable across retries (workflow id + step id); chunk i is recorded as `<key>:<i>`. */
   idempotencyKey: string;
+  /**
+   * `error`: the text tells the person their message could not be answered (the agent's
+   * apology). Chats show it like any message; clients with a run model (OpenClaw) end the run
+   * as an error with it. Default `answer`.
+   */
+  kind?: 'answer' | 'error';
 }
 
 export interface SendToChannelResult {
@@ -40,6 +46,8 @@ export interface SendToChannelResult {
 export interface ChannelSendOptions {
   replyToMessageId?: string;
   threadId?: string;
+  /** See SendToChannelInput.kind; absent for an ordinary answer. */
+  kind?: 'error';
 }
 
 /**
@@ -154,6 +162,7 @@ export function createChannelSendActivities(deps: ChannelSendDeps): ChannelSendA
         const opts: ChannelSendOptions = {
           ...(i === 0 && input.replyToMessageId ? { replyToMessageId: input.replyToMessageId } : {}),
           ...(input.threadId ? { threadId: input.threadId } : {}),
+          ...(input.kind === 'error' ? { kind: 'error' as const } : {}),
         };
         const call = sender.send(input.chatId, text, opts);
         inFlight.set(key, call);

@@ -145,6 +145,12 @@ export const builtInStepTypes: StepTypeRegistry = {
         text: str,
         reply_to: str,
         thread: str,
+        kind: {
+          type: 'string',
+          enum: ['answer', 'error'],
+          description:
+            'error: the text says the message could not be answered; chats show it as usual, OpenClaw clients end the run as an error. Default answer.',
+        },
       },
       required: ['text'],
       additionalProperties: false,

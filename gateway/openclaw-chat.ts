@@ -176,6 +176,33 @@ export function createOpenclawChat(options: {
     run.settle?.({ runId: run.runId, status: 'aborted', summary: 'aborted' });
   }
 
+  /** The turn could not answer (the agent's apology): `error` events, and `agent` settles as an error. */
+  function endFailed(runKey: string, run: LiveRun, text: string): void {
+    forget(runKey, run);
+    run.events.agent({
+      runId: run.runId,
+      seq: run.seq + 1,
+      stream: 'error',
+      ts: Date.now(),
+      data: { error: text },
+    });
+    run.events.chat({
+      runId: run.runId,
+      sessionKey: run.sessionKey,
+      seq: run.seq + 2,
+      state: 'error',
+      errorMessage: text,
+    });
+    run.events.agent({
+      runId: run.runId,
+      seq: run.seq + 2,
+      stream: 'lifecycle',
+      ts: Date.now(),
+      data: { phase: 'error', error: text },
+    });
+    run.settle?.({ runId: run.runId, status: 'error', summary: 'failed', error: text });
+  }
+
   function abortedInSession(sessionKey: string, messageIds: readonly string[]): string[] {
     const runIds: string[] = [];
     for (const [runKey, run] of runs) {
@@ -194,7 +221,8 @@ export function createOpenclawChat(options: {
       const runKey = deltaRunKey(OPENCLAW_CHANNEL, chatId, opts?.replyToMessageId ?? '');
       const run = runs.get(runKey);
       // A client that went away (or aborted) misses the live answer; it is in chat.history.
-      if (run) {
+      if (run && opts?.kind === 'error') endFailed(runKey, run, text);
+      else if (run) {
         forget(runKey, run);
         run.events.chat({
           runId: run.runId,

@@ -160,6 +160,7 @@ export async function runReplySend(
     ...(replyTo ? { replyToMessageId: replyTo } : {}),
     ...(thread ? { threadId: thread } : {}),
     idempotencyKey: `${workflowInfo().workflowId}:${step.id}${n > 1 ? `:${n}` : ''}`,
+    ...(args.kind === 'error' ? { kind: 'error' as const } : {}),
   });
   return { ...result, channel, chat };
 }

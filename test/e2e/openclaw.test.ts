@@ -167,6 +167,40 @@ describe('OpenClaw clients converse through session workflows', () => {
     }
   });
 
+  it('a turn that cannot be answered ends as an error: error events with the apology, agent settles as error', async () => {
+    const client = await connected();
+    try {
+      const failed = () =>
+        fauxAssistantMessage('', { stopReason: 'error', errorMessage: 'the model is down' });
+      stack.agent.faux.setResponses([failed, failed, failed]);
+      const failSession = `${sessionKey}-fail`;
+      client.send({
+        type: 'req',
+        id: 'f1',
+        method: 'agent',
+        params: { sessionKey: failSession, message: 'are you there?', idempotencyKey: 'run-fail' },
+      });
+      const done = await client.next(
+        (f) => f.type === 'res' && f.id === 'f1' && f.payload?.status === 'error',
+        30_000,
+      );
+      expect(done.payload.error).toMatch(/^Sorry, I could not answer that: Agent 'main' got no answer/);
+      const chatEvents = client.frames.filter((f) => f.event === 'chat' && f.payload?.runId === 'run-fail');
+      expect(chatEvents.map((f) => f.payload.state)).toEqual(['error']);
+      expect(chatEvents[0]!.payload.errorMessage).toBe(done.payload.error);
+      const streams = client.frames
+        .filter((f) => f.event === 'agent' && f.payload?.runId === 'run-fail')
+        .map((f) => `${f.payload.stream}:${f.payload.data.phase ?? ''}`);
+      expect(streams).toEqual(['lifecycle:start', 'error:', 'lifecycle:error']);
+      expect(client.problems).toEqual([]);
+    } finally {
+      stack.agent.answerWith(
+        (prompt) => `Switchyard heard "${prompt}" and answers at some length, in pieces.`,
+      );
+      client.close();
+    }
+  });
+
   describe('webhooks (/hooks/agent, /hooks/wake)', () => {
     const post = (path: string, body: unknown, token = TOKEN) =>
       fetch(`${base}${path}`, {
