@@ -54,7 +54,7 @@ describe('the running gateway speaks the OpenClaw protocol on its HTTP port', ()
     expect((await client.closed).code).toBe(1008);
   });
 
-  it('answers a method it cannot serve yet (chat.abort) with UNAVAILABLE, not silence', async () => {
+  it('serves chat.abort (nothing running: not aborted) and answers an unknown method with an error, not silence', async () => {
     const client = await RawClient.open(wsUrl);
     try {
       await client.challenge();
@@ -64,7 +64,9 @@ describe('the running gateway speaks the OpenClaw protocol on its HTTP port', ()
         connectParams({ scopes: ['operator.read', 'operator.write', 'operator.admin'] }),
       );
       const res = await client.request('l1', 'chat.abort', { sessionKey: 'agent:main:main' });
-      expect(res).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
+      expect(res).toMatchObject({ ok: true, payload: { ok: true, aborted: false, runIds: [] } });
+      const unknown = await client.request('l2', 'no.such.method', {});
+      expect(unknown).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
       expect(client.problems).toEqual([]);
     } finally {
       client.close();
