@@ -139,11 +139,9 @@ export function createOpenclawSessions(options: OpenclawSessionsOptions): Opencl
         if (history.transcript.length <= maxLines) {
           return { ok: true, key, compacted: false, kept: history.transcript.length };
         }
-        // Like OpenClaw's maxLines: the newest entries stay; the summary of older turns is kept as is.
-        const { transcript } = await compactSession(client, key, {
-          summary: history.summary,
-          keepLast: maxLines,
-        });
+        // Like OpenClaw's maxLines: the newest entries stay; the summary of older turns is kept as is
+        // (no summary sent: the session keeps its own, even one the agent wrote a moment ago).
+        const { transcript } = await compactSession(client, key, { keepLast: maxLines });
         changed(key, 'compact');
         return { ok: true, key, compacted: true, kept: transcript };
       },

@@ -122,7 +122,8 @@ export interface SessionState {
 }
 
 export interface CompactRequest {
-  summary: string;
+  /** The new summary; absent: keep the current one (only trim the transcript). */
+  summary?: string;
   /** Keep only this many most recent transcript entries (default: keep all). */
   keepLast?: number;
 }

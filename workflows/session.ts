@@ -111,13 +111,15 @@ export async function sessionWorkflow(state: SessionState): Promise<void> {
   setHandler(
     sessionCompactUpdate,
     ({ summary: next, keepLast }) => {
-      summary = next;
+      if (next !== undefined) summary = next;
       if (keepLast !== undefined) transcript = keepLast > 0 ? transcript.slice(-keepLast) : [];
       return { transcript: transcript.length };
     },
     {
       validator: (request) => {
-        if (typeof request?.summary !== 'string')
+        if (!request || typeof request !== 'object')
+          throw new Error('session.compact: expected {summary?, keepLast?}');
+        if (request.summary !== undefined && typeof request.summary !== 'string')
           throw new Error('session.compact: summary must be a string');
         const { keepLast } = request;
         if (keepLast !== undefined && !(Number.isInteger(keepLast) && keepLast >= 0)) {

@@ -4,7 +4,7 @@
 // a turn is given to read.
 import { describe, expect, it } from 'vitest';
 import { compilePipeline, formatErrors } from '../../engine/index.js';
-import { abortSession } from '../../gateway/sessions.js';
+import { abortSession, compactSession } from '../../gateway/sessions.js';
 import { chat, echoPipeline, idle, runSessionsCli, sessionHarness } from './harness.js';
 
 function pipeline(source: string) {
@@ -156,6 +156,11 @@ describe('controlling a live session', () => {
     const history = await h.historyWhen(sessionKey, (s) => idle(s) && s.turns.length === 3);
     expect(history.summary).toBe('folded 3 entries');
     expect(history.transcript.map((e) => e.text)).toEqual(['echo: b', 'c', 'answer to c']);
+    // An owner's compaction that only trims (OpenClaw's sessions.compact) keeps that summary.
+    expect(await compactSession(h.client, sessionKey, { keepLast: 1 })).toEqual({ transcript: 1 });
+    const trimmed = await h.history(sessionKey);
+    expect(trimmed.summary).toBe('folded 3 entries');
+    expect(trimmed.transcript.map((e) => e.text)).toEqual(['answer to c']);
   });
 
   const run = (...args: string[]) => runSessionsCli(h.client, ...args);
