@@ -264,6 +264,33 @@ describe('OpenClaw methods on Switchyard sessions, models, config and approvals'
     }
   });
 
+  it('sessions.delete while a turn runs stops it first: the live run ends aborted, nothing is sent or kept', async () => {
+    const sessionKey = key('delete-running');
+    const client = await connected(['operator.read', 'operator.write', 'operator.admin']);
+    const hold = stack.agent.hold();
+    try {
+      await call(client, 'chat.send', { sessionKey, message: 'a long job', idempotencyKey: 'delete-run-1' });
+      await hold.waiting;
+      const deleted = await call(client, 'sessions.delete', { key: sessionKey });
+      expect(deleted.payload).toMatchObject({ ok: true, key: sessionKey, deleted: true });
+      const event = await client.next((f) => f.event === 'chat' && f.payload.runId === 'delete-run-1');
+      expect(event.payload.state).toBe('aborted');
+      await expect.poll(() => turnStatus(sessionKey, 'delete-run-1'), { timeout: 30_000 }).toBe('CANCELLED');
+      const session = await stack.gateway.client.workflow.getHandle(`session:${sessionKey}`).describe();
+      expect(session.status.name).toBe('TERMINATED');
+    } finally {
+      hold.release();
+    }
+    // No final ever follows for the deleted run, and nothing is left to read.
+    expect(
+      client.frames.some(
+        (f) => f.event === 'chat' && f.payload?.runId === 'delete-run-1' && f.payload.state === 'final',
+      ),
+    ).toBe(false);
+    expect((await call(client, 'chat.history', { sessionKey })).payload.messages).toEqual([]);
+    expect(client.problems).toEqual([]);
+  });
+
   it('sessions.preview, patch, compact and delete act on the session workflow', async () => {
     const sessionKey = key('manage');
     const client = await connected(ADMIN);
