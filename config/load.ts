@@ -41,7 +41,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   return toConfig(validatedWithEnv(withEnv, configFile), home, present ? configFile : undefined);
 }
 
-/** Parses YAML source and validates it; exported for `switchyard config validate` and tests. */
+/** Parses YAML source and validates it; exported for the gateway's config.get and tests. */
 export function parseConfigSource(source: string, file: string): Record<string, unknown> {
   const lines = new LineCounter();
   const doc = parseDocument(source, { lineCounter: lines });

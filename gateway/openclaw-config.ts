@@ -129,7 +129,7 @@ function configSnapshot(config: Config, secrets: string[]): JsonObject {
       parsed = redact(parseConfigSource(readFileSync(path, 'utf8'), path), secrets);
     } catch {
       // The message could quote a bad value (a token, say): only say where to look.
-      issues.push({ path, message: 'the file no longer validates: run `switchyard config validate`' });
+      issues.push({ path, message: 'the file no longer validates: run `switchyard doctor` to see where' });
     }
   }
   const effective = redact(effectiveConfig(config), secrets) as JsonObject;
