@@ -94,7 +94,7 @@ export function sessionHarness(name: string) {
     async historyWhen(
       sessionKey: string,
       done: (history: SessionHistory) => boolean,
-      timeoutMs = 20_000,
+      timeoutMs = 45_000,
     ): Promise<SessionHistory> {
       const deadline = Date.now() + timeoutMs;
       let last: SessionHistory | undefined;
