@@ -23,6 +23,7 @@ import { Outbox } from './outbox.js';
 import { PairingStore } from './pairing.js';
 import type { Ingest } from './router.js';
 import type { DeltaHub } from './stream/hub.js';
+import { createTypingIndicator } from './typing.js';
 
 export interface ChannelsOptions {
   app: FastifyInstance;
@@ -75,20 +76,35 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
 
   const telegramConfig = resolveTelegramConfig(config.routing.channels?.telegram, options.env ?? process.env);
   if (telegramConfig) {
+    const log = app.log.child({ channel: 'telegram' });
+    // Telegram cannot show an answer as it forms: "typing…" while the turn streams instead.
+    const typing = createTypingIndicator({
+      hub,
+      channel: 'telegram',
+      typing: (chatId, threadId) => telegram.typing(chatId, threadId),
+      onError: (err) => log.debug({ err }, 'typing indicator failed'),
+    });
     const telegram = createTelegramConnector({
       ...telegramConfig,
       access: new PairingStore(db),
       policy: channelPolicyFor(config.routing, 'telegram'),
-      onInbound: ingest,
-      log: app.log.child({ channel: 'telegram' }),
+      onInbound: async (message) => {
+        await ingest(message);
+        typing.watch(message);
+      },
+      log,
     });
+    closers.push(async () => typing.close());
     app.route(telegram.webhookRoute);
     senders.set('telegram', [
       {
         channel: telegram.channel,
         accountId: telegram.accountId,
         textLimit: telegram.textLimit,
-        send: telegram.sender,
+        send: (chatId, text, opts) => {
+          typing.replied(chatId, opts?.replyToMessageId);
+          return telegram.sender(chatId, text, opts);
+        },
       },
     ]);
     app.addHook('onReady', () => telegram.start());

@@ -60,6 +60,8 @@ export interface TelegramConnector {
   stop(): Promise<void>;
   /** Posts one message (≤ textLimit); failures are TelegramSendError saying whether it was surely not sent. */
   sender: TelegramSend;
+  /** Shows "typing…" in a chat for about 5 s (sendChatAction). */
+  typing(chatId: string, threadId?: string): Promise<void>;
   /** For fastify: 401 on a wrong secret, 500 when the hand-off failed (Telegram retries). */
   webhookHandler: WebhookHandler;
   /** The same handler as a ready route (POST /channels/telegram/webhook) for `app.route()`. */
@@ -142,6 +144,9 @@ export function createTelegramConnector(options: TelegramConnectorOptions): Tele
     accountId,
     textLimit: TELEGRAM_TEXT_LIMIT,
     sender: send,
+    async typing(chatId, threadId) {
+      await bot.api.sendChatAction(chatId, 'typing', threadId ? { message_thread_id: Number(threadId) } : {});
+    },
     webhookHandler,
     webhookRoute: webhookRoute(webhookHandler, routeSecret, TELEGRAM_WEBHOOK_PATH),
     identity: () => identity,

@@ -5,16 +5,19 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDeltaSink, type DeltaSink } from '../../activities/stream/sink.js';
 import { loadConfig } from '../../config/load.js';
 import { PairingStore } from '../../gateway/pairing.js';
 import { buildGateway, type Gateway } from '../../gateway/server.js';
 import { sessionHistory } from '../../gateway/sessions.js';
-import { type RunningWorker, startWorker } from '../../worker/worker.js';
+import { DELTA_RELAY_PATH } from '../../gateway/stream/relay.js';
+import { forwardDeltas, type RunningWorker, startWorker } from '../../worker/worker.js';
 import { SEPARATE_SESSIONS, uniqueTaskQueue } from '../helpers/config.js';
 import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
 import { freePort } from '../helpers/ports.js';
 import { eventually, type FakeTelegram, startFakeTelegram } from '../telegram/helpers.js';
 
+const TOKEN = 'telegram-e2e-token-0123456789';
 const OWNER = 1001;
 const STRANGER = 6666;
 const HOOK_OWNER = 2002;
@@ -25,6 +28,7 @@ describe('Telegram through the real gateway, worker and Temporal', () => {
   let gateway: Gateway;
   let worker: RunningWorker;
   let agent: FauxAgent;
+  let sink: DeltaSink;
 
   beforeAll(async () => {
     telegram = await startFakeTelegram();
@@ -50,16 +54,22 @@ describe('Telegram through the real gateway, worker and Temporal', () => {
     agent.answerWith((prompt) => `Echo from the assistant: ${prompt}`);
     gateway = await buildGateway({
       config,
-      token: 'telegram-e2e-token-0123456789',
+      token: TOKEN,
       logger: false,
       watchPipelines: false,
     });
-    await gateway.app.listen({ host: '127.0.0.1', port: 0 });
-    worker = await startWorker({ config, deps: { agent: { config: agent.config } } });
+    const base = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+    // The worker's live output reaches the gateway, as in production: Telegram shows "typing…".
+    sink = createDeltaSink({ url: `${base.replace(/^http/, 'ws')}${DELTA_RELAY_PATH}`, token: TOKEN });
+    worker = await startWorker({
+      config,
+      deps: { agent: { config: agent.config, onDelta: forwardDeltas(sink) } },
+    });
     await gateway.channels.workersReady;
   });
   afterAll(async () => {
     await worker?.shutdown();
+    await sink?.close();
     await gateway?.close();
     await telegram?.close();
     agent?.close();
@@ -80,6 +90,10 @@ describe('Telegram through the real gateway, worker and Temporal', () => {
       text: 'Echo from the assistant: good morning',
       reply_parameters: { message_id: update.message.message_id },
     });
+    // While the answer formed, the chat showed "typing…" (Telegram cannot show partial text).
+    const typing = telegram.calls('sendChatAction').filter((c) => String(c.body.chat_id) === String(OWNER));
+    expect(typing.length).toBeGreaterThanOrEqual(1);
+    expect(typing[0]!.body.action).toBe('typing');
   });
 
   it('gives a stranger a pairing code and starts no turn; after approval the next message is answered', async () => {
@@ -142,7 +156,7 @@ describe('Telegram webhooks through the real gateway, worker and Temporal', () =
     agent.answerWith((prompt) => `Heard: ${prompt}`);
     gateway = await buildGateway({
       config,
-      token: 'telegram-e2e-token-0123456789',
+      token: TOKEN,
       logger: false,
       watchPipelines: false,
     });
