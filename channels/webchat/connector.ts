@@ -26,7 +26,10 @@ export interface DeltaSource {
   subscribe(
     runKey: string,
     listener: (
-      frame: { type: 'delta'; seq: number; text: string } | { type: 'end' } | { type: 'tool'; name: string },
+      frame:
+        | { type: 'delta'; seq: number; text: string }
+        | { type: 'end' }
+        | { type: 'tool'; name: string; phase: 'start' | 'end' },
     ) => void,
   ): () => void;
 }
@@ -117,6 +120,9 @@ export function createWebchatConnector(options: WebchatConnectorOptions): Webcha
     const unsubscribe = hub.subscribe(runKey, (frame) => {
       // Holes are tolerated here: the final answer replaces whatever was streamed.
       if (frame.type === 'delta') broadcast(chatId, { type: 'delta', replyTo, text: frame.text });
+      else if (frame.type === 'tool') {
+        broadcast(chatId, { type: 'activity', replyTo, tool: frame.name, phase: frame.phase });
+      }
     });
     const timer = setTimeout(() => stopStreaming(runKey), streamTimeoutMs);
     timer.unref();

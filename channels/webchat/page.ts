@@ -30,6 +30,7 @@ export const WEBCHAT_HTML = `<!doctype html>
   .msg.assistant { align-self: flex-start; background: var(--bot); border: 1px solid var(--line); }
   .msg.assistant[data-state="streaming"]::after { content: "\\2026"; color: var(--muted); }
   .msg.error { align-self: center; color: #c0392b; font-size: .9rem; }
+  #activity { padding: 0 1rem .4rem; color: var(--muted); font-size: .85rem; }
   form { display: flex; gap: .5rem; padding: .75rem 1rem; border-top: 1px solid var(--line); }
   textarea { flex: 1; resize: none; font: inherit; padding: .5rem .7rem; border-radius: .6rem;
     border: 1px solid var(--line); background: var(--bot); color: var(--fg); }
@@ -40,6 +41,7 @@ export const WEBCHAT_HTML = `<!doctype html>
 <body>
 <header><h1>Switchyard</h1><span id="status">connecting…</span></header>
 <main id="messages" aria-live="polite"></main>
+<div id="activity" role="status" hidden></div>
 <form id="composer">
   <textarea id="input" rows="2" placeholder="Message (Enter to send, Shift+Enter for a new line)"
     autofocus></textarea>
@@ -72,6 +74,13 @@ export const WEBCHAT_SCRIPT = `'use strict';
   const list = document.getElementById('messages');
   const input = document.getElementById('input');
   const status = document.getElementById('status');
+  const activity = document.getElementById('activity');
+  const tools = new Map(); // replyTo -> tools in use, in the order they started
+  const showActivity = () => {
+    const using = [...tools.values()].flat();
+    activity.textContent = using.length ? 'Using ' + using.join(', ') + '…' : '';
+    activity.hidden = using.length === 0;
+  };
   const streams = new Map(); // replyTo -> element showing streamed text
   const near = () => list.scrollHeight - list.scrollTop - list.clientHeight < 80;
   const scroll = (stick) => { if (stick) list.scrollTop = list.scrollHeight; };
@@ -140,7 +149,14 @@ export const WEBCHAT_SCRIPT = `'use strict';
           streams.set(frame.replyTo, el);
         }
         el.textContent += frame.text;
+      } else if (frame.type === 'activity') {
+        const using = tools.get(frame.replyTo) || [];
+        if (frame.phase === 'start') using.push(frame.tool);
+        else if (using.includes(frame.tool)) using.splice(using.indexOf(frame.tool), 1);
+        if (using.length) tools.set(frame.replyTo, using); else tools.delete(frame.replyTo);
+        showActivity();
       } else if (frame.type === 'final') {
+        if (frame.replyTo && tools.delete(frame.replyTo)) showActivity();
         if (log.some((e) => e.role === 'assistant' && e.id === frame.messageId)) return;
         const entry = { role: 'assistant', id: frame.messageId, replyTo: frame.replyTo, text: frame.text };
         log.push(entry);

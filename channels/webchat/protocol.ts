@@ -1,5 +1,5 @@
 // The browser ↔ gateway WebSocket protocol of the web chat (`GET /chat/ws`), JSON text frames.
-// Browser → gateway: `message`. Gateway → browser: `ack`, `delta`, `final`, `error`.
+// Browser → gateway: `message`. Gateway → browser: `ack`, `delta`, `activity`, `final`, `error`.
 import { compileSchema } from '../schema-validation.js';
 
 export const WEBCHAT_CHANNEL = 'webchat';
@@ -19,6 +19,8 @@ export type ServerFrame =
   | { type: 'ack'; clientMessageId: string }
   /** More text of the answer to `replyTo` (a clientMessageId); best-effort, may have holes. */
   | { type: 'delta'; replyTo: string; text: string }
+  /** The answer to `replyTo` is using a tool (`start`) or is done with it (`end`); best-effort. */
+  | { type: 'activity'; replyTo: string; tool: string; phase: 'start' | 'end' }
   /** The answer, as delivered by the workflow; replaces any streamed text for `replyTo`. */
   | { type: 'final'; messageId: string; text: string; replyTo?: string; timestamp: number }
   | { type: 'error'; message: string; clientMessageId?: string };

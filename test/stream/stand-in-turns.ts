@@ -14,6 +14,8 @@ import { openDb } from '../../gateway/db.js';
 import { Outbox } from '../../gateway/outbox.js';
 
 export interface ScriptedAnswer {
+  /** Tools the turn "calls" first, one after another (start, a step, end). */
+  tools?: string[];
   deltas: string[];
   final: string;
 }
@@ -62,6 +64,11 @@ export function standInTurns(options: StandInTurnsOptions): StandInTurns {
     if (!answer) return;
     await sleep(options.startDelayMs ?? 100);
     const runKey = deltaRunKey(msg.channel, msg.chat.id, msg.messageId);
+    for (const [i, name] of (answer.tools ?? []).entries()) {
+      options.sink.tool(runKey, { phase: 'start', name, toolCallId: `call-${i}` });
+      await sleep(options.stepMs ?? 60);
+      options.sink.tool(runKey, { phase: 'end', name, toolCallId: `call-${i}` });
+    }
     for (const delta of answer.deltas) {
       options.sink.push(runKey, delta);
       await sleep(options.stepMs ?? 60);

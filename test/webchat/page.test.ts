@@ -46,6 +46,9 @@ describe('web chat page in Chromium', () => {
           await slowGate;
           return { deltas: [], final: 'Sorry for the wait: 7.' };
         }
+        if (msg.text === 'look it up') {
+          return { tools: ['web_fetch'], deltas: ['Found ', 'it'], final: 'Found it: 42.' };
+        }
         return { deltas: ['The ', 'answer ', 'is ', 'coming'], final: 'The answer is 42.' };
       },
     });
@@ -122,6 +125,29 @@ describe('web chat page in Chromium', () => {
       wasMentioned: true,
     });
     expect(msg!.platformId).toBe(`webchat:${chatId}:${msg!.messageId}`);
+    await context.close();
+  });
+
+  it('says which tool the assistant is using while it works, and clears it with the answer', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/chat`);
+    await page.locator('body[data-connection="open"]').waitFor();
+    await page.evaluate(`
+      window.activity = [];
+      const el = document.getElementById('activity');
+      new MutationObserver(() => {
+        const shown = el.hidden ? '(hidden)' : el.textContent;
+        if (window.activity.at(-1) !== shown) window.activity.push(shown);
+      }).observe(el, { subtree: true, childList: true, characterData: true, attributes: true });
+    `);
+    await page.locator('#input').fill('look it up');
+    await page.locator('#input').press('Enter');
+    const answer = page.locator('.msg.assistant');
+    await expect.poll(() => answer.getAttribute('data-state'), { timeout: 10_000 }).toBe('final');
+    expect(await answer.textContent()).toBe('Found it: 42.');
+    expect(await page.evaluate('window.activity')).toEqual(['Using web_fetch…', '(hidden)']);
+    expect(await page.locator('#activity').isHidden()).toBe(true);
     await context.close();
   });
 
