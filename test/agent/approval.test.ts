@@ -11,7 +11,6 @@ import {
 } from '@mariozechner/pi-ai';
 import { type Client, type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { WorkflowBundle } from '@temporalio/worker';
-import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type AgentModelsConfig, loadAgentModelsConfig } from '../../activities/agent/index.js';
 import { registerApprovalsCommands } from '../../cli/commands/approvals.js';
@@ -25,6 +24,7 @@ import {
 import { approvalResolveUpdate, type PendingApproval } from '../../workflows/agent/approval-api.js';
 import type { AgentTurnResult, AgentTurnWorkflowInput } from '../../workflows/agent/index.js';
 import { transferTool } from '../helpers/agent-chat.js';
+import { runCli } from '../helpers/cli.js';
 import { uniqueTaskQueue } from '../helpers/config.js';
 import { bundleAgentWorkflows, connectClient, scheduledByType, startAgentWorker } from './harness.js';
 
@@ -308,21 +308,12 @@ describe('tool approval on a real Temporal server (faux provider)', () => {
   });
 
   /** Runs `switchyard <args>` with the test's client and captures what it prints. */
-  async function cli(...args: string[]) {
-    let out = '';
-    let err = '';
-    const program = new Command('switchyard')
-      .exitOverride()
-      .configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-    registerApprovalsCommands(program, { connect: async () => ({ client, close: async () => {} }) });
-    try {
-      await program.parseAsync(args, { from: 'user' });
-      return { out, err, exitCode: 0 };
-    } catch (error) {
-      if (!(error instanceof CommanderError)) throw error;
-      return { out, err, exitCode: error.exitCode };
-    }
-  }
+  const cli = (...args: string[]) =>
+    runCli(
+      (program) =>
+        registerApprovalsCommands(program, { connect: async () => ({ client, close: async () => {} }) }),
+      ...args,
+    );
 });
 
 describe('parseApprovalCommand', () => {

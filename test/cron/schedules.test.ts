@@ -3,7 +3,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { Command, CommanderError } from 'commander';
 import { Cron } from 'croner';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { registerCronCommands } from '../../cli/commands/cron.js';
@@ -22,6 +21,7 @@ import {
 } from '../../gateway/cron/index.js';
 import { applySchedule } from '../../gateway/cron/reconcile.js';
 import type { CronTask } from '../../gateway/cron/task.js';
+import { runCli } from '../helpers/cli.js';
 import {
   type CronHarness,
   compileTestPipeline,
@@ -391,19 +391,13 @@ steps:
     const id = `cli-${uid()}`;
     created.push(id);
     const cron = async (...args: string[]) => {
-      let out = '';
-      let err = '';
-      const program = new Command('switchyard')
-        .exitOverride()
-        .configureOutput({ writeOut: (t) => (out += t), writeErr: (t) => (err += t) });
-      registerCronCommands(program, { connect: async () => ({ ctx: h.ctx, close: async () => {} }) });
-      try {
-        await program.parseAsync(['cron', ...args], { from: 'user' });
-        return { out, err, code: 0 };
-      } catch (error) {
-        if (!(error instanceof CommanderError)) throw error;
-        return { out, err, code: error.exitCode };
-      }
+      const { out, err, exitCode } = await runCli(
+        (program) =>
+          registerCronCommands(program, { connect: async () => ({ ctx: h.ctx, close: async () => {} }) }),
+        'cron',
+        ...args,
+      );
+      return { out, err, code: exitCode };
     };
 
     const bad = await cron('add', id, '--cron', '0 25 * * *', '--message', 'x');

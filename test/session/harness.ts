@@ -1,7 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${{ }} is the pipeline expression syntax, not a JS template
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, inject } from 'vitest';
 import type { InboundMessage } from '../../channels/envelope.js';
 import { buildSessionKey } from '../../channels/session-key.js';
@@ -12,6 +11,7 @@ import { ingestMessage } from '../../gateway/ingest.js';
 import { sessionHistory } from '../../gateway/sessions.js';
 import { type RunningWorker, startWorker } from '../../worker/worker.js';
 import type { QueueMode, SessionHistory, SessionOptions } from '../../workflows/session-api.js';
+import { runCli } from '../helpers/cli.js';
 import { testConfig, uniqueTaskQueue } from '../helpers/config.js';
 
 /** A turn that takes `pause`, then answers "echo: <text>" and how many messages it answered. */
@@ -125,18 +125,10 @@ export function sessionHarness(name: string) {
 export const idle = (h: SessionHistory) => h.running === null && h.pending.length === 0;
 
 /** Runs `switchyard sessions …` against the harness's client and captures what it prints. */
-export async function runSessionsCli(client: Client, ...args: string[]) {
-  let out = '';
-  let err = '';
-  const program = new Command('switchyard')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-  registerSessionsCommands(program, { connect: async () => ({ client, close: async () => {} }) });
-  try {
-    await program.parseAsync(args, { from: 'user' });
-    return { out, err, exitCode: 0 };
-  } catch (error) {
-    if (!(error instanceof CommanderError)) throw error;
-    return { out, err, exitCode: error.exitCode };
-  }
+export function runSessionsCli(client: Client, ...args: string[]) {
+  return runCli(
+    (program) =>
+      registerSessionsCommands(program, { connect: async () => ({ client, close: async () => {} }) }),
+    ...args,
+  );
 }
