@@ -8,7 +8,7 @@ import {
   listApprovals,
   resolveApprovalById,
 } from '../../gateway/approvals.js';
-import { printLine } from '../output.js';
+import { printLine, table } from '../output.js';
 import { connectFromConfig, withOpened } from '../temporal.js';
 
 export interface ApprovalsCommandsContext {
@@ -90,14 +90,4 @@ function remaining(ms: number): string {
   if (ms <= 0) return 'now';
   const s = Math.ceil(ms / 1000);
   return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
 }

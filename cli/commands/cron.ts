@@ -25,7 +25,7 @@ import type { CronDelivery, CronTask } from '../../gateway/cron/task.js';
 import { reconcileDeclared } from '../../gateway/schedules.js';
 import { workflowUiLink } from '../../temporal/connection.js';
 import { loadConfigOrExit } from '../load.js';
-import { printLine } from '../output.js';
+import { printLine, table } from '../output.js';
 import { connectFromConfig, withOpened } from '../temporal.js';
 
 export interface CronCommandsContext {
@@ -381,14 +381,4 @@ function scheduleText(task: CronTask): string {
 
 function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
 }

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { Database } from '../../gateway/db.js';
 import { PairingError, PairingStore } from '../../gateway/pairing.js';
-import { printLine } from '../output.js';
+import { printLine, table } from '../output.js';
 
 export interface PairingCommandsContext {
   /** Opens the gateway database; each command closes what it opened. */
@@ -136,14 +136,4 @@ function describeSender(sender: { senderId: string; senderName?: string }): stri
 
 function inMinutes(at: number, now: number): string {
   return `in ${Math.max(0, Math.ceil((at - now) / 60_000))} min`;
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
 }

@@ -10,7 +10,7 @@ import {
   sessionHistory,
   turnUsage,
 } from '../../gateway/sessions.js';
-import { printLine } from '../output.js';
+import { printLine, table } from '../output.js';
 import { connectFromConfig, withOpened } from '../temporal.js';
 
 export interface SessionsCommandsContext {
@@ -122,14 +122,4 @@ export function registerSessionsCommands(program: Command, ctx: SessionsCommands
       if (dropped > 0) parts.push(`dropped ${dropped} queued message${dropped === 1 ? '' : 's'}`);
       print(cmd, `${key}: ${parts.join('; ')}.`);
     });
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
 }
