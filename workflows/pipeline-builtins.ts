@@ -6,6 +6,7 @@
  * with an idempotency key, so a retry never posts twice.
  */
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { noUsage } from '../activities/agent/types.js';
 import type { ChannelSendActivities, SendToChannelResult } from '../activities/channel-send.js';
 import type { InboundMessage } from '../channels/envelope.js';
 import type { ToolOptionsIR, UsesStep } from '../engine/ir.js';
@@ -181,14 +182,7 @@ function toAgentMessages(value: unknown): AgentTurnArgs['transcript'] {
             api: 'openai-completions' as const,
             provider: 'transcript',
             model: 'transcript',
-            usage: {
-              input: 0,
-              output: 0,
-              cacheRead: 0,
-              cacheWrite: 0,
-              totalTokens: 0,
-              cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
-            },
+            usage: noUsage(),
             stopReason: 'stop' as const,
             timestamp: line.at ?? 0,
           },

@@ -9,7 +9,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import { AgentConfigError, type AgentModelsConfig } from './config.js';
 import { configFailure, modelCallFailure, redact } from './errors.js';
 import { type KeySources, resolveApiKey, resolveModel } from './models.js';
-import { type AgentDelta, type ModelCallInput, type ModelCallResult, ModelErrorTypes } from './types.js';
+import {
+  type AgentDelta,
+  type ModelCallInput,
+  type ModelCallResult,
+  ModelErrorTypes,
+  noUsage,
+} from './types.js';
 
 export type DeltaSink = (runKey: string, delta: AgentDelta) => void | Promise<void>;
 
@@ -110,14 +116,7 @@ function errorMessage(model: Model<Api>, err: unknown): ModelCallResult {
     api: model.api,
     provider: model.provider,
     model: model.id,
-    usage: {
-      input: 0,
-      output: 0,
-      cacheRead: 0,
-      cacheWrite: 0,
-      totalTokens: 0,
-      cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
-    },
+    usage: noUsage(),
     stopReason: 'error',
     errorMessage: err instanceof Error ? err.message : String(err),
     timestamp: Date.now(),

@@ -2,7 +2,7 @@
  * The contract between the agent loop (workflows/agent) and its activities. Plain JSON only:
  * everything here crosses Temporal history, so no API key, function or class ever appears.
  */
-import type { AssistantMessage, ImageContent, Message, TextContent } from '@mariozechner/pi-ai';
+import type { AssistantMessage, ImageContent, Message, TextContent, Usage } from '@mariozechner/pi-ai';
 
 export type ThinkingLevel = 'off' | 'minimal' | 'low' | 'medium' | 'high';
 
@@ -112,3 +112,15 @@ export const ModelErrorTypes = {
   contextOverflow: 'ModelContextOverflow',
   config: 'ModelConfigError',
 } as const;
+
+/** The usage of a message no model produced (a failed call, a line of the session's transcript). */
+export function noUsage(): Usage {
+  return {
+    input: 0,
+    output: 0,
+    cacheRead: 0,
+    cacheWrite: 0,
+    totalTokens: 0,
+    cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
+  };
+}
