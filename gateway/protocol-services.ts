@@ -4,26 +4,16 @@ import type { GatewayHealth, GatewayServices } from './protocol/services.js';
 import { SWITCHYARD_VERSION } from './version.js';
 
 /**
- * What the OpenClaw protocol layer can ask of Switchyard today: health and status from the
- * real Temporal readiness check. Sessions, chat and runs join as the session workflows land;
- * until then their methods answer UNAVAILABLE (the plugin's behaviour for absent services).
+ * `health` and `status` of the OpenClaw protocol, from the real Temporal readiness check. The
+ * other methods' services (chat, sessions, models, config, approvals, cron) are added by the
+ * gateway (gateway/server.ts).
  */
 export function createProtocolServices(health: HealthOptions): GatewayServices {
   return {
     async health(): Promise<GatewayHealth> {
       // OpenClaw's schema only knows a healthy gateway (ok: true): this process answers. Temporal's
       // state is reported by `status` and /readyz.
-      return {
-        ok: true,
-        ts: Date.now(),
-        durationMs: 0,
-        channels: {},
-        channelOrder: [],
-        channelLabels: {},
-        heartbeatSeconds: 0,
-        defaultAgentId: 'main',
-        sessions: { path: `temporal://${health.address}/${health.namespace}`, count: 0, recent: [] },
-      };
+      return gatewayHealth(`temporal://${health.address}/${health.namespace}`);
     },
     async status() {
       const readiness = await checkReadiness(health);
@@ -35,5 +25,20 @@ export function createProtocolServices(health: HealthOptions): GatewayServices {
         uptimeMs: readiness.uptimeMs,
       };
     },
+  };
+}
+
+/** The `health` payload of a gateway that answers; `sessionsPath` says where sessions live. */
+export function gatewayHealth(sessionsPath: string): GatewayHealth {
+  return {
+    ok: true,
+    ts: Date.now(),
+    durationMs: 0,
+    channels: {},
+    channelOrder: [],
+    channelLabels: {},
+    heartbeatSeconds: 0,
+    defaultAgentId: 'main',
+    sessions: { path: sessionsPath, count: 0, recent: [] },
   };
 }

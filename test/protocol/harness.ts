@@ -12,6 +12,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import WebSocket, { type RawData, WebSocketServer } from 'ws';
 import { type OpenclawProtocolOptions, openclawProtocol } from '../../gateway/protocol/plugin.js';
 import type { GatewayServices } from '../../gateway/protocol/services.js';
+import { gatewayHealth } from '../../gateway/protocol-services.js';
 
 export const TOKEN = 'test-token-0123456789';
 
@@ -52,17 +53,7 @@ export function frameProblems(frame: unknown): string[] {
 }
 
 export function testHealth(): Awaited<ReturnType<GatewayServices['health']>> {
-  return {
-    ok: true,
-    ts: Date.now(),
-    durationMs: 0,
-    channels: {},
-    channelOrder: [],
-    channelLabels: {},
-    heartbeatSeconds: 0,
-    defaultAgentId: 'main',
-    sessions: { path: 'switchyard', count: 0, recent: [] },
-  };
+  return gatewayHealth('switchyard');
 }
 
 export interface Gateway {
