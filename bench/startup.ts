@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { startStack } from './processes.js';
 import type { Measurement } from './types.js';
-import { median, round } from './util.js';
+import { coldStartResult, round } from './util.js';
 
 const RUNS = 5;
 
@@ -30,20 +30,6 @@ export const startup: Measurement = {
       }
       ctx.log(`startup run ${i}/${RUNS}: ${runsMs.at(-1)} ms`);
     }
-    const data = {
-      runs: RUNS,
-      pollMs: 20,
-      medianMs: round(median(runsMs), 1),
-      minMs: Math.min(...runsMs),
-      maxMs: Math.max(...runsMs),
-      runsMs,
-    };
-    return {
-      data,
-      rows: [
-        ['cold start median', `${data.medianMs} ms`],
-        ['cold start min / max', `${data.minMs} / ${data.maxMs} ms`],
-      ],
-    };
+    return coldStartResult(runsMs, 20, 'cold start');
   },
 };

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type Agent, request } from 'node:http';
 import { createServer } from 'node:net';
+import type { MeasurementOutput } from './types.js';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -99,4 +100,23 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** What a cold-start measurement reports: every run, and their median, min and max. */
+export function coldStartResult(runsMs: number[], pollMs: number, label: string): MeasurementOutput {
+  const data = {
+    runs: runsMs.length,
+    pollMs,
+    medianMs: round(median(runsMs), 1),
+    minMs: Math.min(...runsMs),
+    maxMs: Math.max(...runsMs),
+    runsMs,
+  };
+  return {
+    data,
+    rows: [
+      [`${label} median`, `${data.medianMs} ms`],
+      [`${label} min / max`, `${data.minMs} / ${data.maxMs} ms`],
+    ],
+  };
 }

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { connectOperator, ProtocolError, request } from './openclaw-client.js';
 import { spawnSwitchyard, tail } from './processes.js';
 import type { Measurement } from './types.js';
-import { freePort, median, round, sleep } from './util.js';
+import { coldStartResult, freePort, round, sleep } from './util.js';
 
 const RUNS = 5;
 const POLL_MS = 20;
@@ -74,20 +74,6 @@ export const wsColdStart: Measurement = {
       }
       ctx.log(`ws-cold-start run ${i}/${RUNS}: ${runsMs.at(-1)} ms`);
     }
-    const data = {
-      runs: RUNS,
-      pollMs: POLL_MS,
-      medianMs: round(median(runsMs), 1),
-      minMs: Math.min(...runsMs),
-      maxMs: Math.max(...runsMs),
-      runsMs,
-    };
-    return {
-      data,
-      rows: [
-        ['cold start to WS health OK median', `${data.medianMs} ms`],
-        ['cold start to WS health OK min / max', `${data.minMs} / ${data.maxMs} ms`],
-      ],
-    };
+    return coldStartResult(runsMs, POLL_MS, 'cold start to WS health OK');
   },
 };
