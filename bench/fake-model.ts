@@ -104,11 +104,19 @@ export async function startFakeModel(): Promise<FakeModel> {
 
 /** The switchyard.yaml of the shared stack: one agent `main` on the fake model, one session per conversation. */
 export function benchConfigYaml(model: FakeModel): string {
+  return wireModelYaml(model.url);
+}
+
+/**
+ * A switchyard.yaml whose agent `main` answers with the OpenAI-compatible server at `url` (model
+ * `wire/w1`), one session per conversation, plus `extra` lines (more top-level keys).
+ */
+export function wireModelYaml(url: string, extra: string[] = []): string {
   return [
     'providers:',
     '  wire:',
     '    type: openai-compatible',
-    `    baseUrl: "${model.url}/v1"`,
+    `    baseUrl: "${url}/v1"`,
     '    apiKey: none',
     '    models: [{ id: w1, contextWindow: 16000 }]',
     'agents:',
@@ -116,6 +124,7 @@ export function benchConfigYaml(model: FakeModel): string {
     '    model: wire/w1',
     'session:',
     '  dmScope: per-channel-peer',
+    ...extra,
     '',
   ].join('\n');
 }

@@ -12,8 +12,15 @@ export interface WireRequest {
   body: { model?: string; [key: string]: unknown };
 }
 
-/** What to answer: streamed text, or an HTTP error with a JSON body. */
-export type WireReply = { text: string; chunk?: number } | { status: number; message: string };
+/**
+ * What to answer: streamed text, streamed tool calls (OpenAI only), an HTTP error with a JSON
+ * body, or nothing at all (`hold`: the request stays open until the server closes).
+ */
+export type WireReply =
+  | { text: string; chunk?: number }
+  | { toolCalls: Array<{ id: string; name: string; arguments: Record<string, unknown> }> }
+  | { status: number; message: string }
+  | { hold: true };
 
 export interface WireServer {
   /** http://127.0.0.1:<port> */
@@ -39,6 +46,7 @@ export async function startWireServer(
     };
     requests.push(request);
     const answer = reply(request, requests.length - 1);
+    if ('hold' in answer) return;
     if ('status' in answer) {
       const body =
         protocol === 'openai'
@@ -52,10 +60,15 @@ export async function startWireServer(
       'cache-control': 'no-cache',
       connection: 'keep-alive',
     });
-    const pieces = split(answer.text, answer.chunk ?? 4);
     const model = request.body.model ?? 'unknown';
-    if (protocol === 'openai') await streamOpenAI(res, model, pieces);
-    else await streamAnthropic(res, model, pieces);
+    if ('toolCalls' in answer) {
+      if (protocol !== 'openai') throw new Error('wire-servers: tool calls are only spoken as OpenAI');
+      await streamOpenAIToolCalls(res, model, answer.toolCalls);
+    } else {
+      const pieces = split(answer.text, answer.chunk ?? 4);
+      if (protocol === 'openai') await streamOpenAI(res, model, pieces);
+      else await streamAnthropic(res, model, pieces);
+    }
     res.end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -100,6 +113,31 @@ async function streamOpenAI(res: ServerResponse, model: string, pieces: string[]
     ...base,
     choices: [],
     usage: { prompt_tokens: 42, completion_tokens: pieces.length, total_tokens: 42 + pieces.length },
+  });
+  await send(res, '[DONE]');
+}
+
+/** Each call's name first, then its arguments in a second chunk, as OpenAI streams them. */
+async function streamOpenAIToolCalls(
+  res: ServerResponse,
+  model: string,
+  calls: Array<{ id: string; name: string; arguments: Record<string, unknown> }>,
+): Promise<void> {
+  const base = { id: 'chatcmpl-wire', object: 'chat.completion.chunk', created: 1_700_000_000, model };
+  const chunk = (delta: unknown, finish: string | null = null) =>
+    send(res, { ...base, choices: [{ index: 0, delta, finish_reason: finish }] });
+  await chunk({ role: 'assistant', content: null });
+  for (const [index, call] of calls.entries()) {
+    await chunk({
+      tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }],
+    });
+    await chunk({ tool_calls: [{ index, function: { arguments: JSON.stringify(call.arguments) } }] });
+  }
+  await chunk({}, 'tool_calls');
+  await send(res, {
+    ...base,
+    choices: [],
+    usage: { prompt_tokens: 42, completion_tokens: 3, total_tokens: 45 },
   });
   await send(res, '[DONE]');
 }

@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { wireModelYaml } from '../../bench/fake-model.js';
 import { buildSessionKey } from '../../channels/session-key.js';
 import { loadConfig } from '../../config/load.js';
 import { buildGateway, type Gateway } from '../../gateway/server.js';
@@ -35,23 +36,7 @@ describe('a worker SIGKILLed in the middle of a turn', () => {
       return { text: ANSWER, chunk: 2 };
     });
     const home = mkdtempSync(join(tmpdir(), 'switchyard-e2e-crash-'));
-    writeFileSync(
-      join(home, 'switchyard.yaml'),
-      [
-        'providers:',
-        '  wire:',
-        '    type: openai-compatible',
-        `    baseUrl: "${wire.url}/v1"`,
-        '    apiKey: none',
-        '    models: [{ id: w1, contextWindow: 16000 }]',
-        'agents:',
-        '  - id: main',
-        '    model: wire/w1',
-        'session:',
-        '  dmScope: per-channel-peer',
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(join(home, 'switchyard.yaml'), wireModelYaml(wire.url));
     const port = await freePort();
     env = {
       SWITCHYARD_HOME: home,

@@ -5,17 +5,17 @@
 // recording channel behind the real send activity and outbox; the model is a local server
 // speaking OpenAI's streaming protocol, with tool calls.
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { wireModelYaml } from '../../bench/fake-model.js';
 import { buildSessionKey } from '../../channels/session-key.js';
 import { loadConfig } from '../../config/load.js';
 import { buildGateway, type Gateway } from '../../gateway/server.js';
 import { sessionHistory } from '../../gateway/sessions.js';
 import { scheduledByType, startedAttempts } from '../agent/harness.js';
+import { startWireServer, type WireReply } from '../agent/wire-servers.js';
 import { uniqueTaskQueue } from '../helpers/config.js';
 import { freePort } from '../helpers/ports.js';
 import { type Spawned, spawnSwitchyard } from '../helpers/processes.js';
@@ -40,68 +40,32 @@ interface ChatRequest {
  * held unanswered (the test kills the worker that sent it); later ones get the final text.
  */
 async function startToolModel(toolArgs: Record<string, string>) {
-  const requests: ChatRequest[] = [];
   let heldArrived!: () => void;
   const held = new Promise<void>((resolve) => {
     heldArrived = resolve;
   });
   let afterTool = 0;
-  const server: Server = createServer(async (req, res) => {
-    let raw = '';
-    for await (const chunk of req) raw += chunk;
-    const body = JSON.parse(raw) as ChatRequest;
-    requests.push(body);
+  const wire = await startWireServer('openai', (request): WireReply => {
+    const body = request.body as unknown as ChatRequest;
     if (!body.messages.some((m) => m.role === 'tool')) {
-      stream(res, [
-        {
-          delta: {
-            role: 'assistant',
-            content: null,
-            tool_calls: [
-              { index: 0, id: 'call_family', type: 'function', function: { name: 'message', arguments: '' } },
-            ],
-          },
-        },
-        { delta: { tool_calls: [{ index: 0, function: { arguments: JSON.stringify(toolArgs) } }] } },
-        { delta: {}, finish_reason: 'tool_calls' },
-      ]);
-      return;
+      return { toolCalls: [{ id: 'call_family', name: 'message', arguments: toolArgs }] };
     }
     if (afterTool++ === 0) {
       heldArrived(); // never answered: the worker waiting for it dies
-      return;
+      return { hold: true };
     }
-    stream(res, [
-      { delta: { role: 'assistant', content: '' } },
-      { delta: { content: ANSWER } },
-      { delta: {}, finish_reason: 'stop' },
-    ]);
+    return { text: ANSWER, chunk: ANSWER.length };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
+    url: wire.url,
+    /** The chat-completions requests, in order. */
+    get requests() {
+      return wire.requests.map((r) => r.body as unknown as ChatRequest);
+    },
     /** Resolves when the model call after the tool is in flight. */
     held,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => wire.close(),
   };
-}
-
-function stream(res: ServerResponse, choices: Array<Record<string, unknown>>): void {
-  const base = { id: 'chatcmpl-tool', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'w1' };
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-  for (const choice of choices)
-    res.write(
-      `data: ${JSON.stringify({ ...base, choices: [{ index: 0, finish_reason: null, ...choice }] })}\n\n`,
-    );
-  res.write(
-    `data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: 42, completion_tokens: 3, total_tokens: 45 } })}\n\n`,
-  );
-  res.end('data: [DONE]\n\n');
 }
 
 /** The history events of the activities of one type: when each was scheduled and completed. */
@@ -147,24 +111,12 @@ describe('a worker SIGKILLed after a tool with a side effect completed', () => {
     const home = mkdtempSync(join(tmpdir(), 'switchyard-e2e-tool-crash-'));
     writeFileSync(
       join(home, 'switchyard.yaml'),
-      [
-        'providers:',
-        '  wire:',
-        '    type: openai-compatible',
-        `    baseUrl: "${model.url}/v1"`,
-        '    apiKey: none',
-        '    models: [{ id: w1, contextWindow: 16000 }]',
-        'agents:',
-        '  - id: main',
-        '    model: wire/w1',
+      wireModelYaml(model.url, [
         'channels:',
         // The `message` tool may write to the chats the owner allows by id.
         `  ${family.channel}:`,
         `    allowFrom: ["${FAMILY_CHAT}"]`,
-        'session:',
-        '  dmScope: per-channel-peer',
-        '',
-      ].join('\n'),
+      ]),
     );
     const port = await freePort();
     env = {
