@@ -33,6 +33,16 @@ export function protocolError(
   return error;
 }
 
+/** A node's payload: `payload`, else `payloadJSON` parsed (kept as the string when it is not JSON). */
+export function nodePayload(params: { payload?: unknown; payloadJSON?: string }): unknown {
+  if (params.payload !== undefined || params.payloadJSON === undefined) return params.payload;
+  try {
+    return JSON.parse(params.payloadJSON);
+  } catch {
+    return params.payloadJSON;
+  }
+}
+
 export function okFrame(id: string, payload: unknown): ResponseFrame {
   return payload === undefined ? { type: 'res', id, ok: true } : { type: 'res', id, ok: true, payload };
 }

@@ -8,6 +8,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { AuthRateLimiter, type AuthRateLimitOptions } from './auth-rate-limit.js';
 import type { GatewayConnection } from './connection.js';
 import { DeviceStore } from './devices.js';
+import { nodePayload } from './frames.js';
 import { GatewayState } from './gateway-state.js';
 import type { AuthConfig } from './handshake.js';
 import { IdempotencyCache } from './idempotency.js';
@@ -208,14 +209,7 @@ export class OpenclawGateway {
   }
 
   emitNodeEvent(client: ClientIdentity, params: NodeEventParams): boolean {
-    let payload = params.payload;
-    if (payload === undefined && params.payloadJSON !== undefined) {
-      try {
-        payload = JSON.parse(params.payloadJSON);
-      } catch {
-        payload = params.payloadJSON;
-      }
-    }
+    const payload = nodePayload(params);
     const notice = { nodeId: this.nodeIdOf(client), client, event: params.event, payload };
     let handled = false;
     for (const listener of this.nodeEventListeners) handled = listener(notice) === true || handled;

@@ -2,6 +2,7 @@
 // the gateway are answered here; the rest call the GatewayServices the gateway was given. A
 // delegated method whose service is absent is left out of the table and answers UNAVAILABLE.
 import * as protocol from '@openclaw/gateway-protocol';
+import { nodePayload } from './frames.js';
 import type { OpenclawGateway } from './gateway.js';
 import type { MethodReply } from './idempotency.js';
 import type { GatewayServices, RequestContext } from './services.js';
@@ -74,14 +75,7 @@ function localMethods(): Record<string, MethodEntry> {
     'node.invoke.result': local<protocol.NodeInvokeResultParams>(
       protocol.validateNodeInvokeResultParams,
       (params, { gateway, ctx }) => {
-        let payload = params.payload;
-        if (payload === undefined && params.payloadJSON !== undefined) {
-          try {
-            payload = JSON.parse(params.payloadJSON);
-          } catch {
-            payload = params.payloadJSON;
-          }
-        }
+        const payload = nodePayload(params);
         const outcome = { ok: params.ok, payload, ...(params.error ? { error: params.error } : {}) };
         const settled = gateway.nodes.settleInvoke(params.id, gateway.nodeIdOf(ctx.client), outcome);
         return settled ? { ok: true } : { ok: true, ignored: true };
