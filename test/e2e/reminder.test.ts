@@ -2,19 +2,15 @@
 // "Remind me in 2 seconds to call mum", said on Telegram: the agent's `cron` tool creates a
 // one-shot Temporal Schedule from inside a faux-model turn; it fires, a scheduled agent turn
 // writes the reminder, and it is announced once in the same Telegram chat (crabline, real Bot API).
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Context, fauxAssistantMessage, fauxToolCall } from '@mariozechner/pi-ai';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadConfig } from '../../config/load.js';
 import { listApprovals } from '../../gateway/approvals.js';
 import { addTask, createCronTool, listRuns, pauseTask } from '../../gateway/cron/index.js';
-import { buildGateway, type Gateway } from '../../gateway/server.js';
-import { type RunningWorker, reminderOrigin, startWorker } from '../../worker/worker.js';
-import { SEPARATE_SESSIONS, uniqueTaskQueue } from '../helpers/config.js';
-import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
-import { eventually, type FakeTelegram, startFakeTelegram } from '../telegram/helpers.js';
+import type { Gateway } from '../../gateway/server.js';
+import { type RunningWorker, reminderOrigin } from '../../worker/worker.js';
+import type { FauxAgent } from '../helpers/faux-agent.js';
+import { startTelegramStack, type TelegramStack } from '../helpers/telegram-stack.js';
+import { eventually, type FakeTelegram } from '../telegram/helpers.js';
 
 const OWNER = 4004;
 /** Routed to a pipeline that offers another pipeline as a tool; that one calls a guarded tool. */
@@ -23,93 +19,58 @@ let garageOpened = 0;
 
 describe("the agent's tools from a Telegram chat: reminders, schedules, approvals", () => {
   const address = inject('temporalAddress');
+  let stack: TelegramStack;
   let telegram: FakeTelegram;
   let gateway: Gateway;
   let worker: RunningWorker;
   let agent: FauxAgent;
 
   beforeAll(async () => {
-    telegram = await startFakeTelegram();
-    const home = mkdtempSync(join(tmpdir(), 'switchyard-e2e-reminder-'));
-    writeFileSync(
-      join(home, 'switchyard.yaml'),
-      [
-        'channels:',
-        '  telegram:',
-        `    botToken: "${telegram.botToken}"`,
-        `    apiRoot: "${telegram.apiRoot}"`,
-        '    dmPolicy: allowlist',
-        `    allowFrom: ["${OWNER}", "${TINKERER}"]`,
+    stack = await startTelegramStack(address, {
+      name: 'remind',
+      telegram: ['dmPolicy: allowlist', `allowFrom: ["${OWNER}", "${TINKERER}"]`],
+      yaml: [
         'bindings:',
         `  - match: { channel: telegram, peer: "${TINKERER}" }`,
         '    agentId: main',
         '    pipeline: guarded',
-        SEPARATE_SESSIONS,
-      ].join('\n'),
-    );
-    mkdirSync(join(home, 'pipelines'));
-    writeFileSync(
-      join(home, 'pipelines', 'guarded.yaml'),
-      [
-        'name: guarded',
-        'outputs:',
-        '  reply:',
-        '    value: ${{ steps.turn.output.text }}',
-        'steps:',
-        '  - id: turn',
-        '    uses: agent.turn',
-        '    with:',
-        '      prompt: ${{ message.text }}',
-        '      pipeline_tools:',
-        '        - garage',
-        '  - id: reply',
-        '    uses: reply.send',
-        '    with:',
-        '      text: ${{ steps.turn.output.text }}',
-        '',
-      ].join('\n'),
-    );
-    writeFileSync(
-      join(home, 'pipelines', 'garage.yaml'),
-      [
-        'name: garage',
-        'description: Opens the garage door.',
-        'outputs:',
-        '  door:',
-        '    value: ${{ steps.open.output.text }}',
-        'steps:',
-        '  - id: open',
-        '    uses: agent.turn',
-        '    with:',
-        '      prompt: open the garage door',
-        '      tools: [open_garage]',
-        '',
-      ].join('\n'),
-    );
-    const taskQueue = uniqueTaskQueue('remind');
-    const config = loadConfig({ home, env: { TEMPORAL_ADDRESS: address, SWITCHYARD_TASK_QUEUE: taskQueue } });
-    gateway = await buildGateway({
-      config,
-      token: 'reminder-token-0123456789',
-      logger: false,
-      watchPipelines: false,
-    });
-    await gateway.app.listen({ host: '127.0.0.1', port: 0 });
-    agent = fauxAgent();
-    agent.faux.setResponses([
-      // The chat turn: the model asks for the reminder, then confirms.
-      fauxAssistantMessage([fauxToolCall('cron', { text: 'call mum', delaySeconds: 2 })], {
-        stopReason: 'toolUse',
-      }),
-      fauxAssistantMessage('Done: I will remind you to call mum in 2 seconds.'),
-      // The scheduled turn, when the reminder fires.
-      fauxAssistantMessage('Reminder: call mum!'),
-    ]);
-    worker = await startWorker({
-      config,
-      deps: {
+      ],
+      files: {
+        'pipelines/guarded.yaml': [
+          'name: guarded',
+          'outputs:',
+          '  reply:',
+          '    value: ${{ steps.turn.output.text }}',
+          'steps:',
+          '  - id: turn',
+          '    uses: agent.turn',
+          '    with:',
+          '      prompt: ${{ message.text }}',
+          '      pipeline_tools:',
+          '        - garage',
+          '  - id: reply',
+          '    uses: reply.send',
+          '    with:',
+          '      text: ${{ steps.turn.output.text }}',
+          '',
+        ].join('\n'),
+        'pipelines/garage.yaml': [
+          'name: garage',
+          'description: Opens the garage door.',
+          'outputs:',
+          '  door:',
+          '    value: ${{ steps.open.output.text }}',
+          'steps:',
+          '  - id: open',
+          '    uses: agent.turn',
+          '    with:',
+          '      prompt: open the garage door',
+          '      tools: [open_garage]',
+          '',
+        ].join('\n'),
+      },
+      deps: ({ gateway, taskQueue }) => ({
         agent: {
-          config: agent.config,
           tools: [
             createCronTool({ client: gateway.client, target: { taskQueue } }, reminderOrigin),
             {
@@ -125,16 +86,20 @@ describe("the agent's tools from a Telegram chat: reminders, schedules, approval
           ],
         },
         schedule: { getPipeline: (name) => gateway.pipelines.get(name) },
-      },
+      }),
     });
-    await gateway.channels.workersReady;
+    ({ telegram, gateway, worker, agent } = stack);
+    agent.faux.setResponses([
+      // The chat turn: the model asks for the reminder, then confirms.
+      fauxAssistantMessage([fauxToolCall('cron', { text: 'call mum', delaySeconds: 2 })], {
+        stopReason: 'toolUse',
+      }),
+      fauxAssistantMessage('Done: I will remind you to call mum in 2 seconds.'),
+      // The scheduled turn, when the reminder fires.
+      fauxAssistantMessage('Reminder: call mum!'),
+    ]);
   });
-  afterAll(async () => {
-    await worker?.shutdown();
-    await gateway?.close();
-    await telegram?.close();
-    agent?.close();
-  });
+  afterAll(async () => stack?.close());
 
   it('creates a one-shot schedule that fires and is announced once in the same chat', async () => {
     await telegram.inject({

@@ -1,79 +1,37 @@
 // Telegram end to end: a local server speaking the real Bot API (crabline) drives the real
 // grammy-based connector in the real gateway; the turn runs on a real worker and Temporal; the
 // reply comes back through the exactly-once send activity on the gateway's telegram queue.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDeltaSink, type DeltaSink } from '../../activities/stream/sink.js';
-import { loadConfig } from '../../config/load.js';
 import { PairingStore } from '../../gateway/pairing.js';
-import { buildGateway, type Gateway } from '../../gateway/server.js';
+import type { Gateway } from '../../gateway/server.js';
 import { sessionHistory } from '../../gateway/sessions.js';
-import { DELTA_RELAY_PATH } from '../../gateway/stream/relay.js';
-import { forwardDeltas, type RunningWorker, startWorker } from '../../worker/worker.js';
-import { SEPARATE_SESSIONS, uniqueTaskQueue } from '../helpers/config.js';
-import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
+import type { FauxAgent } from '../helpers/faux-agent.js';
 import { freePort } from '../helpers/ports.js';
-import { eventually, type FakeTelegram, startFakeTelegram } from '../telegram/helpers.js';
+import { startTelegramStack, type TelegramStack } from '../helpers/telegram-stack.js';
+import { eventually, type FakeTelegram } from '../telegram/helpers.js';
 
-const TOKEN = 'telegram-e2e-token-0123456789';
 const OWNER = 1001;
 const STRANGER = 6666;
 const HOOK_OWNER = 2002;
 
 describe('Telegram through the real gateway, worker and Temporal', () => {
   const address = inject('temporalAddress');
+  let stack: TelegramStack;
   let telegram: FakeTelegram;
   let gateway: Gateway;
-  let worker: RunningWorker;
   let agent: FauxAgent;
-  let sink: DeltaSink;
 
   beforeAll(async () => {
-    telegram = await startFakeTelegram();
-    const home = mkdtempSync(join(tmpdir(), 'switchyard-e2e-telegram-'));
-    writeFileSync(
-      join(home, 'switchyard.yaml'),
-      [
-        'channels:',
-        '  telegram:',
-        `    botToken: "${telegram.botToken}"`,
-        `    apiRoot: "${telegram.apiRoot}"`,
-        '    dmPolicy: pairing',
-        `    allowFrom: ["${OWNER}"]`,
-        SEPARATE_SESSIONS,
-        '',
-      ].join('\n'),
-    );
-    const config = loadConfig({
-      home,
-      env: { TEMPORAL_ADDRESS: address, SWITCHYARD_TASK_QUEUE: uniqueTaskQueue('tg') },
-    });
-    agent = fauxAgent();
-    agent.answerWith((prompt) => `Echo from the assistant: ${prompt}`);
-    gateway = await buildGateway({
-      config,
-      token: TOKEN,
-      logger: false,
-      watchPipelines: false,
-    });
-    const base = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
     // The worker's live output reaches the gateway, as in production: Telegram shows "typing…".
-    sink = createDeltaSink({ url: `${base.replace(/^http/, 'ws')}${DELTA_RELAY_PATH}`, token: TOKEN });
-    worker = await startWorker({
-      config,
-      deps: { agent: { config: agent.config, onDelta: forwardDeltas(sink) } },
+    stack = await startTelegramStack(address, {
+      name: 'tg',
+      telegram: ['dmPolicy: pairing', `allowFrom: ["${OWNER}"]`],
+      liveOutput: true,
     });
-    await gateway.channels.workersReady;
+    ({ telegram, gateway, agent } = stack);
+    agent.answerWith((prompt) => `Echo from the assistant: ${prompt}`);
   });
-  afterAll(async () => {
-    await worker?.shutdown();
-    await sink?.close();
-    await gateway?.close();
-    await telegram?.close();
-    agent?.close();
-  });
+  afterAll(async () => stack?.close());
 
   const repliesTo = (chatId: number) =>
     telegram.calls('sendMessage').filter((c) => String(c.body.chat_id) === String(chatId));
@@ -121,55 +79,30 @@ describe('Telegram through the real gateway, worker and Temporal', () => {
 describe('Telegram webhooks through the real gateway, worker and Temporal', () => {
   const address = inject('temporalAddress');
   const SECRET = 'hook-secret-123';
+  let stack: TelegramStack;
   let telegram: FakeTelegram;
   let gateway: Gateway;
-  let worker: RunningWorker;
   let agent: FauxAgent;
   let hookUrl: string;
 
   beforeAll(async () => {
-    telegram = await startFakeTelegram();
     const port = await freePort();
     hookUrl = `http://127.0.0.1:${port}/channels/telegram/webhook`;
-    const home = mkdtempSync(join(tmpdir(), 'switchyard-e2e-telegram-hook-'));
-    writeFileSync(
-      join(home, 'switchyard.yaml'),
-      [
-        'channels:',
-        '  telegram:',
-        `    botToken: "${telegram.botToken}"`,
-        `    apiRoot: "${telegram.apiRoot}"`,
-        '    mode: webhook',
-        `    webhookSecret: ${SECRET}`,
-        `    webhookUrl: "${hookUrl}"`,
-        '    dmPolicy: allowlist',
-        `    allowFrom: ["${HOOK_OWNER}"]`,
-        SEPARATE_SESSIONS,
-        '',
-      ].join('\n'),
-    );
-    const config = loadConfig({
-      home,
-      env: { TEMPORAL_ADDRESS: address, SWITCHYARD_TASK_QUEUE: uniqueTaskQueue('tgh') },
+    stack = await startTelegramStack(address, {
+      name: 'tgh',
+      telegram: [
+        'mode: webhook',
+        `webhookSecret: ${SECRET}`,
+        `webhookUrl: "${hookUrl}"`,
+        'dmPolicy: allowlist',
+        `allowFrom: ["${HOOK_OWNER}"]`,
+      ],
+      port,
     });
-    agent = fauxAgent();
+    ({ telegram, gateway, agent } = stack);
     agent.answerWith((prompt) => `Heard: ${prompt}`);
-    gateway = await buildGateway({
-      config,
-      token: TOKEN,
-      logger: false,
-      watchPipelines: false,
-    });
-    await gateway.app.listen({ host: '127.0.0.1', port });
-    worker = await startWorker({ config, deps: { agent: { config: agent.config } } });
-    await gateway.channels.workersReady;
   });
-  afterAll(async () => {
-    await worker?.shutdown();
-    await gateway?.close();
-    await telegram?.close();
-    agent?.close();
-  });
+  afterAll(async () => stack?.close());
 
   const replies = () =>
     telegram.calls('sendMessage').filter((c) => String(c.body.chat_id) === String(HOOK_OWNER));
