@@ -83,6 +83,26 @@ describe('tool approval on a real Temporal server (faux provider)', () => {
     });
   }
 
+  /**
+   * A turn's set-up: its own task queue, the model scripted to ask for `calls`, and the worker
+   * deps with the guarded `transfer` tool writing to `effects`.
+   */
+  function transferSetup(
+    name: string,
+    calls: Array<{ to: string; amount: number }>,
+    approvalTimeoutMs?: number,
+  ) {
+    const taskQueue = uniqueTaskQueue(name);
+    const effects = join(home, `effects-${taskQueue}.txt`);
+    const seen: ToolResultMessage[][] = [];
+    script(calls, seen);
+    const tool = transferTool(appendTo(effects), {
+      receipt: 'R-77',
+      ...(approvalTimeoutMs !== undefined ? { approvalTimeoutMs } : {}),
+    });
+    return { taskQueue, effects, seen, deps: { config, tools: [tool] } };
+  }
+
   /** Until the workflow reports `count` pending approvals (its query exists once it asked). */
   async function pending(handle: WorkflowHandle, count = 1): Promise<PendingApproval[]> {
     for (let i = 0; i < 200; i++) {
@@ -94,16 +114,8 @@ describe('tool approval on a real Temporal server (faux provider)', () => {
   }
 
   it('runs the tool after the owner approves it from the CLI, and the answer uses its result', async () => {
-    const taskQueue = uniqueTaskQueue('approve');
-    const effects = join(home, `effects-${taskQueue}.txt`);
-    const seen: ToolResultMessage[][] = [];
-    script([{ to: 'bob', amount: 20 }], seen);
-    const worker = await startAgentWorker({
-      address,
-      taskQueue,
-      bundle,
-      deps: { config, tools: [transferTool(appendTo(effects), { receipt: 'R-77' })] },
-    });
+    const { taskQueue, effects, seen, deps } = transferSetup('approve', [{ to: 'bob', amount: 20 }]);
+    const worker = await startAgentWorker({ address, taskQueue, bundle, deps });
     try {
       const handle = await startTurn(taskQueue);
       const [approval] = await pending(handle);
@@ -150,16 +162,8 @@ describe('tool approval on a real Temporal server (faux provider)', () => {
   });
 
   it('does not run a denied tool and tells the model why', async () => {
-    const taskQueue = uniqueTaskQueue('deny');
-    const effects = join(home, `effects-${taskQueue}.txt`);
-    const seen: ToolResultMessage[][] = [];
-    script([{ to: 'mallory', amount: 5000 }], seen);
-    const worker = await startAgentWorker({
-      address,
-      taskQueue,
-      bundle,
-      deps: { config, tools: [transferTool(appendTo(effects), { receipt: 'R-77' })] },
-    });
+    const { taskQueue, effects, seen, deps } = transferSetup('deny', [{ to: 'mallory', amount: 5000 }]);
+    const worker = await startAgentWorker({ address, taskQueue, bundle, deps });
     try {
       const handle = await startTurn(taskQueue);
       const [approval] = await pending(handle);
@@ -188,19 +192,12 @@ describe('tool approval on a real Temporal server (faux provider)', () => {
   });
 
   it('counts no answer before the timeout as a denial', async () => {
-    const taskQueue = uniqueTaskQueue('approval-timeout');
-    const effects = join(home, `effects-${taskQueue}.txt`);
-    const seen: ToolResultMessage[][] = [];
-    script([{ to: 'bob', amount: 1 }], seen);
-    const worker = await startAgentWorker({
-      address,
-      taskQueue,
-      bundle,
-      deps: {
-        config,
-        tools: [transferTool(appendTo(effects), { approvalTimeoutMs: 1000, receipt: 'R-77' })],
-      },
-    });
+    const { taskQueue, effects, seen, deps } = transferSetup(
+      'approval-timeout',
+      [{ to: 'bob', amount: 1 }],
+      1000,
+    );
+    const worker = await startAgentWorker({ address, taskQueue, bundle, deps });
     try {
       const handle = await startTurn(taskQueue);
       await handle.result();
@@ -220,22 +217,11 @@ describe('tool approval on a real Temporal server (faux provider)', () => {
   });
 
   it('lists parallel pending calls, and rejects an unknown or already answered id', async () => {
-    const taskQueue = uniqueTaskQueue('approval-parallel');
-    const effects = join(home, `effects-${taskQueue}.txt`);
-    const seen: ToolResultMessage[][] = [];
-    script(
-      [
-        { to: 'bob', amount: 1 },
-        { to: 'carol', amount: 2 },
-      ],
-      seen,
-    );
-    const worker = await startAgentWorker({
-      address,
-      taskQueue,
-      bundle,
-      deps: { config, tools: [transferTool(appendTo(effects), { receipt: 'R-77' })] },
-    });
+    const { taskQueue, effects, seen, deps } = transferSetup('approval-parallel', [
+      { to: 'bob', amount: 1 },
+      { to: 'carol', amount: 2 },
+    ]);
+    const worker = await startAgentWorker({ address, taskQueue, bundle, deps });
     try {
       const handle = await startTurn(taskQueue);
       const both = await pending(handle, 2);
@@ -284,11 +270,7 @@ describe('tool approval on a real Temporal server (faux provider)', () => {
   });
 
   it('keeps a pending approval through a worker restart, and the approval then works', async () => {
-    const taskQueue = uniqueTaskQueue('approval-restart');
-    const effects = join(home, `effects-${taskQueue}.txt`);
-    const seen: ToolResultMessage[][] = [];
-    script([{ to: 'bob', amount: 3 }], seen);
-    const deps = { config, tools: [transferTool(appendTo(effects), { receipt: 'R-77' })] };
+    const { taskQueue, effects, deps } = transferSetup('approval-restart', [{ to: 'bob', amount: 3 }]);
     const first = await startAgentWorker({ address, taskQueue, bundle, deps });
     const handle = await startTurn(taskQueue);
     const [before] = await pending(handle);
