@@ -11,7 +11,7 @@ import {
 } from '@mariozechner/pi-ai';
 import { type Client, type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { WorkflowBundle } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { type AgentModelsConfig, loadAgentModelsConfig } from '../../activities/agent/index.js';
 import { registerApprovalsCommands } from '../../cli/commands/approvals.js';
 import {
@@ -125,12 +125,14 @@ describe('tool approval on a real Temporal server (faux provider)', () => {
       expect(existsSync(effects)).toBe(false);
 
       // Listed across workflows (from the memo, eventually consistent) and shown by the CLI.
-      await eventually(async () =>
-        expect((await listApprovals(client)).find((a) => a.id === approval!.id)).toMatchObject({
-          workflowId: handle.workflowId,
-          workflowType: 'agentTurnWorkflow',
-          tool: 'transfer',
-        }),
+      await vi.waitFor(
+        async () =>
+          expect((await listApprovals(client)).find((a) => a.id === approval!.id)).toMatchObject({
+            workflowId: handle.workflowId,
+            workflowType: 'agentTurnWorkflow',
+            tool: 'transfer',
+          }),
+        { timeout: 10_000, interval: 200 },
       );
       const list = await cli('approvals', 'list');
       expect(list.out).toMatch(/ID\s+TOOL\s+EXPIRES IN\s+WORKFLOW\s+ARGUMENTS/);
@@ -150,8 +152,10 @@ describe('tool approval on a real Temporal server (faux provider)', () => {
         agentToolCall: 1,
       });
       // Nothing left pending; asking again names the id as unknown.
-      await eventually(async () =>
-        expect((await listApprovals(client)).some((a) => a.workflowId === handle.workflowId)).toBe(false),
+      await vi.waitFor(
+        async () =>
+          expect((await listApprovals(client)).some((a) => a.workflowId === handle.workflowId)).toBe(false),
+        { timeout: 10_000, interval: 200 },
       );
       const again = await cli('approvals', 'approve', approval!.id);
       expect(again.exitCode).toBe(1);
@@ -320,18 +324,6 @@ describe('parseApprovalCommand', () => {
 function resultText(message: Message): string {
   if (message.role !== 'toolResult') return '';
   return message.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
-}
-
-async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
 }
 
 /** Records each transfer as a line of `file`. */

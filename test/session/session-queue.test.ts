@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { turnWorkflowId } from '../../workflows/session-api.js';
 import { chat, echoPipeline, idle, sessionHarness } from './harness.js';
 
@@ -53,7 +53,10 @@ describe('queue modes: messages that arrive while a turn runs', () => {
     await h.ingest(message('1', 'write me an essay'), sessionKey, verySlow, { queueMode: 'interrupt' });
     await h.historyWhen(sessionKey, (s) => s.running?.messageIds[0] === '1');
     const firstTurn = h.client.workflow.getHandle(turnWorkflowId(sessionKey, '1'));
-    await eventually(async () => expect((await firstTurn.describe()).status.name).toBe('RUNNING'));
+    await vi.waitFor(async () => expect((await firstTurn.describe()).status.name).toBe('RUNNING'), {
+      timeout: 10_000,
+      interval: 100,
+    });
 
     await h.ingest(message('2', 'never mind, just say hi'), sessionKey, slow, { queueMode: 'interrupt' });
     const history = await h.historyWhen(sessionKey, (s) => idle(s) && s.turns.length === 2);
@@ -71,7 +74,10 @@ describe('queue modes: messages that arrive while a turn runs', () => {
     const { sessionKey, message } = chat();
     await h.ingest(message('1', 'plan my trip'), sessionKey, verySlow, { queueMode: 'steer' });
     const firstTurn = h.client.workflow.getHandle(turnWorkflowId(sessionKey, '1'));
-    await eventually(async () => expect((await firstTurn.describe()).status.name).toBe('RUNNING'));
+    await vi.waitFor(async () => expect((await firstTurn.describe()).status.name).toBe('RUNNING'), {
+      timeout: 10_000,
+      interval: 100,
+    });
 
     await h.ingest(message('2', 'by train, please'), sessionKey, verySlow, { queueMode: 'steer' });
     const history = await h.historyWhen(sessionKey, (s) => idle(s) && s.turns.length === 1);
@@ -87,15 +93,3 @@ describe('queue modes: messages that arrive while a turn runs', () => {
     expect(signals).toHaveLength(1);
   });
 });
-
-async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
