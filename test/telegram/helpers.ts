@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { startTelegramServer, type TelegramServerManifest } from '@openclaw/crabline';
 import type { ConnectorLog } from '../../channels/telegram/log.js';
 import { type Database, openDb } from '../../gateway/db.js';
+import { until } from '../helpers/until.js';
 
 export interface RecordedCall {
   method: string;
@@ -126,12 +127,7 @@ export class Inbox<T> {
   }
 }
 
-export async function eventually<T>(probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+/** Polls `probe` every 25 ms until it gives a value (10 s at most). */
+export function eventually<T>(probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  return until(probe, timeoutMs, 25);
 }
