@@ -187,9 +187,10 @@ export function fitWithinBudget<M extends { role: string }>(
   fixedTokens: number,
   budget: number,
 ): M[] {
-  const total = () => fixedTokens + out.reduce((n, m) => n + messageTokens(m as unknown as Message), 0);
+  const tokens = (m: M) => messageTokens(m as unknown as Message);
+  let total = fixedTokens + messages.reduce((n, m) => n + tokens(m), 0);
+  if (total <= budget) return messages;
   const out = [...messages];
-  if (total() <= budget) return messages;
   const results = out.flatMap((m, i) => (m.role === 'toolResult' ? [i] : []));
   if (results.length === 0) return messages;
   // The newest batch: results after the last assistant message (what the model has not seen yet).
@@ -197,12 +198,14 @@ export function fitWithinBudget<M extends { role: string }>(
   const older = results.filter((i) => i < lastAssistant);
   const newest = results.filter((i) => i > lastAssistant);
   for (const i of older) {
-    out[i] = omitted(out[i] as unknown as ToolResultMessage) as unknown as M;
-    if (total() <= budget) return out;
+    const note = omitted(out[i] as unknown as ToolResultMessage) as unknown as M;
+    total += tokens(note) - tokens(out[i]!);
+    out[i] = note;
+    if (total <= budget) return out;
   }
   // Still too big: share what is left of the budget among the newest results.
-  const over = total() - budget;
-  const newestTokens = newest.reduce((n, i) => n + messageTokens(out[i] as unknown as Message), 0);
+  const over = total - budget;
+  const newestTokens = newest.reduce((n, i) => n + tokens(out[i]!), 0);
   const keepChars = Math.max(MIN_RESULT_CHARS, (newestTokens - over) * CHARS_PER_TOKEN);
   const perResult = Math.max(MIN_RESULT_CHARS, Math.floor(keepChars / Math.max(1, newest.length)));
   for (const i of newest)
