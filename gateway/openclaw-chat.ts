@@ -7,8 +7,8 @@
  */
 import type { Client } from '@temporalio/client';
 import type { ChannelSender } from '../activities/channel-send.js';
-import { deltaRunKey } from '../activities/stream/frames.js';
 import type { InboundMessage } from '../channels/envelope.js';
+import { deltaRunKey } from '../channels/run-key.js';
 import { openSessionHistory } from './openclaw-sessions.js';
 import {
   type AgentFinal,

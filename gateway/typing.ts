@@ -5,8 +5,9 @@
  * has streamed for a while, or after a cap. Best-effort: a failed typing call is only logged,
  * and no typing call is ever made for a message whose turn produces nothing (no frames).
  */
-import { deltaRunKey } from '../activities/stream/frames.js';
+
 import type { InboundMessage } from '../channels/envelope.js';
+import { deltaRunKey } from '../channels/run-key.js';
 import type { DeltaHub } from './stream/hub.js';
 
 export interface TypingOptions {

@@ -7,8 +7,8 @@ import {
 } from '../activities/agent/builtin-tools/index.js';
 import { type AgentActivityDeps, loadAgentModelsConfig } from '../activities/agent/index.js';
 import { type ActivityDeps, createActivities } from '../activities/index.js';
-import { parseDeltaRunKey } from '../activities/stream/frames.js';
 import { createDeltaSink, type DeltaSink } from '../activities/stream/sink.js';
+import { parseDeltaRunKey } from '../channels/run-key.js';
 import type { Config } from '../config/config.js';
 import { gatewayToken } from '../config/token.js';
 import { createCronTool, type ReminderOrigin } from '../gateway/cron/index.js';

@@ -9,6 +9,7 @@ import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { noUsage } from '../activities/agent/types.js';
 import type { ChannelSendActivities, SendToChannelResult } from '../activities/channel-send.js';
 import type { InboundMessage } from '../channels/envelope.js';
+import { deltaRunKey } from '../channels/run-key.js';
 import type { ToolOptionsIR, UsesStep } from '../engine/ir.js';
 import {
   type AgentTurnArgs,
@@ -48,7 +49,7 @@ export async function runAgentStep(
   };
   // Live deltas are keyed by the message being answered: `<channel>:<chat>:<message id>`.
   const runKey = message
-    ? `${message.channel}:${message.chat.id}:${message.messageId}`
+    ? deltaRunKey(message.channel, message.chat.id, message.messageId)
     : `${workflowInfo().workflowId}:${step.id}`;
   const notify = approvalNoticeTarget(message);
   return runAgentTurn(turn, {

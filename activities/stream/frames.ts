@@ -1,21 +1,6 @@
 // The wire format of live token deltas, worker → gateway (`/internal/stream`). Outside Temporal
 // history and best-effort: a lost frame costs a flicker on a live client, never a message.
-
-/** Identifies one answer in flight: the inbound message it answers, `${channel}:${chatId}:${messageId}`. */
-export function deltaRunKey(channel: string, chatId: string, messageId: string): string {
-  return `${channel}:${chatId}:${messageId}`;
-}
-
-/** The inverse of deltaRunKey (chat ids may contain `:`; channel ids and message ids do not). */
-export function parseDeltaRunKey(runKey: string): { channel: string; chatId: string; messageId: string } {
-  const first = runKey.indexOf(':');
-  const last = runKey.lastIndexOf(':');
-  return {
-    channel: runKey.slice(0, first),
-    chatId: runKey.slice(first + 1, last),
-    messageId: runKey.slice(last + 1),
-  };
-}
+// Frames are keyed by the run key of the answer (channels/run-key.ts).
 
 /** A piece of an answer; `seq` counts from 1 per run key, so the gateway can drop repeats and see gaps. */
 export interface DeltaTextFrame {

@@ -9,6 +9,7 @@ import type {} from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { type InboundMessage, validateInboundMessage } from '../envelope.js';
+import { deltaRunKey } from '../run-key.js';
 import { formatIssues } from '../schema-validation.js';
 import { type FinalFrame, RecentFinals } from './finals.js';
 import { WEBCHAT_HTML, WEBCHAT_SCRIPT } from './page.js';
@@ -115,7 +116,7 @@ export function createWebchatConnector(options: WebchatConnectorOptions): Webcha
   }
 
   function startStreaming(chatId: string, replyTo: string): string {
-    const runKey = `${WEBCHAT_CHANNEL}:${chatId}:${replyTo}`;
+    const runKey = deltaRunKey(WEBCHAT_CHANNEL, chatId, replyTo);
     if (live.has(runKey)) return runKey;
     const unsubscribe = hub.subscribe(runKey, (frame) => {
       // Holes are tolerated here: the final answer replaces whatever was streamed.
@@ -248,7 +249,7 @@ export function createWebchatConnector(options: WebchatConnectorOptions): Webcha
         ...(replyTo ? { replyTo } : {}),
       };
       finals.add(chatId, final);
-      if (replyTo) stopStreaming(`${WEBCHAT_CHANNEL}:${chatId}:${replyTo}`);
+      if (replyTo) stopStreaming(deltaRunKey(WEBCHAT_CHANNEL, chatId, replyTo));
       broadcast(chatId, final);
       return { messageId: final.messageId };
     },

@@ -8,8 +8,8 @@
 // field, or the `x-switchyard-conversation` header, else a fresh id per request).
 import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
-import { deltaRunKey } from '../../activities/stream/frames.js';
 import { type InboundMessage, validateInboundMessage } from '../../channels/envelope.js';
+import { deltaRunKey } from '../../channels/run-key.js';
 import { formatIssues } from '../../channels/schema-validation.js';
 import { secretsMatch } from '../auth.js';
 import type { DeltaHub } from '../stream/hub.js';

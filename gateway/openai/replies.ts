@@ -3,7 +3,7 @@
 // channel-send activity — resolves it with the final text. An answer nobody waits for any more
 // (the client gave up) is acknowledged and dropped: there is nowhere else to deliver it.
 import { randomUUID } from 'node:crypto';
-import { deltaRunKey } from '../../activities/stream/frames.js';
+import { deltaRunKey } from '../../channels/run-key.js';
 
 export const OPENAI_CHANNEL = 'openai';
 /** One HTTP response carries the whole answer; the channel-send activity chunks to this. */

@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ChannelSender, createChannelSendActivities } from '../../activities/channel-send.js';
-import { deltaRunKey } from '../../activities/stream/frames.js';
 import type { DeltaSink } from '../../activities/stream/sink.js';
 import type { InboundMessage } from '../../channels/envelope.js';
+import { deltaRunKey } from '../../channels/run-key.js';
 import { openDb } from '../../gateway/db.js';
 import { Outbox } from '../../gateway/outbox.js';
 
