@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { InboundMessage } from '../channels/envelope.js';
 import type { PipelineIR } from '../engine/ir.js';
+import { CRON_CHANNEL } from '../workflows/channel-api.js';
 import type {
   LoadedPipeline,
   ScheduleActivities,
@@ -101,7 +102,7 @@ export function createScheduleActivities(deps: ScheduleActivityDeps): ScheduleAc
       const pipelineName = injection.pipeline ?? deps.sessionPipeline?.(injection.agentId) ?? 'default';
       const pipeline = load(pipelineName);
       const message: InboundMessage = {
-        channel: 'cron',
+        channel: CRON_CHANNEL,
         accountId: 'default',
         chat: { id: `cron:${injection.sessionKey}`, kind: 'direct' },
         sender: { id: 'system', name: 'scheduled task' },

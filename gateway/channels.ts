@@ -15,6 +15,7 @@ import { createTelegramConnector } from '../channels/telegram/connector.js';
 import { createWebchatConnector } from '../channels/webchat/connector.js';
 import type { Config } from '../config/config.js';
 import type { TemporalConnectionOptions } from '../temporal/connection.js';
+import { OPENAI_CHANNEL } from '../workflows/channel-api.js';
 import { channelTaskQueue, type RunningChannelWorker, startChannelWorker } from './channel-worker.js';
 import type { Database } from './db.js';
 import { openaiPlugin } from './openai/plugin.js';
@@ -70,7 +71,7 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
   const replies = new PendingReplies();
   await app.register(openaiPlugin, { ingest, hub, token, replies, agents });
   senders.set(
-    'openai',
+    OPENAI_CHANNEL,
     agents().map((a) => replies.sender(a.id)),
   );
 

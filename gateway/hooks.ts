@@ -10,10 +10,12 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ChannelSender } from '../activities/channel-send.js';
 import type { InboundMessage } from '../channels/envelope.js';
+import { HOOK_CHANNEL } from '../workflows/channel-api.js';
 import { requireToken } from './auth.js';
 import type { IngestToSession } from './router.js';
 
-export const HOOK_CHANNEL = 'hook';
+export { HOOK_CHANNEL } from '../workflows/channel-api.js';
+
 const KEEP_ANSWERS = 500;
 
 export interface HookOptions {

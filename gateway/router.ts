@@ -11,6 +11,7 @@ import { DEFAULT_PIPELINE, defaultAgentId, type Route, resolveRoute } from '../c
 import { parseSessionKey, sessionWorkflowId } from '../channels/session-key.js';
 import type { Config } from '../config/config.js';
 import { formatErrors } from '../engine/index.js';
+import { OPENAI_CHANNEL } from '../workflows/channel-api.js';
 import {
   ApprovalError,
   type ListedApproval,
@@ -90,7 +91,7 @@ export function createRouter(options: {
  * concurrent requests are never batched into someone else's turn.
  */
 function routingFor(config: Config, message: InboundMessage): Config['routing'] {
-  if (message.channel !== 'openai') return config.routing;
+  if (message.channel !== OPENAI_CHANNEL) return config.routing;
   return { ...config.routing, session: { ...config.routing.session, dmScope: 'per-account-channel-peer' } };
 }
 

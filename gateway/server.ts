@@ -7,6 +7,7 @@ import { buildMainSessionKey } from '../channels/session-key.js';
 import type { Config } from '../config/config.js';
 import { homePaths } from '../config/home.js';
 import { connectionOptions, workflowUiLink } from '../temporal/connection.js';
+import { CRON_CHANNEL } from '../workflows/channel-api.js';
 import { type Channels, configuredAgents, startChannels } from './channels.js';
 import { openDb } from './db.js';
 import { echoPlugin } from './echo.js';
@@ -96,7 +97,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     buildMainSessionKey(defaultAgentId(config.routing), config.routing.session?.mainKey);
   const hooks = createDetachedChannel(HOOK_CHANNEL);
   // Scheduled system events reach the main session on the `cron` pseudo-channel.
-  const cronEvents = createDetachedChannel('cron');
+  const cronEvents = createDetachedChannel(CRON_CHANNEL);
   await app.register(hooksPlugin, {
     token: options.token,
     ingestToSession: router.ingestToSession,

@@ -7,3 +7,16 @@
 export function channelTaskQueue(workerTaskQueue: string, channel: string): string {
   return `${workerTaskQueue}.channel.${channel}`;
 }
+
+/** Scheduled tasks' runs (workflows/schedule.ts): answers go to the task's destination, if any. */
+export const CRON_CHANNEL = 'cron';
+/** OpenClaw's webhooks (/hooks/agent, /hooks/wake): the answer is fetched by run id. */
+export const HOOK_CHANNEL = 'hook';
+/** The OpenAI-compatible API: the answer is the HTTP response. */
+export const OPENAI_CHANNEL = 'openai';
+
+/**
+ * Channels whose "chat" is a program waiting for the one answer, not a person reading: their
+ * senders take whatever is sent as the answer, so nothing else (an approval notice) goes there.
+ */
+export const ANSWER_ONLY_CHANNELS: readonly string[] = [CRON_CHANNEL, HOOK_CHANNEL, OPENAI_CHANNEL];

@@ -19,7 +19,7 @@ import {
   type PipelineToolSet,
   runAgentTurn,
 } from './agent/index.js';
-import { channelTaskQueue } from './channel-api.js';
+import { ANSWER_ONLY_CHANNELS, channelTaskQueue } from './channel-api.js';
 import { temporalRetry } from './pipeline-actions.js';
 import { stepFailure } from './pipeline-errors.js';
 import type { Scope } from './pipeline-scope.js';
@@ -84,15 +84,9 @@ function toolOverrides(options: Record<string, ToolOptionsIR>): NonNullable<Agen
   return out;
 }
 
-/**
- * Channels whose "chat" has no person reading it: a scheduled run's (workflows/schedule.ts),
- * a webhook's and the OpenAI-compatible API's, whose senders treat any message as the answer.
- */
-const NO_READER_CHANNELS = ['cron', 'hook', 'openai'];
-
 /** Where a tool call or step waiting for approval is announced: the chat the message came from, if any. */
 export function approvalNoticeTarget(message: InboundMessage | undefined): ApprovalNoticeTarget | undefined {
-  if (!message?.chat?.id || NO_READER_CHANNELS.includes(message.channel)) return undefined;
+  if (!message?.chat?.id || ANSWER_ONLY_CHANNELS.includes(message.channel)) return undefined;
   return {
     channel: message.channel,
     accountId: message.accountId,

@@ -19,7 +19,7 @@ import type { SendToChannelInput, SendToChannelResult } from '../activities/chan
 import type { InboundMessage } from '../channels/envelope.js';
 import type { CronDestination, CronTask } from '../gateway/cron/task.js';
 import { runAgentTurn } from './agent/index.js';
-import { channelTaskQueue } from './channel-api.js';
+import { CRON_CHANNEL, channelTaskQueue } from './channel-api.js';
 import type { PipelineOutputs, PipelineRunInput } from './pipeline-api.js';
 import {
   type DeliveryOutcome,
@@ -202,10 +202,10 @@ function runInput(
   // `id` too: pipelines written against the engine's message type read `message.id`.
   const message: InboundMessage & { id: string } = {
     id: workflowId,
-    channel: 'cron',
+    channel: CRON_CHANNEL,
     accountId: 'default',
     chat: { id: `cron:${task.id}`, kind: 'direct' },
-    sender: { id: 'cron', name: task.name ?? task.id },
+    sender: { id: CRON_CHANNEL, name: task.name ?? task.id },
     messageId: workflowId,
     text,
     attachments: [],
