@@ -69,7 +69,7 @@ export interface ChannelSender {
   send: ChannelSendFn;
 }
 
-/** What the activity needs from the outbox; gateway/outbox.ts keeps it in SQLite. */
+/** What the activity needs from the outbox; gateway/store/outbox.ts keeps it in SQLite. */
 export interface OutboxStore {
   readonly runId: string;
   claim(chunk: {

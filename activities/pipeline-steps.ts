@@ -3,7 +3,7 @@
  * PLACEHOLDERS (the registry marks them `placeholder: true`): they keep the contract (arguments
  * and output shape) so pipelines compile and run end to end, and every output says plainly
  * that nothing real happened. The media and memory work replaces them. (`agent.turn` and
- * `reply.send` are real and run in the interpreter: workflows/pipeline-builtins.ts.)
+ * `reply.send` are real and run in the interpreter: workflows/pipeline/pipeline-builtins.ts.)
  */
 import { Context } from '@temporalio/activity';
 

@@ -1,5 +1,5 @@
 /**
- * Side effects of scheduled runs (workflows/schedule.ts): load the current compiled pipeline by
+ * Side effects of scheduled runs (workflows/schedule/schedule.ts): load the current compiled pipeline by
  * name, read HEARTBEAT.md, POST a webhook, hand a message to a session. Delivery to chats is not
  * here: it is the connector's `sendToChannel` on `<taskQueue>.channel.<id>`.
  */
@@ -7,15 +7,15 @@ import { readFile } from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { InboundMessage } from '../channels/envelope.js';
 import type { PipelineIR } from '../engine/ir.js';
-import { CRON_CHANNEL } from '../workflows/channel-api.js';
+import { CRON_CHANNEL } from '../workflows/channel/channel-api.js';
 import type {
   LoadedPipeline,
   ScheduleActivities,
   SessionInjection,
   WebhookRequest,
-} from '../workflows/schedule-api.js';
+} from '../workflows/schedule/schedule-api.js';
 
-/** What the session hand-off needs: a routed message with its compiled pipeline (gateway/ingest.ts). */
+/** What the session hand-off needs: a routed message with its compiled pipeline (client/ingest.ts). */
 export interface SessionIngestRequest {
   sessionKey: string;
   agentId: string;
@@ -27,9 +27,9 @@ export interface SessionIngestRequest {
 }
 
 export interface ScheduleActivityDeps {
-  /** The live pipeline library (`PipelineLibrary.get` of gateway/pipelines.ts fits). */
+  /** The live pipeline library (`PipelineLibrary.get` of client/pipelines.ts fits). */
   getPipeline: (name: string) => { name: string; ir: PipelineIR; hash: string } | undefined;
-  /** Signal-with-start of the session workflow (`ingestMessage` of gateway/ingest.ts fits). */
+  /** Signal-with-start of the session workflow (`ingestMessage` of client/ingest.ts fits). */
   ingest?: (request: SessionIngestRequest) => Promise<{ workflowId: string }>;
   /** Pipeline that answers in a session when the agent names none. Default `default`. */
   sessionPipeline?: (agentId: string) => string;

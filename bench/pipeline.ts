@@ -12,7 +12,7 @@ import { projectRoot } from '../config/home.js';
 import { loadConfig } from '../config/load.js';
 import { type CompiledPipeline, compilePipeline, formatErrors } from '../engine/index.js';
 import { startWorker } from '../worker/worker.js';
-import type { PipelineRunInput } from '../workflows/pipeline-api.js';
+import type { PipelineRunInput } from '../workflows/pipeline/pipeline-api.js';
 import { median, round } from './util.js';
 
 export interface PipelineCompileFigures {

@@ -32,7 +32,7 @@ export interface PairingRequestInput {
   senderName?: string;
 }
 
-/** What access decisions need from storage; gateway/pairing.ts keeps it in SQLite. */
+/** What access decisions need from storage; gateway/store/pairing.ts keeps it in SQLite. */
 export interface AccessStore {
   /** Approved through pairing or `switchyard allowlist add`. */
   isAllowed(channel: string, senderId: string): boolean;

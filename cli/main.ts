@@ -25,7 +25,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   pairing: pairingCommands,
   allowlist: pairingCommands,
   devices: async () => {
-    const { registerDeviceCommands } = await import('../gateway/protocol/devices-cli.js');
+    const { registerDeviceCommands } = await import('./commands/devices.js');
     const openDatabase = await gatewayDbOpener();
     return (program) => registerDeviceCommands(program, { openDatabase });
   },
@@ -40,7 +40,7 @@ async function pairingCommands(): Promise<Register> {
 /** The gateway's SQLite (pairing, allowlists, devices); the CLI edits it beside a running gateway (WAL). */
 async function gatewayDbOpener() {
   const [{ openDb }, { loadConfigOrExit }] = await Promise.all([
-    import('../gateway/db.js'),
+    import('../gateway/store/db.js'),
     import('./load.js'),
   ]);
   return () => openDb(homePaths(loadConfigOrExit().home).gatewayDb);

@@ -1,5 +1,5 @@
 import type { RoutingConfig } from '../channels/routing.js';
-import type { CronConfig } from '../gateway/cron/task.js';
+import type { CronConfig } from './cron-task.js';
 
 /** The typed configuration every process receives. Mirrors schemas/config.schema.json after defaults. */
 export interface Config {

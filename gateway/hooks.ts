@@ -10,11 +10,11 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ChannelSender } from '../activities/channel-send.js';
 import type { InboundMessage } from '../channels/envelope.js';
-import { HOOK_CHANNEL } from '../workflows/channel-api.js';
+import { HOOK_CHANNEL } from '../workflows/channel/channel-api.js';
 import { requireToken } from './auth.js';
-import type { IngestToSession } from './router.js';
+import type { IngestToSession } from './channels/router.js';
 
-export { HOOK_CHANNEL } from '../workflows/channel-api.js';
+export { HOOK_CHANNEL } from '../workflows/channel/channel-api.js';
 
 const KEEP_ANSWERS = 500;
 

@@ -1,20 +1,21 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import {
+  createCronTool,
   createMessageTool,
   createSessionsHistoryTool,
   createWebFetchTool,
+  type ReminderOrigin,
 } from '../activities/agent/builtin-tools/index.js';
 import { type AgentActivityDeps, loadAgentModelsConfig } from '../activities/agent/index.js';
 import { type ActivityDeps, createActivities } from '../activities/index.js';
 import { createDeltaSink, type DeltaSink } from '../activities/stream/sink.js';
 import { parseDeltaRunKey } from '../channels/run-key.js';
+import { ingestMessage } from '../client/ingest.js';
+import { defaultPipelineDirs, loadPipelineLibrary } from '../client/pipelines.js';
+import { sessionHistory } from '../client/sessions.js';
 import type { Config } from '../config/config.js';
 import { gatewayToken } from '../config/token.js';
-import { createCronTool, type ReminderOrigin } from '../gateway/cron/index.js';
-import { ingestMessage } from '../gateway/ingest.js';
-import { defaultPipelineDirs, loadPipelineLibrary } from '../gateway/pipelines.js';
-import { sessionHistory } from '../gateway/sessions.js';
 import { connectionOptions, workflowUiLink } from '../temporal/connection.js';
 import { loadWorkflowBundle } from './bundle.js';
 

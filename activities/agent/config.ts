@@ -6,7 +6,7 @@ import { isAbsolute, join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import formats from 'ajv-formats';
 import providersSchema from '../../schemas/providers.schema.json' with { type: 'json' };
-import type { ThinkingLevel } from './types.js';
+import type { ThinkingLevel } from '../../workflows/agent/agent-api.js';
 
 export type ProviderType = 'anthropic' | 'openai' | 'google' | 'openrouter' | 'openai-compatible';
 

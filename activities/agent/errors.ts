@@ -6,8 +6,8 @@
  */
 import { type AssistantMessage, isContextOverflow } from '@mariozechner/pi-ai';
 import { ApplicationFailure } from '@temporalio/common';
+import { ModelErrorTypes } from '../../workflows/agent/agent-api.js';
 import type { AgentConfigError } from './config.js';
-import { ModelErrorTypes } from './types.js';
 
 export interface ProviderErrorClass {
   type: (typeof ModelErrorTypes)[keyof typeof ModelErrorTypes];

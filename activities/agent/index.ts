@@ -4,19 +4,25 @@
  * hand in local fake providers at the wire and real files.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import type {
+  AgentDelta,
+  ModelCallInput,
+  PreparedTurn,
+  PrepareTurnInput,
+  ToolCallInput,
+} from '../../workflows/agent/agent-api.js';
 import { AgentConfigError, type AgentModelsConfig } from './config.js';
 import { configFailure } from './errors.js';
 import { callModel, type DeltaSink } from './model-call.js';
 import { modelInfo, resolveModel } from './models.js';
 import { type AgentToolDefinition, callTool, toolSpec } from './tools.js';
-import type { AgentDelta, ModelCallInput, PreparedTurn, PrepareTurnInput, ToolCallInput } from './types.js';
 import { buildSystemPrompt } from './workspace.js';
 
+export type * from '../../workflows/agent/agent-api.js';
 export type { AgentModelsConfig } from './config.js';
 export { AgentConfigError, loadAgentModelsConfig, parseModelRef } from './config.js';
 export type { DeltaSink } from './model-call.js';
 export type { AgentToolDefinition, ToolCallContext } from './tools.js';
-export type * from './types.js';
 
 export interface AgentActivityDeps {
   /** Providers and agents (see loadAgentModelsConfig); a function so each call sees the current config. */

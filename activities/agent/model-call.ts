@@ -6,16 +6,16 @@
 import { type Api, type Context, calculateCost, type Model, streamSimple } from '@mariozechner/pi-ai';
 import { Context as ActivityContext } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { AgentConfigError, type AgentModelsConfig } from './config.js';
-import { configFailure, modelCallFailure, redact } from './errors.js';
-import { type KeySources, resolveApiKey, resolveModel } from './models.js';
 import {
   type AgentDelta,
   type ModelCallInput,
   type ModelCallResult,
   ModelErrorTypes,
   noUsage,
-} from './types.js';
+} from '../../workflows/agent/agent-api.js';
+import { AgentConfigError, type AgentModelsConfig } from './config.js';
+import { configFailure, modelCallFailure, redact } from './errors.js';
+import { type KeySources, resolveApiKey, resolveModel } from './models.js';
 
 export type DeltaSink = (runKey: string, delta: AgentDelta) => void | Promise<void>;
 

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { type Api, getModel, type KnownProvider, type Model } from '@mariozechner/pi-ai';
+import type { ModelInfo } from '../../workflows/agent/agent-api.js';
 import {
   AgentConfigError,
   type AgentModelsConfig,
@@ -11,7 +12,6 @@ import {
   type ProviderType,
   parseModelRef,
 } from './config.js';
-import type { ModelInfo } from './types.js';
 
 const DEFAULTS: Record<ProviderType, { api: string; baseUrl: string; keyEnv?: string }> = {
   anthropic: { api: 'anthropic-messages', baseUrl: 'https://api.anthropic.com', keyEnv: 'ANTHROPIC_API_KEY' },

@@ -5,7 +5,7 @@
 
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { RetrySpec, ToolCallInput, ToolCallResult, ToolSpec } from './types.js';
+import type { RetrySpec, ToolCallInput, ToolCallResult, ToolSpec } from '../../workflows/agent/agent-api.js';
 
 export interface ToolCallContext {
   toolCallId: string;

@@ -38,7 +38,7 @@ export interface TelegramConnectorOptions {
   /** Public https URL of the webhook route; when set, start() registers it with setWebhook. */
   webhookUrl?: string;
   accountId?: string;
-  /** Approved senders and pairing codes (gateway/pairing.ts's PairingStore). */
+  /** Approved senders and pairing codes (gateway/store/pairing.ts's PairingStore). */
   access: AccessStore;
   policy: ChannelPolicy | ResolvedChannelPolicy | undefined;
   /** An accepted message: start (or signal) its turn. Throwing keeps the update for re-delivery. */

@@ -7,7 +7,7 @@ import {
   ApprovalError,
   listApprovals,
   resolveApprovalById,
-} from '../../gateway/approvals.js';
+} from '../../client/approvals.js';
 import { printLine, table } from '../output.js';
 import { connectFromConfig, withOpened } from '../temporal.js';
 

@@ -3,7 +3,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { parseDuration } from '../../engine/duration.js';
 import {
   addTask,
   type ChangeResult,
@@ -20,9 +19,10 @@ import {
   resumeTask,
   runTask,
   showTask,
-} from '../../gateway/cron/index.js';
-import type { CronDelivery, CronTask } from '../../gateway/cron/task.js';
-import { reconcileDeclared } from '../../gateway/schedules.js';
+} from '../../client/cron/index.js';
+import { reconcileDeclared } from '../../client/schedules.js';
+import type { CronDelivery, CronTask } from '../../config/cron-task.js';
+import { parseDuration } from '../../engine/duration.js';
 import { workflowUiLink } from '../../temporal/connection.js';
 import { loadConfigOrExit } from '../load.js';
 import { printLine, table } from '../output.js';

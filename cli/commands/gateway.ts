@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
+import { reconcileDeclared } from '../../client/schedules.js';
 import { ensureHome } from '../../config/home.js';
 import { loadConfig } from '../../config/load.js';
 import { gatewayToken } from '../../config/token.js';
-import { reconcileDeclared } from '../../gateway/schedules.js';
 import { buildGateway } from '../../gateway/server.js';
 import { effectiveAddress } from '../../temporal/connection.js';
 import { watchParent } from '../child.js';

@@ -1,8 +1,8 @@
 // `switchyard pairing …` and `switchyard allowlist …`: the owner's side of DM access.
 // Works on the gateway's SQLite file directly, so it needs no running server.
 import type { Command } from 'commander';
-import type { Database } from '../../gateway/db.js';
-import { PairingError, PairingStore } from '../../gateway/pairing.js';
+import type { Database } from '../../gateway/store/db.js';
+import { PairingError, PairingStore } from '../../gateway/store/pairing.js';
 import { printLine, table } from '../output.js';
 
 export interface PairingCommandsContext {

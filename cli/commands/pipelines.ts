@@ -6,11 +6,11 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Command } from 'commander';
+import { defaultPipelineDirs, loadPipelineLibrary, type PipelineLibrary } from '../../client/pipelines.js';
 import type { Config } from '../../config/config.js';
 import { type CompiledPipeline, describePipeline, formatErrors, renderMermaid } from '../../engine/index.js';
-import { defaultPipelineDirs, loadPipelineLibrary, type PipelineLibrary } from '../../gateway/pipelines.js';
 import { connectionOptions, workflowUiLink } from '../../temporal/connection.js';
-import type { PipelineRunInput, PipelineSignal } from '../../workflows/pipeline-api.js';
+import type { PipelineRunInput, PipelineSignal } from '../../workflows/pipeline/pipeline-api.js';
 import { loadConfigOrExit } from '../load.js';
 
 export function registerPipelinesCommands(program: Command): void {

@@ -9,7 +9,7 @@ import {
   SessionNotFoundError,
   sessionHistory,
   turnUsage,
-} from '../../gateway/sessions.js';
+} from '../../client/sessions.js';
 import { printLine, table } from '../output.js';
 import { connectFromConfig, withOpened } from '../temporal.js';
 

@@ -4,9 +4,9 @@
 // (the client gave up) is acknowledged and dropped: there is nowhere else to deliver it.
 import { randomUUID } from 'node:crypto';
 import { deltaRunKey } from '../../channels/run-key.js';
-import { OPENAI_CHANNEL } from '../../workflows/channel-api.js';
+import { OPENAI_CHANNEL } from '../../workflows/channel/channel-api.js';
 
-export { OPENAI_CHANNEL } from '../../workflows/channel-api.js';
+export { OPENAI_CHANNEL } from '../../workflows/channel/channel-api.js';
 /** One HTTP response carries the whole answer; the channel-send activity chunks to this. */
 export const OPENAI_TEXT_LIMIT = 1_000_000;
 

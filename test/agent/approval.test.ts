@@ -20,7 +20,7 @@ import {
   parseApprovalCommand,
   resolveApproval,
   workflowApprovals,
-} from '../../gateway/approvals.js';
+} from '../../client/approvals.js';
 import { approvalResolveUpdate, type PendingApproval } from '../../workflows/agent/approval-api.js';
 import type { AgentTurnResult, AgentTurnWorkflowInput } from '../../workflows/agent/index.js';
 import { transferTool } from '../helpers/agent-chat.js';

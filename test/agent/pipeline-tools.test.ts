@@ -10,8 +10,8 @@ import {
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AgentToolDefinition } from '../../activities/agent/index.js';
+import { resolveApproval, workflowApprovals } from '../../client/approvals.js';
 import { builtInStepTypes } from '../../engine/index.js';
-import { resolveApproval, workflowApprovals } from '../../gateway/approvals.js';
 import type { PendingApproval } from '../../workflows/agent/approval-api.js';
 import { type AgentChat, chatMessage, startAgentChat } from '../helpers/agent-chat.js';
 import type { FauxAgent } from '../helpers/faux-agent.js';

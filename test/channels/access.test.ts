@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type AccessStore, decideAccess } from '../../channels/access.js';
 import type { ChannelPolicy } from '../../channels/routing.js';
-import { PairingStore } from '../../gateway/pairing.js';
+import { PairingStore } from '../../gateway/store/pairing.js';
 import { groupMessage, manualClock, message, tempDb } from './fixtures.js';
 
 function store() {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import type { InboundMessage } from '../../channels/envelope.js';
-import { type Database, openDb } from '../../gateway/db.js';
+import { type Database, openDb } from '../../gateway/store/db.js';
 
 type MessageOverrides = Omit<Partial<InboundMessage>, 'chat' | 'sender'> & {
   chat?: Partial<InboundMessage['chat']>;

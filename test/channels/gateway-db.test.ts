@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { MIGRATIONS, type Migration, openDb } from '../../gateway/db.js';
+import { MIGRATIONS, type Migration, openDb } from '../../gateway/store/db.js';
 import { tempDir } from './fixtures.js';
 
 function withDb<T>(

@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { registerPairingCommands } from '../../cli/commands/pairing.js';
-import { openDb } from '../../gateway/db.js';
-import { PairingStore } from '../../gateway/pairing.js';
+import { openDb } from '../../gateway/store/db.js';
+import { PairingStore } from '../../gateway/store/pairing.js';
 import { tempDir } from './fixtures.js';
 
 /** Runs `switchyard <args>` against a real database file and captures what it prints. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { openDb } from '../../gateway/db.js';
-import { PAIRING_CODE_ALPHABET, PairingError, PairingStore } from '../../gateway/pairing.js';
+import { openDb } from '../../gateway/store/db.js';
+import { PAIRING_CODE_ALPHABET, PairingError, PairingStore } from '../../gateway/store/pairing.js';
 import { manualClock, tempDb } from './fixtures.js';
 
 const HOUR = 60 * 60 * 1000;

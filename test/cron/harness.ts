@@ -23,15 +23,15 @@ import { createAgentActivities, loadAgentModelsConfig } from '../../activities/a
 import type { SendToChannelInput, SendToChannelResult } from '../../activities/channel-send.js';
 import { createPipelineStepActivities } from '../../activities/pipeline-steps.js';
 import { createScheduleActivities } from '../../activities/schedule.js';
+import type { CronContext } from '../../client/cron/manage.js';
 import {
   builtInStepTypes,
   type CompiledPipeline,
   compilePipeline,
   formatErrors,
 } from '../../engine/index.js';
-import type { CronContext } from '../../gateway/cron/manage.js';
 import { bundlerOptions } from '../../worker/bundler-options.js';
-import { channelTaskQueue } from '../../workflows/channel-api.js';
+import { channelTaskQueue } from '../../workflows/channel/channel-api.js';
 import { uniqueTaskQueue } from '../helpers/config.js';
 import { testActivities, testStepTypes } from '../pipeline/harness.js';
 

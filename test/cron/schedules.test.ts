@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Cron } from 'croner';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createReminder } from '../../activities/agent/builtin-tools/cron.js';
 import { registerCronCommands } from '../../cli/commands/cron.js';
 import {
   addTask,
   backfillTask,
   buildSchedule,
-  createReminder,
   heartbeatTask,
   listRuns,
   pauseTask,
@@ -18,9 +18,9 @@ import {
   resumeTask,
   runTask,
   showTask,
-} from '../../gateway/cron/index.js';
-import { applySchedule } from '../../gateway/cron/reconcile.js';
-import type { CronTask } from '../../gateway/cron/task.js';
+} from '../../client/cron/index.js';
+import { applySchedule } from '../../client/cron/reconcile.js';
+import type { CronTask } from '../../config/cron-task.js';
 import { runCli } from '../helpers/cli.js';
 import {
   type CronHarness,

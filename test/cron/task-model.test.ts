@@ -6,10 +6,10 @@ import {
   temporalCron,
   validateCronConfig,
   validateCronTask,
-} from '../../gateway/cron/index.js';
-import { mergeTask } from '../../gateway/cron/manage.js';
-import type { CronTask } from '../../gateway/cron/task.js';
-import { isEffectivelyEmpty, isHeartbeatAck } from '../../workflows/schedule-api.js';
+} from '../../client/cron/index.js';
+import { mergeTask } from '../../client/cron/manage.js';
+import type { CronTask } from '../../config/cron-task.js';
+import { isEffectivelyEmpty, isHeartbeatAck } from '../../workflows/schedule/schedule-api.js';
 
 const base: CronTask = {
   id: 'briefing',

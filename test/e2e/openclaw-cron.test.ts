@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import * as schemas from '@openclaw/gateway-protocol';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createOpenclawCron } from '../../gateway/openclaw-cron.js';
+import { createOpenclawCron } from '../../gateway/openclaw/cron.js';
 import { type CronHarness, deleteSchedule, startCronHarness } from '../cron/harness.js';
 import {
   connectParams,

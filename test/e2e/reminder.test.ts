@@ -4,8 +4,9 @@
 // writes the reminder, and it is announced once in the same Telegram chat (crabline, real Bot API).
 import { type Context, fauxAssistantMessage, fauxToolCall } from '@mariozechner/pi-ai';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { listApprovals } from '../../gateway/approvals.js';
-import { addTask, createCronTool, listRuns, pauseTask } from '../../gateway/cron/index.js';
+import { createCronTool } from '../../activities/agent/builtin-tools/cron.js';
+import { listApprovals } from '../../client/approvals.js';
+import { addTask, listRuns, pauseTask } from '../../client/cron/index.js';
 import type { Gateway } from '../../gateway/server.js';
 import { type RunningWorker, reminderOrigin } from '../../worker/worker.js';
 import type { FauxAgent } from '../helpers/faux-agent.js';

@@ -2,9 +2,9 @@
 // grammy-based connector in the real gateway; the turn runs on a real worker and Temporal; the
 // reply comes back through the exactly-once send activity on the gateway's telegram queue.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { PairingStore } from '../../gateway/pairing.js';
+import { sessionHistory } from '../../client/sessions.js';
 import type { Gateway } from '../../gateway/server.js';
-import { sessionHistory } from '../../gateway/sessions.js';
+import { PairingStore } from '../../gateway/store/pairing.js';
 import type { FauxAgent } from '../helpers/faux-agent.js';
 import { freePort } from '../helpers/ports.js';
 import { startTelegramStack, type TelegramStack } from '../helpers/telegram-stack.js';

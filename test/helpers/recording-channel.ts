@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createChannelSendActivities } from '../../activities/channel-send.js';
-import { type RunningChannelWorker, startChannelWorker } from '../../gateway/channel-worker.js';
-import { openDb } from '../../gateway/db.js';
-import { Outbox } from '../../gateway/outbox.js';
-import { channelTaskQueue } from '../../workflows/channel-api.js';
+import { type RunningChannelWorker, startChannelWorker } from '../../gateway/channels/channel-worker.js';
+import { openDb } from '../../gateway/store/db.js';
+import { Outbox } from '../../gateway/store/outbox.js';
+import { channelTaskQueue } from '../../workflows/channel/channel-api.js';
 
 export interface RecordedSend {
   chatId: string;

@@ -16,7 +16,7 @@ import {
   type StepTypeRegistry,
 } from '../../engine/index.js';
 import { type RunningWorker, startWorker } from '../../worker/worker.js';
-import type { PipelineOutputs, PipelineRunInput } from '../../workflows/pipeline-api.js';
+import type { PipelineOutputs, PipelineRunInput } from '../../workflows/pipeline/pipeline-api.js';
 import { testConfig, uniqueTaskQueue } from '../helpers/config.js';
 
 /** Test-only step types, compiled in through `stepTypes` (never added to the engine registry). */

@@ -7,8 +7,8 @@ import {
   loadPipelineLibrary,
   type PipelineFileEvent,
   type PipelineLibrary,
-} from '../../gateway/pipelines.js';
-import type { PipelineState } from '../../workflows/pipeline-api.js';
+} from '../../client/pipelines.js';
+import type { PipelineState } from '../../workflows/pipeline/pipeline-api.js';
 import { type Harness, startHarness } from './harness.js';
 
 const version = (v: string, pause = '1500ms') => `

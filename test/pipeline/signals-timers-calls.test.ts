@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${{ }} is the pipeline expression syntax
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { PipelineState } from '../../workflows/pipeline-api.js';
+import type { PipelineState } from '../../workflows/pipeline/pipeline-api.js';
 import { compile, type Harness, startHarness, testActivities } from './harness.js';
 
 const approval = `

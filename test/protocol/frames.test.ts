@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodePayload } from '../../gateway/protocol/frames.js';
+import { nodePayload } from '../../gateway/openclaw/protocol/frames.js';
 
 describe("a node's payload (node.event, node.invoke.result)", () => {
   it('takes payload, else parses payloadJSON, and keeps a payloadJSON that is not JSON as text', () => {

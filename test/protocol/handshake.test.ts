@@ -2,7 +2,7 @@
 import { GatewayClient } from '@openclaw/gateway-client';
 import type { HelloOk } from '@openclaw/gateway-protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DeviceStore } from '../../gateway/protocol/devices.js';
+import { DeviceStore } from '../../gateway/store/devices.js';
 import {
   check,
   connectParams,

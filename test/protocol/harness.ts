@@ -10,9 +10,9 @@ import { Ajv } from 'ajv';
 import Database from 'better-sqlite3';
 import Fastify, { type FastifyInstance } from 'fastify';
 import WebSocket, { type RawData, WebSocketServer } from 'ws';
-import { type OpenclawProtocolOptions, openclawProtocol } from '../../gateway/protocol/plugin.js';
-import type { GatewayServices } from '../../gateway/protocol/services.js';
-import { gatewayHealth } from '../../gateway/protocol-services.js';
+import { gatewayHealth } from '../../gateway/openclaw/health.js';
+import { type OpenclawProtocolOptions, openclawProtocol } from '../../gateway/openclaw/protocol/plugin.js';
+import type { GatewayServices } from '../../gateway/openclaw/protocol/services.js';
 
 export const TOKEN = 'test-token-0123456789';
 

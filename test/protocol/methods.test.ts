@@ -8,8 +8,8 @@ import Database from 'better-sqlite3';
 import { OpenClawClient } from 'openclaw-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { DeviceStore } from '../../gateway/protocol/devices.js';
-import { registerDeviceCommands } from '../../gateway/protocol/devices-cli.js';
+import { registerDeviceCommands } from '../../cli/commands/devices.js';
+import { DeviceStore } from '../../gateway/store/devices.js';
 import { check, connectParams, type Gateway, type Loose, RawClient, startGateway, TOKEN } from './harness.js';
 import { pongServices } from './services-double.js';
 

@@ -1,7 +1,11 @@
 // TEST DOUBLE of GatewayServices. The real services are the lead's session/message workflows on
 // Temporal (not written yet); this double stands in for them only so the protocol layer can be
 // exercised end to end. It answers "pong" to every message, streaming one delta then a final.
-import type { AgentFinal, GatewayServices, RequestContext } from '../../gateway/protocol/services.js';
+import type {
+  AgentFinal,
+  GatewayServices,
+  RequestContext,
+} from '../../gateway/openclaw/protocol/services.js';
 import { testHealth } from './harness.js';
 
 function streamPong(runId: string, sessionKey: string, ctx: RequestContext): Promise<void> {

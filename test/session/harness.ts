@@ -5,12 +5,12 @@ import { afterAll, beforeAll, inject } from 'vitest';
 import type { InboundMessage } from '../../channels/envelope.js';
 import { buildSessionKey } from '../../channels/session-key.js';
 import { registerSessionsCommands } from '../../cli/commands/sessions.js';
+import { ingestMessage } from '../../client/ingest.js';
+import { sessionHistory } from '../../client/sessions.js';
 import { compilePipeline, formatErrors } from '../../engine/index.js';
 import type { CompiledPipeline } from '../../engine/ir.js';
-import { ingestMessage } from '../../gateway/ingest.js';
-import { sessionHistory } from '../../gateway/sessions.js';
 import { type RunningWorker, startWorker } from '../../worker/worker.js';
-import type { QueueMode, SessionHistory, SessionOptions } from '../../workflows/session-api.js';
+import type { QueueMode, SessionHistory, SessionOptions } from '../../workflows/session/session-api.js';
 import { runCli } from '../helpers/cli.js';
 import { testConfig, uniqueTaskQueue } from '../helpers/config.js';
 

@@ -3,8 +3,8 @@
 // stop the running turn, and what a turn hands back to the session (its compaction) — plus what
 // a turn is given to read.
 import { describe, expect, it } from 'vitest';
+import { abortSession, compactSession } from '../../client/sessions.js';
 import { compilePipeline, formatErrors } from '../../engine/index.js';
-import { abortSession, compactSession } from '../../gateway/sessions.js';
 import { chat, echoPipeline, idle, runSessionsCli, sessionHarness } from './harness.js';
 
 function pipeline(source: string) {

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { turnWorkflowId } from '../../workflows/session-api.js';
+import { turnWorkflowId } from '../../workflows/session/session-api.js';
 import { chat, echoPipeline, idle, sessionHarness } from './harness.js';
 
 describe('queue modes: messages that arrive while a turn runs', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { QueuedMessage, QueueMode } from '../../workflows/session-api.js';
-import { SeenMessages } from '../../workflows/session-dedupe.js';
-import { takeTurn, turnInput } from '../../workflows/session-queue.js';
+import type { QueuedMessage, QueueMode } from '../../workflows/session/session-api.js';
+import { SeenMessages } from '../../workflows/session/session-dedupe.js';
+import { takeTurn, turnInput } from '../../workflows/session/session-queue.js';
 import { chat, echoPipeline } from './harness.js';
 
 const pipeline = echoPipeline('1s');

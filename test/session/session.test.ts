@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { sessionWorkflowId } from '../../channels/session-key.js';
+import { listSessions, resetSession, SessionNotFoundError } from '../../client/sessions.js';
 import { compilePipeline, formatErrors } from '../../engine/index.js';
-import { listSessions, resetSession, SessionNotFoundError } from '../../gateway/sessions.js';
-import { sessionCompactUpdate, turnWorkflowId } from '../../workflows/session-api.js';
+import { sessionCompactUpdate, turnWorkflowId } from '../../workflows/session/session-api.js';
 import { chat, echoPipeline, idle, runSessionsCli, sessionHarness } from './harness.js';
 
 describe('a session: one conversation as a workflow', () => {

@@ -10,8 +10,8 @@ import { type ChannelSender, createChannelSendActivities } from '../../activitie
 import type { DeltaSink } from '../../activities/stream/sink.js';
 import type { InboundMessage } from '../../channels/envelope.js';
 import { deltaRunKey } from '../../channels/run-key.js';
-import { openDb } from '../../gateway/db.js';
-import { Outbox } from '../../gateway/outbox.js';
+import { openDb } from '../../gateway/store/db.js';
+import { Outbox } from '../../gateway/store/outbox.js';
 
 export interface ScriptedAnswer {
   /** Tools the turn "calls" first, one after another (start, a step, end). */

@@ -2,8 +2,8 @@
 // answers a message, stopped by the reply, by silence, or by the cap.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { InboundMessage } from '../../channels/envelope.js';
+import { createTypingIndicator } from '../../gateway/channels/typing.js';
 import { createDeltaHub } from '../../gateway/stream/hub.js';
-import { createTypingIndicator } from '../../gateway/typing.js';
 
 const message = (messageId: string, threadId?: string): InboundMessage => ({
   channel: 'telegram',

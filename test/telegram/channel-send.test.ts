@@ -9,8 +9,8 @@ import {
 } from '../../activities/channel-send.js';
 import { createTelegramConnector } from '../../channels/telegram/connector.js';
 import { TELEGRAM_TEXT_LIMIT } from '../../channels/telegram/send.js';
-import { Outbox } from '../../gateway/outbox.js';
-import { PairingStore } from '../../gateway/pairing.js';
+import { Outbox } from '../../gateway/store/outbox.js';
+import { PairingStore } from '../../gateway/store/pairing.js';
 import { type FakeTelegram, recordingLog, startFakeTelegram, tempDb } from './helpers.js';
 
 const CHAT = '5001';

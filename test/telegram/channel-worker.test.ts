@@ -1,8 +1,8 @@
 import { Connection } from '@temporalio/client';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createChannelSendActivities } from '../../activities/channel-send.js';
-import { type RunningChannelWorker, startChannelWorker } from '../../gateway/channel-worker.js';
-import { Outbox } from '../../gateway/outbox.js';
+import { type RunningChannelWorker, startChannelWorker } from '../../gateway/channels/channel-worker.js';
+import { Outbox } from '../../gateway/store/outbox.js';
 import { uniqueTaskQueue } from '../helpers/config.js';
 import { tempDb } from './helpers.js';
 

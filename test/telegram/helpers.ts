@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTelegramServer, type TelegramServerManifest } from '@openclaw/crabline';
 import type { ConnectorLog } from '../../channels/telegram/log.js';
-import { type Database, openDb } from '../../gateway/db.js';
+import { type Database, openDb } from '../../gateway/store/db.js';
 import { until } from '../helpers/until.js';
 
 export interface RecordedCall {

@@ -3,7 +3,7 @@ import type { ContextOnlyReason } from '../../channels/access.js';
 import { type InboundMessage, validateInboundMessage } from '../../channels/envelope.js';
 import type { ChannelPolicy } from '../../channels/routing.js';
 import { createTelegramConnector, type TelegramConnector } from '../../channels/telegram/connector.js';
-import { PairingStore } from '../../gateway/pairing.js';
+import { PairingStore } from '../../gateway/store/pairing.js';
 import {
   BOT_USERNAME,
   eventually,

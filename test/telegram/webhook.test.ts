@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InboundMessage, validateInboundMessage } from '../../channels/envelope.js';
 import { createTelegramConnector, type TelegramConnector } from '../../channels/telegram/connector.js';
 import { TELEGRAM_WEBHOOK_PATH } from '../../channels/telegram/webhook.js';
-import { PairingStore } from '../../gateway/pairing.js';
+import { PairingStore } from '../../gateway/store/pairing.js';
 import { freePort } from '../helpers/ports.js';
 import { BOT_ID, type FakeTelegram, Inbox, recordingLog, startFakeTelegram, tempDb } from './helpers.js';
 

@@ -8,7 +8,7 @@ import {
   TimeoutFailure,
 } from '@temporalio/workflow';
 import type { AgentActivities } from '../../activities/agent/index.js';
-import type { RetrySpec } from '../../activities/agent/types.js';
+import type { RetrySpec } from './agent-api.js';
 
 export interface ModelCallPolicy {
   /** Per attempt. Default 10 minutes. */

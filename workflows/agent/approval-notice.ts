@@ -12,7 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ChannelSendActivities } from '../../activities/channel-send.js';
-import { channelTaskQueue } from '../channel-api.js';
+import { channelTaskQueue } from '../channel/channel-api.js';
 import { failureText } from './activity-options.js';
 import type { PendingApproval } from './approval-api.js';
 
@@ -22,7 +22,7 @@ export interface ApprovalNoticeTarget {
   accountId: string;
   chatId: string;
   threadId?: string;
-  /** `/approve <id>` is read in direct chats only (gateway/router.ts); groups are pointed to the CLI. */
+  /** `/approve <id>` is read in direct chats only (gateway/channels/router.ts); groups are pointed to the CLI. */
   direct: boolean;
 }
 

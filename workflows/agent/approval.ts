@@ -46,7 +46,7 @@ let board: Board | undefined;
 export interface ApprovalRequest {
   tool: string;
   toolCallId: string;
-  /** A pipeline step waits, not a tool call (workflows/pipeline-approval.ts): its id. */
+  /** A pipeline step waits, not a tool call (workflows/pipeline/pipeline-approval.ts): its id. */
   step?: string;
   args: Record<string, unknown>;
   timeoutMs: number;

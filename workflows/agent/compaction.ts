@@ -5,7 +5,7 @@
  * is passed in), so it runs in the workflow and in plain unit tests alike.
  */
 import type { AssistantMessage, Message, ToolResultMessage } from '@mariozechner/pi-ai';
-import type { ModelContext } from '../../activities/agent/types.js';
+import type { ModelContext } from './agent-api.js';
 
 /** Characters per token: a deliberately cautious estimate that needs no tokenizer. */
 const CHARS_PER_TOKEN = 4;

@@ -6,8 +6,8 @@
 import type { StreamFn } from '@mariozechner/pi-agent-core';
 import { type AssistantMessage, type Context, createAssistantMessageEventStream } from '@mariozechner/pi-ai';
 import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
-import type { ModelCallInput, ModelContext, ModelInfo } from '../../activities/agent/types.js';
 import { failureText, type ModelCallPolicy, modelActivity } from './activity-options.js';
+import type { ModelCallInput, ModelContext, ModelInfo } from './agent-api.js';
 
 export const AGENT_MODELS_FAILED = 'AgentModelsFailed';
 

@@ -14,11 +14,11 @@ import {
   executeChild,
   isCancellation,
 } from '@temporalio/workflow';
-import type { ToolSpec } from '../../activities/agent/types.js';
 import { formatDuration } from '../../engine/duration.js';
 import type { PipelineIR, PipelineToolIR } from '../../engine/ir.js';
-import type { PipelineOutputs, PipelineRunInput } from '../pipeline-api.js';
+import type { PipelineOutputs, PipelineRunInput } from '../pipeline/pipeline-api.js';
 import { failureText } from './activity-options.js';
+import type { ToolSpec } from './agent-api.js';
 import { requireApproval, type ToolRun } from './tools.js';
 
 /** What an agent turn needs to offer pipelines as tools (built by the pipeline's agent.turn step). */

@@ -1,8 +1,8 @@
 /** Tools as the loop sees them: schema in the workflow, `execute` = one activity per call. */
 import type { AgentTool } from '@mariozechner/pi-agent-core';
 import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
-import type { RetrySpec, ToolSpec } from '../../activities/agent/types.js';
 import { failureText, toolActivity } from './activity-options.js';
+import type { RetrySpec, ToolSpec } from './agent-api.js';
 import { awaitApproval, refusalText } from './approval.js';
 import { DEFAULT_APPROVAL_TIMEOUT_MS } from './approval-api.js';
 import type { ApprovalNoticeTarget } from './approval-notice.js';

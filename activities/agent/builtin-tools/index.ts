@@ -1,8 +1,9 @@
 /**
- * The agent's built-in tools (issue 5): `web_fetch`, `message`, `sessions_history`. Each is an
+ * The agent's built-in tools (issue 5): `web_fetch`, `message`, `sessions_history`, `cron`. Each is an
  * AgentToolDefinition factory receiving what it needs from outside; the worker registers them.
  */
 export { AddressRefused, type LookupAll, nonPublicKind, type ResolvedAddress } from './address-policy.js';
+export { createCronTool, createReminder, type ReminderOrigin, type ReminderRequest } from './cron.js';
 export { htmlToText } from './html-text.js';
 export {
   createMessageTool,

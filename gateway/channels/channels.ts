@@ -1,0 +1,173 @@
+/**
+ * The gateway's channels, composed: each connector (web chat, OpenAI-compatible API, Telegram
+ * when configured) hands accepted messages to the router, and the gateway serves each
+ * channel's task queue (`<taskQueue>.channel.<id>`) with the exactly-once send activity — the process
+ * that holds a platform connection is the one that sends on it, checked against one outbox.
+ */
+import { randomUUID } from 'node:crypto';
+import { NativeConnection } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { type ChannelSender, createChannelSendActivities } from '../../activities/channel-send.js';
+import { channelPolicyFor } from '../../channels/access.js';
+import { DEFAULT_AGENT_ID } from '../../channels/session-key.js';
+import { resolveTelegramConfig } from '../../channels/telegram/config.js';
+import { createTelegramConnector } from '../../channels/telegram/connector.js';
+import { createWebchatConnector } from '../../channels/webchat/connector.js';
+import type { Config } from '../../config/config.js';
+import type { TemporalConnectionOptions } from '../../temporal/connection.js';
+import { OPENAI_CHANNEL } from '../../workflows/channel/channel-api.js';
+import { openaiPlugin } from '../openai/plugin.js';
+import { PendingReplies } from '../openai/replies.js';
+import type { Database } from '../store/db.js';
+import { Outbox } from '../store/outbox.js';
+import { PairingStore } from '../store/pairing.js';
+import type { DeltaHub } from '../stream/hub.js';
+import { channelTaskQueue, type RunningChannelWorker, startChannelWorker } from './channel-worker.js';
+import type { Ingest } from './router.js';
+import { createTypingIndicator } from './typing.js';
+
+export interface ChannelsOptions {
+  app: FastifyInstance;
+  config: Config;
+  db: Database;
+  token: string;
+  ingest: Ingest;
+  hub: DeltaHub;
+  temporal: TemporalConnectionOptions;
+  env?: NodeJS.ProcessEnv;
+  /** Senders of channels built elsewhere in the gateway (e.g. `openclaw` for the protocol's chats). */
+  extraSenders?: ChannelSender[];
+}
+
+export interface Channels {
+  /** Channel ids with a connector in this gateway. */
+  ids: string[];
+  /** Resolves once every channel's send worker polls (it retries while Temporal is down). */
+  workersReady: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The configured agents (one `main` when none are), as the OpenAI API and OpenClaw's agents.list show them. */
+export function configuredAgents(config: Config): Array<{ id: string; name: string }> {
+  return (config.routing.agents ?? [{ id: DEFAULT_AGENT_ID }]).map((a) => ({
+    id: a.id,
+    name: a.name ?? a.id,
+  }));
+}
+
+export async function startChannels(options: ChannelsOptions): Promise<Channels> {
+  const { app, config, db, token, hub } = options;
+  const ingest = async (message: Parameters<Ingest>[0]): Promise<void> => {
+    await options.ingest(message);
+  };
+  const senders = new Map<string, ChannelSender[]>();
+  const closers: Array<() => Promise<void>> = [];
+
+  const webchat = createWebchatConnector({ ingest, hub, token, log: app.log.child({ channel: 'webchat' }) });
+  await app.register(webchat.plugin);
+  senders.set('webchat', [webchat.sender]);
+
+  const agents = () => configuredAgents(config);
+  const replies = new PendingReplies();
+  await app.register(openaiPlugin, { ingest, hub, token, replies, agents });
+  senders.set(
+    OPENAI_CHANNEL,
+    agents().map((a) => replies.sender(a.id)),
+  );
+
+  const telegramConfig = resolveTelegramConfig(config.routing.channels?.telegram, options.env ?? process.env);
+  if (telegramConfig) {
+    const log = app.log.child({ channel: 'telegram' });
+    // Telegram cannot show an answer as it forms: "typing…" while the turn streams instead.
+    const typing = createTypingIndicator({
+      hub,
+      channel: 'telegram',
+      typing: (chatId, threadId) => telegram.typing(chatId, threadId),
+      onError: (err) => log.debug({ err }, 'typing indicator failed'),
+    });
+    const telegram = createTelegramConnector({
+      ...telegramConfig,
+      access: new PairingStore(db),
+      policy: channelPolicyFor(config.routing, 'telegram'),
+      onInbound: async (message) => {
+        await ingest(message);
+        typing.watch(message);
+      },
+      log,
+    });
+    closers.push(async () => typing.close());
+    app.route(telegram.webhookRoute);
+    senders.set('telegram', [
+      {
+        channel: telegram.channel,
+        accountId: telegram.accountId,
+        textLimit: telegram.textLimit,
+        send: (chatId, text, opts) => {
+          typing.replied(chatId, opts?.replyToMessageId);
+          return telegram.sender(chatId, text, opts);
+        },
+      },
+    ]);
+    app.addHook('onReady', () => telegram.start());
+    closers.push(() => telegram.stop());
+  }
+
+  for (const sender of options.extraSenders ?? []) senders.set(sender.channel, [sender]);
+
+  const outbox = new Outbox(db, { runId: randomUUID() });
+  const workers: RunningChannelWorker[] = [];
+  let closed = false;
+  const workersReady = (async () => {
+    const connection = await connectWithRetry(options.temporal, () => closed, app);
+    if (!connection) return;
+    for (const [channel, list] of senders) {
+      workers.push(
+        await startChannelWorker({
+          connection,
+          namespace: config.temporal.namespace,
+          taskQueue: channelTaskQueue(config.temporal.taskQueue, channel),
+          activities: createChannelSendActivities({ outbox, senders: list }),
+        }),
+      );
+    }
+    closers.push(async () => {
+      await Promise.all(workers.map((w) => w.shutdown()));
+      await connection.close();
+    });
+  })();
+  workersReady.catch((err) => app.log.error({ err }, 'channel send workers failed to start'));
+
+  return {
+    ids: [...senders.keys()],
+    workersReady,
+    async close() {
+      closed = true;
+      await workersReady.catch(() => {});
+      for (const close of closers.reverse()) await close();
+    },
+  };
+}
+
+/** The gateway starts while Temporal is down; its send workers join as soon as Temporal answers. */
+async function connectWithRetry(
+  options: TemporalConnectionOptions,
+  cancelled: () => boolean,
+  app: FastifyInstance,
+): Promise<NativeConnection | undefined> {
+  let delay = 500;
+  let warned = false;
+  while (!cancelled()) {
+    try {
+      return await NativeConnection.connect(options);
+    } catch (err) {
+      if (!warned)
+        app.log.warn(
+          `Temporal not reachable at ${options.address} yet; channel send workers will start when it is (${(err as Error).message.split('\n')[0]})`,
+        );
+      warned = true;
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 5_000);
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,46 @@
+/**
+ * The public face of a pipeline run: its input, result, signal and query. Clients (CLI,
+ * gateway, tests) import this file; it holds no interpreter code.
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { PipelineIR } from '../../engine/ir.js';
+
+export interface PipelineRunInput {
+  /** The compiled pipeline: the run never reads a file, so edits only affect new runs. */
+  ir: PipelineIR;
+  /** Content hash of `ir` (engine/hash.ts), recorded for humans and replays. */
+  hash: string;
+  inputs: Record<string, unknown>;
+  /** The inbound message envelope (`message` in expressions). */
+  message?: unknown;
+  /** Values of the environment variables listed in `ir.env`, read by the starter (never here). */
+  env?: Record<string, string>;
+}
+
+/** A run returns its outputs object (declared outputs, overridden by `return:`). */
+export type PipelineOutputs = Record<string, unknown>;
+
+/** What a `wait_for:` step waits for: `name` matches `wait_for.signal`. */
+export interface PipelineSignal {
+  name: string;
+  payload?: unknown;
+}
+
+/** `temporal workflow signal --name pipeline.signal --input '{"name":"approval","payload":…}'` */
+export const pipelineSignal = defineSignal<[PipelineSignal]>('pipeline.signal');
+
+export type StepRunStatus = 'running' | 'succeeded' | 'skipped' | 'failed';
+
+export interface PipelineState {
+  pipeline: string;
+  hash: string;
+  status: 'running' | 'completed' | 'failed';
+  /** Latest status of each step id (a step inside foreach runs once per element). */
+  steps: Record<string, { status: StepRunStatus; runs: number; error?: string }>;
+  /** Signal names `wait_for:` steps are waiting for right now. */
+  waitingFor: string[];
+  /** Signals received and not yet consumed by a `wait_for:` step. */
+  bufferedSignals: string[];
+}
+
+export const pipelineStateQuery = defineQuery<PipelineState>('pipeline.state');

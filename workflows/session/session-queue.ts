@@ -1,0 +1,103 @@
+/**
+ * How queued messages become turns. Pure functions over the pending list, so the rules read in
+ * one place: a message that found the session idle is answered on its own; behind a running
+ * turn, `collect` (and `steer`/`interrupt` when they could not be handed over) messages with the
+ * same route batch into one next turn, `followup` messages each get their own.
+ */
+import type { InboundMessage } from '../../channels/envelope.js';
+import type { PipelineRunInput } from '../pipeline/pipeline-api.js';
+import type { QueuedMessage, QueueMode, TranscriptEntry } from './session-api.js';
+
+export interface Turn {
+  messages: QueuedMessage[];
+  mode: QueueMode;
+}
+
+/** Takes the next turn off the front of `pending` (which must not be empty). */
+export function takeTurn(pending: QueuedMessage[]): Turn {
+  const head = pending[0];
+  if (!head) throw new Error('takeTurn: nothing is pending');
+  let count = 1;
+  if (!head.startsTurn && head.mode !== 'followup') {
+    while (count < pending.length && batchesWith(head, pending[count]!)) count++;
+  }
+  const messages = pending.splice(0, count);
+  return { messages, mode: head.mode };
+}
+
+function batchesWith(head: QueuedMessage, next: QueuedMessage): boolean {
+  return (
+    !next.startsTurn &&
+    next.mode !== 'followup' &&
+    next.hash === head.hash &&
+    next.agentId === head.agentId &&
+    next.pipeline === head.pipeline
+  );
+}
+
+/** Message texts of a batch, one paragraph each (attachment-only messages add nothing). */
+export function joinedText(messages: QueuedMessage[]): string {
+  return messages
+    .map((m) => m.message.text)
+    .filter((text) => text.length > 0)
+    .join('\n\n');
+}
+
+export interface TurnContext {
+  sessionKey: string;
+  transcript: TranscriptEntry[];
+  summary: string;
+}
+
+/**
+ * The child's input. The session offers `agent`, `text`, `batch`, `session`, `transcript` and
+ * `summary`; only those the pipeline declares under `inputs:` are passed, because a run
+ * rejects inputs it does not declare.
+ */
+export function turnInput(turn: Turn, context: TurnContext): PipelineRunInput {
+  const first = turn.messages[0]!;
+  const text = joinedText(turn.messages);
+  const offered: Record<string, unknown> = {
+    agent: first.agentId,
+    text,
+    batch: turn.messages.map((m) => m.message),
+    session: context.sessionKey,
+    transcript: context.transcript,
+    summary: context.summary,
+  };
+  const declared = first.ir.inputs.properties;
+  const inputs = Object.fromEntries(Object.entries(offered).filter(([name]) => name in declared));
+  // A batch is answered as one message: the first envelope (its id names the turn), all texts.
+  const message: InboundMessage = turn.messages.length > 1 ? { ...first.message, text } : first.message;
+  return {
+    ir: first.ir,
+    hash: first.hash,
+    inputs,
+    message,
+    ...(first.env ? { env: first.env } : {}),
+  };
+}
+
+/** The reply text of a finished turn: `outputs.reply`, else `outputs.text`, when a string. */
+export function replyText(outputs: unknown): string | undefined {
+  if (!outputs || typeof outputs !== 'object') return undefined;
+  const { reply, text } = outputs as Record<string, unknown>;
+  if (typeof reply === 'string' && reply.length > 0) return reply;
+  if (typeof text === 'string' && text.length > 0) return text;
+  return undefined;
+}
+
+/**
+ * The agent's compaction, when the turn's pipeline reports one as `outputs.compaction`
+ * (`{ summary, kept }`: the new summary, and how many of the earlier transcript entries the
+ * agent kept verbatim). The session adopts it, so the next turn starts from the summary.
+ */
+export function compactionOf(outputs: unknown): { summary: string; kept: number } | undefined {
+  if (!outputs || typeof outputs !== 'object') return undefined;
+  const compaction = (outputs as Record<string, unknown>).compaction;
+  if (!compaction || typeof compaction !== 'object') return undefined;
+  const { summary, kept } = compaction as Record<string, unknown>;
+  if (typeof summary !== 'string' || !summary) return undefined;
+  if (typeof kept !== 'number' || !Number.isInteger(kept) || kept < 0) return undefined;
+  return { summary, kept };
+}
