@@ -10,8 +10,10 @@
 // that *can* be known is used to shrink that window: a platform error response or a refused
 // connection proves nothing was posted (the claim is released and the chunk retried), and a
 // retry that finds a pending chunk of a call still running in this process waits for its outcome.
+
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Failures } from '../engine/failures.js';
 
 export interface SendToChannelInput {
   /** Connector id: telegram, ... */
@@ -118,12 +120,15 @@ export function createChannelSendActivities(deps: ChannelSendDeps): ChannelSendA
         throw ApplicationFailure.nonRetryable(
           `no connector for ${input.channel} account "${input.accountId}" in this gateway (serving: ${served}); ` +
             'check channels in switchyard.yaml and the task queue the reply step targets',
-          'ChannelNotServed',
+          Failures.ChannelNotServed,
         );
       }
       const chunks = chunkText(input.text, sender.textLimit);
       if (chunks.length === 0) {
-        throw ApplicationFailure.nonRetryable('sendToChannel: text is empty; nothing to send', 'EmptyReply');
+        throw ApplicationFailure.nonRetryable(
+          'sendToChannel: text is empty; nothing to send',
+          Failures.EmptyReply,
+        );
       }
       const result: SendToChannelResult = {
         messageIds: [],
@@ -195,15 +200,15 @@ function settleFailure(
     outbox.markUncertain(key, message);
     return ApplicationFailure.retryable(
       `${message} (outcome unknown; this chunk will not be resent)`,
-      'SendUncertain',
+      Failures.SendUncertain,
     );
   }
   outbox.release(key);
-  if (failure.permanent === true) return ApplicationFailure.nonRetryable(message, 'SendRefused');
+  if (failure.permanent === true) return ApplicationFailure.nonRetryable(message, Failures.SendRefused);
   const retryAfterMs = typeof failure.retryAfterMs === 'number' ? failure.retryAfterMs : undefined;
   return ApplicationFailure.create({
     message,
-    type: 'SendFailed',
+    type: Failures.SendFailed,
     ...(retryAfterMs === undefined ? {} : { nextRetryDelay: retryAfterMs }),
   });
 }

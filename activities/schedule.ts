@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { InboundMessage } from '../channels/envelope.js';
+import { Failures } from '../engine/failures.js';
 import type { PipelineIR } from '../engine/ir.js';
 import { CRON_CHANNEL } from '../workflows/channel/channel-api.js';
 import type {
@@ -47,7 +48,7 @@ export function createScheduleActivities(deps: ScheduleActivityDeps): ScheduleAc
     if (!pipeline) {
       throw ApplicationFailure.nonRetryable(
         `no pipeline named '${name}' is loaded (or its file does not compile): check \`switchyard pipelines validate\``,
-        'PipelineNotFound',
+        Failures.PipelineNotFound,
       );
     }
     const values = Object.fromEntries(
@@ -86,9 +87,9 @@ export function createScheduleActivities(deps: ScheduleActivityDeps): ScheduleAc
       const detail = `webhook ${request.url} answered ${res.status} ${res.statusText}`;
       // 4xx (except 408/429) will not get better by retrying.
       if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
-        throw ApplicationFailure.nonRetryable(detail, 'WebhookRejected');
+        throw ApplicationFailure.nonRetryable(detail, Failures.WebhookRejected);
       }
-      throw ApplicationFailure.retryable(detail, 'WebhookUnavailable');
+      throw ApplicationFailure.retryable(detail, Failures.WebhookUnavailable);
     },
 
     async cronInjectIntoSession(injection: SessionInjection) {
@@ -96,7 +97,7 @@ export function createScheduleActivities(deps: ScheduleActivityDeps): ScheduleAc
         throw ApplicationFailure.nonRetryable(
           'this worker has no session hand-off wired (ScheduleActivityDeps.ingest): systemEvent and ' +
             'main-session tasks cannot run here',
-          'SessionsUnavailable',
+          Failures.SessionsUnavailable,
         );
       }
       const pipelineName = injection.pipeline ?? deps.sessionPipeline?.(injection.agentId) ?? 'default';

@@ -6,6 +6,7 @@
  */
 import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { Failures } from '../engine/failures.js';
 import {
   type ApprovalDecision,
   type ApprovalResolution,
@@ -178,11 +179,11 @@ function approvalError(error: unknown, workflowId: string, id: string): unknown 
   if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
     const cause = error.cause;
     switch (cause.type) {
-      case 'UnknownApproval':
+      case Failures.UnknownApproval:
         return new ApprovalError('unknown', cause.message);
-      case 'ApprovalAlreadyResolved':
+      case Failures.ApprovalAlreadyResolved:
         return new ApprovalError('already_resolved', cause.message);
-      case 'InvalidApprovalInput':
+      case Failures.InvalidApprovalInput:
         return new ApprovalError('invalid', cause.message);
     }
     if (cause.message.startsWith('No registered handler for update')) {

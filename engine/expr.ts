@@ -8,6 +8,7 @@
  * milliseconds, maps -> plain objects, bytes -> arrays of numbers, optionals -> value or null.
  */
 import { Duration, Environment, UnsignedInt } from '@marcbachmann/cel-js/evaluator';
+import { Failures } from './failures.js';
 import type { Expr, JsonValue, Template } from './ir.js';
 
 const runtimeEnv = new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false });
@@ -15,7 +16,7 @@ const parsed = new Map<string, (context: Record<string, unknown>) => unknown>();
 
 /** An expression failed at run time; `expression` is the CEL source. */
 export class ExpressionError extends Error {
-  override readonly name = 'ExpressionError';
+  override readonly name = Failures.ExpressionError;
   constructor(
     readonly expression: string,
     message: string,

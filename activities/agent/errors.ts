@@ -6,11 +6,11 @@
  */
 import { type AssistantMessage, isContextOverflow } from '@mariozechner/pi-ai';
 import { ApplicationFailure } from '@temporalio/common';
-import { ModelErrorTypes } from '../../workflows/agent/agent-api.js';
+import { type FailureName, Failures } from '../../engine/failures.js';
 import type { AgentConfigError } from './config.js';
 
 export interface ProviderErrorClass {
-  type: (typeof ModelErrorTypes)[keyof typeof ModelErrorTypes];
+  type: FailureName;
   retryable: boolean;
   status?: number;
 }
@@ -19,20 +19,20 @@ export interface ProviderErrorClass {
 export function classifyProviderError(message: AssistantMessage, contextWindow?: number): ProviderErrorClass {
   const text = message.errorMessage ?? '';
   if (isContextOverflow(message, contextWindow))
-    return { type: ModelErrorTypes.contextOverflow, retryable: false };
+    return { type: Failures.ModelContextOverflow, retryable: false };
   const status = statusOf(text);
   if (status !== undefined) {
     if (status === 408 || status === 409 || status === 425 || status === 429 || status >= 500) {
-      return { type: ModelErrorTypes.retryable, retryable: true, status };
+      return { type: Failures.ModelCallRetryable, retryable: true, status };
     }
-    if (status === 401 || status === 403) return { type: ModelErrorTypes.auth, retryable: false, status };
-    if (status >= 400) return { type: ModelErrorTypes.invalid, retryable: false, status };
+    if (status === 401 || status === 403) return { type: Failures.ModelAuthError, retryable: false, status };
+    if (status >= 400) return { type: Failures.ModelRequestInvalid, retryable: false, status };
   }
   if (/api key|unauthori[sz]ed|authentication|permission denied|forbidden/i.test(text)) {
-    return { type: ModelErrorTypes.auth, retryable: false };
+    return { type: Failures.ModelAuthError, retryable: false };
   }
   // Timeouts, dropped connections and unknown failures are worth another attempt.
-  return { type: ModelErrorTypes.retryable, retryable: true };
+  return { type: Failures.ModelCallRetryable, retryable: true };
 }
 
 function statusOf(text: string): number | undefined {
@@ -57,7 +57,7 @@ export function modelCallFailure(
 }
 
 export function configFailure(error: AgentConfigError): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(error.message, ModelErrorTypes.config);
+  return ApplicationFailure.nonRetryable(error.message, Failures.ModelConfigError);
 }
 
 /** Never let a key leak into an error message (some providers echo it partially). */

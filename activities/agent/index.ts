@@ -4,6 +4,7 @@
  * hand in local fake providers at the wire and real files.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { Failures } from '../../engine/failures.js';
 import type {
   AgentDelta,
   ModelCallInput,
@@ -49,7 +50,7 @@ export function createAgentActivities(deps: AgentActivityDeps) {
       if (!agent) {
         throw ApplicationFailure.nonRetryable(
           `no agent '${input.agent}' in the config (agents: ${current.agents.map((a) => a.id).join(', ') || 'none'})`,
-          'UnknownAgent',
+          Failures.UnknownAgent,
         );
       }
       const settings = agent.model;
@@ -57,7 +58,7 @@ export function createAgentActivities(deps: AgentActivityDeps) {
       if (!primary) {
         throw ApplicationFailure.nonRetryable(
           `agent '${agent.id}' has no model: set agents[].model (e.g. model: anthropic/claude-sonnet-4-5)`,
-          'ModelConfigError',
+          Failures.ModelConfigError,
         );
       }
       let models: PreparedTurn['models'];
@@ -70,7 +71,7 @@ export function createAgentActivities(deps: AgentActivityDeps) {
       }
       const unknown = (input.tools ?? []).filter((name) => !tools.has(name));
       if (unknown.length > 0) {
-        throw ApplicationFailure.nonRetryable(`unknown tools: ${unknown.join(', ')}`, 'UnknownTool');
+        throw ApplicationFailure.nonRetryable(`unknown tools: ${unknown.join(', ')}`, Failures.UnknownTool);
       }
       const selected = input.tools ? input.tools.map((name) => tools.get(name)!) : [...tools.values()];
       const window = Math.min(...models.map((m) => m.contextWindow));

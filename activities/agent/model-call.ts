@@ -6,11 +6,11 @@
 import { type Api, type Context, calculateCost, type Model, streamSimple } from '@mariozechner/pi-ai';
 import { Context as ActivityContext } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { Failures } from '../../engine/failures.js';
 import {
   type AgentDelta,
   type ModelCallInput,
   type ModelCallResult,
-  ModelErrorTypes,
   noUsage,
 } from '../../workflows/agent/agent-api.js';
 import { AgentConfigError, type AgentModelsConfig } from './config.js';
@@ -79,7 +79,7 @@ export async function callModel(input: ModelCallInput, deps: ModelCallDeps): Pro
     send({ type: 'end', stopReason: 'error' });
     throw ApplicationFailure.retryable(
       `model ${input.model} sent nothing for ${STALL_MS / 1000} s; trying again`,
-      ModelErrorTypes.retryable,
+      Failures.ModelCallRetryable,
     );
   }
   if (message.stopReason === 'error' || message.stopReason === 'aborted') {

@@ -5,6 +5,7 @@
 
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { Failures } from '../../engine/failures.js';
 import type { RetrySpec, ToolCallInput, ToolCallResult, ToolSpec } from '../../workflows/agent/agent-api.js';
 
 export interface ToolCallContext {
@@ -57,7 +58,7 @@ export function toolSpec(tool: AgentToolDefinition): ToolSpec {
 export async function callTool(input: ToolCallInput, tools: ReadonlyMap<string, AgentToolDefinition>) {
   const tool = tools.get(input.tool);
   if (!tool) {
-    throw ApplicationFailure.nonRetryable(`no tool '${input.tool}' in this worker`, 'UnknownTool');
+    throw ApplicationFailure.nonRetryable(`no tool '${input.tool}' in this worker`, Failures.UnknownTool);
   }
   const { info, cancellationSignal } = Context.current();
   const result = await tool.execute(input.args, {

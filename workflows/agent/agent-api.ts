@@ -104,15 +104,6 @@ export type AgentDelta =
   /** A tool call starts or ends (pushed by the tool-call activity). */
   | { type: 'tool'; phase: 'start' | 'end'; name: string; toolCallId: string; isError?: boolean };
 
-/** Error types the model-call activity throws (ApplicationFailure `type`). */
-export const ModelErrorTypes = {
-  retryable: 'ModelCallRetryable',
-  auth: 'ModelAuthError',
-  invalid: 'ModelRequestInvalid',
-  contextOverflow: 'ModelContextOverflow',
-  config: 'ModelConfigError',
-} as const;
-
 /** The usage of a message no model produced (a failed call, a line of the session's transcript). */
 export function noUsage(): Usage {
   return {

@@ -13,6 +13,7 @@ import {
   upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
+import { Failures } from '../../engine/failures.js';
 import {
   type ApprovalResolution,
   type ApprovalResolveInput,
@@ -148,13 +149,13 @@ function validate(b: Board, input: ApprovalResolveInput): void {
   if (!input || typeof input.id !== 'string' || (input.decision !== 'approve' && input.decision !== 'deny')) {
     throw ApplicationFailure.nonRetryable(
       'approval.resolve wants {id: string, decision: "approve" | "deny", reason?: string}',
-      'InvalidApprovalInput',
+      Failures.InvalidApprovalInput,
     );
   }
   if (input.reason !== undefined && typeof input.reason !== 'string') {
     throw ApplicationFailure.nonRetryable(
       'approval.resolve: reason must be a string',
-      'InvalidApprovalInput',
+      Failures.InvalidApprovalInput,
     );
   }
   const id = normalId(input.id);
@@ -163,14 +164,14 @@ function validate(b: Board, input: ApprovalResolveInput): void {
   if (settled) {
     throw ApplicationFailure.nonRetryable(
       `approval '${id}' was already ${settled}`,
-      'ApprovalAlreadyResolved',
+      Failures.ApprovalAlreadyResolved,
     );
   }
   if (!waiting) {
     const open = [...b.waiting.keys()];
     throw ApplicationFailure.nonRetryable(
       `no pending approval '${id}' in workflow ${workflowInfo().workflowId} (pending: ${open.join(', ') || 'none'})`,
-      'UnknownApproval',
+      Failures.UnknownApproval,
     );
   }
 }

@@ -6,7 +6,6 @@
 import { type AgentTurnArgs, type AgentTurnContext, type AgentTurnResult, runAgentTurn } from './turn.js';
 
 export type { ApprovalNoticeTarget } from './approval-notice.js';
-export { AGENT_MODELS_FAILED } from './models.js';
 export type { PipelineToolSet } from './pipeline-tools.js';
 export type { AgentTurnArgs, AgentTurnContext, AgentTurnResult, AttachmentNote, TurnUsage } from './turn.js';
 export { runAgentTurn } from './turn.js';

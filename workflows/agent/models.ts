@@ -6,10 +6,9 @@
 import type { StreamFn } from '@mariozechner/pi-agent-core';
 import { type AssistantMessage, type Context, createAssistantMessageEventStream } from '@mariozechner/pi-ai';
 import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
+import { Failures } from '../../engine/failures.js';
 import { failureText, type ModelCallPolicy, modelActivity } from './activity-options.js';
 import type { ModelCallInput, ModelContext, ModelInfo } from './agent-api.js';
-
-export const AGENT_MODELS_FAILED = 'AgentModelsFailed';
 
 export interface ModelChain {
   agent: string;
@@ -40,7 +39,7 @@ export async function callModels(
     }
   }
   throw ApplicationFailure.create({
-    type: AGENT_MODELS_FAILED,
+    type: Failures.AgentModelsFailed,
     nonRetryable: true,
     message: `Agent '${chain.agent}' got no answer: ${failures.length === 1 ? 'its model failed' : `all ${failures.length} models failed`} — ${failures.join('; ')}`,
   });

@@ -15,6 +15,7 @@ import {
   isCancellation,
 } from '@temporalio/workflow';
 import { formatDuration } from '../../engine/duration.js';
+import { Failures } from '../../engine/failures.js';
 import type { PipelineIR, PipelineToolIR } from '../../engine/ir.js';
 import type { PipelineOutputs, PipelineRunInput } from '../pipeline/pipeline-api.js';
 import { failureText } from './activity-options.js';
@@ -40,7 +41,7 @@ export function pipelineAgentTools(set: PipelineToolSet, registered: ToolSpec[],
   if (clash) {
     throw ApplicationFailure.nonRetryable(
       `pipeline tool '${clash.name}' (pipeline ${clash.pipeline}) has the name of a tool this worker registers; give it another name: in pipeline_tools, or leave the registered one out with tools:`,
-      'PipelineToolConflict',
+      Failures.PipelineToolConflict,
     );
   }
   const used = new Map<string, number>();

@@ -1,6 +1,8 @@
 /** Tools as the loop sees them: schema in the workflow, `execute` = one activity per call. */
+
 import type { AgentTool } from '@mariozechner/pi-agent-core';
 import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
+import { Failures } from '../../engine/failures.js';
 import { failureText, toolActivity } from './activity-options.js';
 import type { RetrySpec, ToolSpec } from './agent-api.js';
 import { awaitApproval, refusalText } from './approval.js';
@@ -30,7 +32,7 @@ export function checkToolOverrides(
   if (unknown.length === 0) return;
   throw ApplicationFailure.nonRetryable(
     `tool_options names ${unknown.map((n) => `'${n}'`).join(', ')}, which this turn does not offer (its tools: ${names.join(', ') || 'none'}); fix the name, or register the tool with the worker`,
-    'UnknownTool',
+    Failures.UnknownTool,
   );
 }
 

@@ -4,6 +4,7 @@
  * call as its own activity. Deterministic: the workspace files, models and tools come from
  * the `agentPrepareTurn` activity; the transcript and summary come in as input.
  */
+import { Failures } from '../../engine/failures.js';
 import './structured-clone.js';
 import { type AgentMessage, runAgentLoop } from '@mariozechner/pi-agent-core';
 import type { Api, AssistantMessage, Message, Model, UserMessage } from '@mariozechner/pi-ai';
@@ -168,7 +169,7 @@ export async function runAgentTurn(
   if (!final || final.stopReason === 'error' || final.stopReason === 'aborted') {
     throw ApplicationFailure.nonRetryable(
       `Agent '${prepared.agent}' ended without an answer: ${final?.errorMessage ?? final?.stopReason ?? 'no reply'}`,
-      'AgentTurnFailed',
+      Failures.AgentTurnFailed,
     );
   }
   usage.toolCalls = counter.toolCalls;

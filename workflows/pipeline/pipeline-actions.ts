@@ -1,4 +1,5 @@
 /** Steps that act: `uses`, `raise`, `wait`, `wait_for`, `call`, `set`, `return`. */
+
 import {
   condition,
   executeChild,
@@ -11,6 +12,7 @@ import {
 import type { StepCall } from '../../activities/pipeline-steps.js';
 import { parseDuration } from '../../engine/duration.js';
 import { resolveTemplate } from '../../engine/expr.js';
+import { Failures } from '../../engine/failures.js';
 import type {
   CallStep,
   RaiseStep,
@@ -62,7 +64,7 @@ async function runUses(step: UsesStep, scope: Scope, approved?: Approved): Promi
   >;
   if (step.execution === 'workflow') return runBuiltIn(step, args, scope);
   if (!step.activity)
-    throw stepFailure('InvalidPipeline', `step type '${step.type}' names no activity`, step.id);
+    throw stepFailure(Failures.InvalidPipeline, `step type '${step.type}' names no activity`, step.id);
   const activities = proxyActivities<Record<string, StepActivity>>({
     startToCloseTimeout: step.timeout ?? DEFAULT_ACTIVITY_TIMEOUT_MS,
     retry: temporalRetry(step.retry),
@@ -89,7 +91,11 @@ function runBuiltIn(step: UsesStep, args: Record<string, unknown>, scope: Scope)
       return Promise.resolve(null);
     }
     default:
-      throw stepFailure('UnknownStepType', `no built-in step type '${step.type}' in this worker`, step.id);
+      throw stepFailure(
+        Failures.UnknownStepType,
+        `no built-in step type '${step.type}' in this worker`,
+        step.id,
+      );
   }
 }
 
@@ -114,14 +120,18 @@ async function runWait(step: WaitStep, scope: Scope): Promise<unknown> {
     const value = resolveTemplate(step.durationFrom, contextOf(scope));
     ms = parseDuration(value);
     if (ms === undefined) {
-      throw stepFailure('InvalidDuration', `wait: ${JSON.stringify(value)} is not a duration`, step.id);
+      throw stepFailure(
+        Failures.InvalidDuration,
+        `wait: ${JSON.stringify(value)} is not a duration`,
+        step.id,
+      );
     }
   } else if (step.until) {
     const value = resolveTemplate(step.until, contextOf(scope));
     const at = typeof value === 'string' ? Date.parse(value) : Number.NaN;
     if (Number.isNaN(at)) {
       throw stepFailure(
-        'InvalidTimestamp',
+        Failures.InvalidTimestamp,
         `wait until: ${JSON.stringify(value)} is not a timestamp`,
         step.id,
       );
@@ -151,7 +161,7 @@ async function runWaitFor(step: WaitForStep, scope: Scope): Promise<unknown> {
     return { timedOut: false, payload: signal?.payload ?? null };
   }
   if (!step.onTimeout) {
-    throw stepFailure('Timeout', `no '${step.signal}' signal within ${step.timeout}ms`, step.id);
+    throw stepFailure(Failures.Timeout, `no '${step.signal}' signal within ${step.timeout}ms`, step.id);
   }
   await run.runBlock(step.onTimeout, scope);
   return { timedOut: true, payload: null };
@@ -161,7 +171,8 @@ async function runWaitFor(step: WaitForStep, scope: Scope): Promise<unknown> {
 async function runCall(step: CallStep, scope: Scope, approved?: Approved): Promise<unknown> {
   const { run } = scope;
   const ir = run.ir.calls[step.pipeline];
-  if (!ir) throw stepFailure('InvalidPipeline', `the IR carries no pipeline '${step.pipeline}'`, step.id);
+  if (!ir)
+    throw stepFailure(Failures.InvalidPipeline, `the IR carries no pipeline '${step.pipeline}'`, step.id);
   const inputs = (approved ? approved.value : resolveTemplate(step.inputs, contextOf(scope))) as Record<
     string,
     unknown

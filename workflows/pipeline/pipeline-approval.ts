@@ -8,15 +8,13 @@
  */
 import type { InboundMessage } from '../../channels/envelope.js';
 import { resolveTemplate } from '../../engine/expr.js';
+import { Failures } from '../../engine/failures.js';
 import type { Expr, Step, Template } from '../../engine/ir.js';
 import { awaitApproval, stepRefusalText } from '../agent/approval.js';
 import { DEFAULT_APPROVAL_TIMEOUT_MS } from '../agent/approval-api.js';
 import { approvalNoticeTarget } from './pipeline-builtins.js';
 import { stepFailure } from './pipeline-errors.js';
 import { contextOf, type Scope } from './pipeline-scope.js';
-
-/** The failure of a step the owner denied or did not answer in time (`catch: errors:` matches it). */
-export const STEP_NOT_APPROVED = 'StepNotApproved';
 
 /** The values an approved step runs with (undefined for steps that evaluate nothing up front). */
 export interface Approved {
@@ -38,7 +36,7 @@ export async function approveStep(step: Step, scope: Scope): Promise<Approved> {
     ...(notify ? { notify } : {}),
   });
   if (outcome.status !== 'approved') {
-    throw stepFailure(STEP_NOT_APPROVED, stepRefusalText(step.id, outcome), step.id);
+    throw stepFailure(Failures.StepNotApproved, stepRefusalText(step.id, outcome), step.id);
   }
   return { value };
 }

@@ -5,6 +5,7 @@
  */
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import { evaluate } from '../../engine/expr.js';
+import { Failures } from '../../engine/failures.js';
 import type { Block, Step } from '../../engine/ir.js';
 import { runAction } from './pipeline-actions.js';
 import { type Approved, approveStep } from './pipeline-approval.js';
@@ -35,7 +36,7 @@ export async function runBlock(block: Block, scope: Scope): Promise<unknown> {
       if (running.size === 0) {
         // The compiler rejects cycles and unknown ids; this only guards a hand-made IR.
         throw stepFailure(
-          'InvalidPipeline',
+          Failures.InvalidPipeline,
           `steps ${pending.map((s) => s.id).join(', ')} can never start`,
           '',
         );
@@ -112,7 +113,11 @@ async function withDeadline(step: Step, fn: () => Promise<unknown>): Promise<unk
     return await deadline.run(fn);
   } catch (error) {
     if (isCancellation(error) && !outer.consideredCancelled) {
-      throw stepFailure('Timeout', `step '${step.id}' did not finish within ${step.timeout}ms`, step.id);
+      throw stepFailure(
+        Failures.Timeout,
+        `step '${step.id}' did not finish within ${step.timeout}ms`,
+        step.id,
+      );
     }
     throw error;
   }

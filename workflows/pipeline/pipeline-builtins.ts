@@ -9,6 +9,7 @@ import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { ChannelSendActivities, SendToChannelResult } from '../../activities/channel-send.js';
 import type { InboundMessage } from '../../channels/envelope.js';
 import { deltaRunKey } from '../../channels/run-key.js';
+import { Failures } from '../../engine/failures.js';
 import type { ToolOptionsIR, UsesStep } from '../../engine/ir.js';
 import { noUsage } from '../agent/agent-api.js';
 import {
@@ -128,7 +129,7 @@ export async function runReplySend(
   const chat = str(args.chat) ?? message?.chat.id;
   if (!channel || !chat) {
     throw stepFailure(
-      'InvalidReplyTarget',
+      Failures.InvalidReplyTarget,
       'reply.send needs `channel` and `chat` (or a message to answer, whose chat is the default)',
       step.id,
     );

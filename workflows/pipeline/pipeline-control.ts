@@ -1,6 +1,8 @@
 /** Steps that run other blocks: `switch`, `parallel`, `foreach`, `try`. */
+
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import { evaluate, resolveTemplate } from '../../engine/expr.js';
+import { Failures } from '../../engine/failures.js';
 import type { ForeachStep, ParallelStep, Step, SwitchStep, TryStep } from '../../engine/ir.js';
 import type { Approved } from './pipeline-approval.js';
 import { errorInfo, stepFailure } from './pipeline-errors.js';
@@ -89,7 +91,7 @@ async function runForeach(step: ForeachStep, scope: Scope, approved?: Approved):
   const items = approved ? approved.value : resolveTemplate(step.items, contextOf(scope));
   if (!Array.isArray(items)) {
     const got = items === null ? 'null' : typeof items;
-    throw stepFailure('InvalidItems', `foreach items must be a list, got ${got}`, step.id);
+    throw stepFailure(Failures.InvalidItems, `foreach items must be a list, got ${got}`, step.id);
   }
   const outputs: unknown[] = new Array(items.length).fill(null);
   const cancel = new CancellationScope();

@@ -12,6 +12,7 @@ import {
   TimeoutFailure,
 } from '@temporalio/workflow';
 import { ExpressionError } from '../../engine/expr.js';
+import { Failures } from '../../engine/failures.js';
 
 /** The `error` variable inside `catch:`. */
 export interface StepErrorInfo {
@@ -52,9 +53,10 @@ function classify(error: unknown): { name: string; message: string } {
   if ((error instanceof ActivityFailure || error instanceof ChildWorkflowFailure) && error.cause) {
     return classify(error.cause);
   }
-  if (error instanceof TimeoutFailure) return { name: 'Timeout', message: error.message || 'timed out' };
+  if (error instanceof TimeoutFailure)
+    return { name: Failures.Timeout, message: error.message || 'timed out' };
   if (error instanceof ApplicationFailure) return { name: error.type ?? 'Error', message: error.message };
-  if (error instanceof ExpressionError) return { name: 'ExpressionError', message: error.message };
+  if (error instanceof ExpressionError) return { name: Failures.ExpressionError, message: error.message };
   if (error instanceof Error) return { name: error.name || 'Error', message: error.message };
   return { name: 'Error', message: String(error) };
 }

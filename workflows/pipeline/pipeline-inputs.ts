@@ -3,6 +3,7 @@
  * required inputs are present and have the declared JSON type. (The full schema was checked
  * at compile time; ajv cannot run in the workflow sandbox, so this is the small subset.)
  */
+import { Failures } from '../../engine/failures.js';
 import type { JsonSchemaObject } from '../../engine/ir.js';
 import { stepFailure } from './pipeline-errors.js';
 
@@ -27,7 +28,7 @@ export function prepareInputs(
   for (const name of Object.keys(inputs)) {
     if (!(name in schema.properties)) problems.push(`'${name}' is not an input of this pipeline`);
   }
-  if (problems.length > 0) throw stepFailure('InvalidInputs', `inputs: ${problems.join('; ')}`, '');
+  if (problems.length > 0) throw stepFailure(Failures.InvalidInputs, `inputs: ${problems.join('; ')}`, '');
   return inputs;
 }
 

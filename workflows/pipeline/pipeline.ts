@@ -4,6 +4,7 @@
  */
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import { resolveTemplate } from '../../engine/expr.js';
+import { Failures } from '../../engine/failures.js';
 import { IR_VERSION } from '../../engine/ir.js';
 import {
   type PipelineOutputs,
@@ -21,7 +22,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   if (ir.irVersion !== IR_VERSION) {
     throw ApplicationFailure.nonRetryable(
       `pipeline '${ir.name}' was compiled to IR version ${ir.irVersion}; this worker runs version ${IR_VERSION}`,
-      'UnsupportedIR',
+      Failures.UnsupportedIR,
     );
   }
   const state: PipelineState = {
@@ -76,7 +77,7 @@ function declaredOutputs(scope: Scope, returned?: Record<string, unknown>): Pipe
       if (!early) {
         throw ApplicationFailure.nonRetryable(
           `output '${name}': ${(error as Error).message}`,
-          'ExpressionError',
+          Failures.ExpressionError,
         );
       }
       outputs[name] = null;

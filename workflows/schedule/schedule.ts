@@ -17,6 +17,7 @@ import {
 import type { SendToChannelInput, SendToChannelResult } from '../../activities/channel-send.js';
 import type { InboundMessage } from '../../channels/envelope.js';
 import type { CronDestination, CronTask } from '../../config/cron-task.js';
+import { Failures } from '../../engine/failures.js';
 import type { ThinkingLevel } from '../agent/agent-api.js';
 import { runAgentTurn } from '../agent/index.js';
 import { CRON_CHANNEL, channelTaskQueue } from '../channel/channel-api.js';
@@ -307,7 +308,7 @@ async function failed(
       });
     }
   }
-  return ApplicationFailure.nonRetryable(reason, 'ScheduledTaskFailed');
+  return ApplicationFailure.nonRetryable(reason, Failures.ScheduledTaskFailed);
 }
 
 function failureDestination(

@@ -4,6 +4,7 @@
  * with the send, so a retried tool call never posts twice.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { Failures } from '../../../engine/failures.js';
 import type { AgentToolDefinition } from '../tools.js';
 
 /** A chat the agent may write to. */
@@ -56,7 +57,10 @@ export function createMessageTool(options: MessageToolOptions): AgentToolDefinit
     async execute(args, ctx) {
       const text = String(args.text);
       if (!text.trim())
-        throw ApplicationFailure.nonRetryable('message: text is empty; nothing to send', 'EmptyMessage');
+        throw ApplicationFailure.nonRetryable(
+          'message: text is empty; nothing to send',
+          Failures.EmptyMessage,
+        );
       const target = findTarget(await options.allowedChats(), args);
       const accountId = target.accountId ?? 'default';
       const sent = await options.send({
@@ -88,14 +92,14 @@ function findTarget(allowed: MessageTarget[], args: Record<string, unknown>): Me
   if (found.length > 1) {
     throw ApplicationFailure.nonRetryable(
       `message: '${chat}' on ${channel} matches ${found.length} chats (${found.map(describe).join(', ')}); give accountId or the chat id`,
-      'MessageTargetAmbiguous',
+      Failures.MessageTargetAmbiguous,
     );
   }
   throw ApplicationFailure.nonRetryable(
     `refused: ${channel} chat '${chat}' is not one of the owner's chats you may message (` +
       (list ? `allowed: ${list}` : 'no chats are allowed') +
       '). The owner can allow it in switchyard.yaml.',
-    'MessageTargetRefused',
+    Failures.MessageTargetRefused,
   );
 }
 

@@ -3,6 +3,7 @@
  * one this turn belongs to), as lines the model can read, with the summary of older turns.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { Failures } from '../../../engine/failures.js';
 import type { AgentToolDefinition, ToolCallContext } from '../tools.js';
 
 export interface SessionTranscript {
@@ -55,7 +56,7 @@ export function createSessionsHistoryTool(options: SessionsHistoryToolOptions): 
       if (!sessionKey) {
         throw ApplicationFailure.nonRetryable(
           'sessions_history: this turn belongs to no session; pass sessionKey',
-          'NoSession',
+          Failures.NoSession,
         );
       }
       const limit = Math.max(
@@ -67,7 +68,7 @@ export function createSessionsHistoryTool(options: SessionsHistoryToolOptions): 
         session = await options.history(sessionKey);
       } catch (error) {
         if ((error as Error)?.name === 'SessionNotFoundError') {
-          throw ApplicationFailure.nonRetryable((error as Error).message, 'SessionNotFound');
+          throw ApplicationFailure.nonRetryable((error as Error).message, Failures.SessionNotFound);
         }
         throw error;
       }

@@ -4,6 +4,7 @@
  * and by default the connection itself only goes to checked addresses. Size and time are bounded.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { Failures } from '../../../engine/failures.js';
 import type { AgentToolDefinition } from '../tools.js';
 import {
   AddressRefused,
@@ -271,8 +272,8 @@ export function createWebFetchTool(options: WebFetchOptions = {}): AgentToolDefi
       } catch (error) {
         if (error instanceof WebFetchError) {
           throw error.retryable
-            ? ApplicationFailure.retryable(error.message, 'WebFetchFailed')
-            : ApplicationFailure.nonRetryable(error.message, 'WebFetchRefused');
+            ? ApplicationFailure.retryable(error.message, Failures.WebFetchFailed)
+            : ApplicationFailure.nonRetryable(error.message, Failures.WebFetchRefused);
         }
         throw error;
       }
