@@ -3,17 +3,17 @@
  * Never throws on bad input: every problem found is returned, with file:line:column.
  */
 import { defaultMessageSchema, type TypeSpec, typeFromSchema } from './cel-types.js';
+import { compileBlock } from './compile-block.js';
 import {
-  ACTIONS,
   type CompileContext,
   childBlocks,
-  compileBlock,
   pathKey,
   type RawStep,
   type RetryInput,
+  STEP_KINDS,
   type StepInfo,
   stepKind,
-} from './compile-steps.js';
+} from './compile-context.js';
 import { formatErrors, type PipelineError, sortErrors } from './errors.js';
 import { ExpressionChecker, type Scope } from './expr-check.js';
 import { contentHash } from './hash.js';
@@ -164,9 +164,9 @@ function collect(
   steps.forEach((raw, i) => {
     const p = [...path, i];
     if (!isObject(raw)) return; // the schema reports it
-    const kinds = ACTIONS.filter((a) => a in raw);
+    const kinds = STEP_KINDS.filter((a) => a in raw);
     if (kinds.length === 0) {
-      errors.push(src.error(p, `a step must do one thing: add one of ${ACTIONS.join(', ')}`, raw));
+      errors.push(src.error(p, `a step must do one thing: add one of ${STEP_KINDS.join(', ')}`, raw));
     } else if (kinds.length > 1) {
       errors.push(
         src.error(

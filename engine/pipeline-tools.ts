@@ -6,7 +6,7 @@
  * entries and builds `UsesStep.pipelineTools`: name, description, argument schema (the called
  * pipeline's inputs), approval and timeout. Everything is fixed at compile time.
  */
-import type { CompileContext, RawStep } from './compile-steps.js';
+import type { CompileContext, RawStep } from './compile-context.js';
 import { DURATION_HINT, parseDuration } from './duration.js';
 import { didYouMean } from './errors.js';
 import type { CompiledPipeline, PipelineToolIR } from './ir.js';

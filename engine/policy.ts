@@ -2,18 +2,10 @@
  * Retry policies and deadlines as pipelines write them (`retry:`, `timeout:`, the pipeline's
  * `defaults:`, a tool's `tool_options:`), turned into Temporal's field names and milliseconds.
  */
-import type { CompileContext } from './compile-steps.js';
+import type { CompileContext, RetryInput } from './compile-context.js';
 import { parseDuration } from './duration.js';
 import type { RetryPolicy } from './ir.js';
 import type { FieldPath } from './source.js';
-
-export interface RetryInput {
-  max_attempts?: number;
-  initial_interval?: string;
-  backoff_coefficient?: number;
-  max_interval?: string;
-  non_retryable?: string[];
-}
 
 const ENGINE_RETRY: RetryPolicy = {
   maximumAttempts: 3,

@@ -4,7 +4,7 @@
  * (`uses:`, `call:`) and on blocks that run other steps (asked once, before the block starts);
  * refused where there is nothing to approve (`set:`, `return:`, `raise:`, `wait:`, `wait_for:`).
  */
-import type { CompileContext, RawStep } from './compile-steps.js';
+import type { CompileContext, RawStep } from './compile-context.js';
 import type { StepKind } from './ir.js';
 import { positiveDuration } from './policy.js';
 import type { FieldPath } from './source.js';

@@ -6,10 +6,10 @@
  * `retry:`/`timeout:`; here the names and the values are checked and `UsesStep.toolOptions`
  * is built. Whether the worker registers a tool is only known when the turn is prepared.
  */
-import type { CompileContext, RawStep } from './compile-steps.js';
+import type { CompileContext, RawStep, RetryInput } from './compile-context.js';
 import type { ToolOptionsIR } from './ir.js';
 import { PIPELINE_TOOLS_ARG, PIPELINE_TOOLS_STEP_TYPE } from './pipeline-tools.js';
-import { checkIntervals, positiveDuration, type RetryInput, retryFields } from './policy.js';
+import { checkIntervals, positiveDuration, retryFields } from './policy.js';
 import type { FieldPath } from './source.js';
 
 export const TOOL_OPTIONS_ARG = 'tool_options';
