@@ -12,7 +12,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ChannelSendActivities } from '../../activities/channel-send.js';
-import { channelTaskQueue } from '../channel/channel-api.js';
+import type { InboundMessage } from '../../channels/envelope.js';
+import { ANSWER_ONLY_CHANNELS, channelTaskQueue } from '../channel/channel-api.js';
 import { failureText } from './activity-options.js';
 import type { PendingApproval } from './approval-api.js';
 
@@ -24,6 +25,18 @@ export interface ApprovalNoticeTarget {
   threadId?: string;
   /** `/approve <id>` is read in direct chats only (gateway/channels/router.ts); groups are pointed to the CLI. */
   direct: boolean;
+}
+
+/** Where a tool call or step waiting for approval is announced: the chat the message came from, if any. */
+export function approvalNoticeTarget(message: InboundMessage | undefined): ApprovalNoticeTarget | undefined {
+  if (!message?.chat?.id || ANSWER_ONLY_CHANNELS.includes(message.channel)) return undefined;
+  return {
+    channel: message.channel,
+    accountId: message.accountId,
+    chatId: message.chat.id,
+    ...(message.chat.threadId ? { threadId: message.chat.threadId } : {}),
+    direct: message.chat.kind === 'direct',
+  };
 }
 
 /** Starts the send and returns at once; the approval wait goes on whatever happens to it. */

@@ -1,14 +1,6 @@
 /** Steps that act: `uses`, `raise`, `wait`, `wait_for`, `call`, `set`, `return`. */
 
-import {
-  condition,
-  executeChild,
-  log,
-  proxyActivities,
-  sleep,
-  type RetryPolicy as TemporalRetryPolicy,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { condition, executeChild, log, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { StepCall } from '../../activities/pipeline-steps.js';
 import { parseDuration } from '../../engine/duration.js';
 import { resolveTemplate } from '../../engine/expr.js';
@@ -16,7 +8,6 @@ import { Failures } from '../../engine/failures.js';
 import type {
   CallStep,
   RaiseStep,
-  RetryPolicy,
   ReturnStep,
   SetStep,
   Step,
@@ -28,6 +19,7 @@ import type { PipelineOutputs, PipelineRunInput } from './pipeline-api.js';
 import type { Approved } from './pipeline-approval.js';
 import { runAgentStep, runReplySend } from './pipeline-builtins.js';
 import { stepFailure } from './pipeline-errors.js';
+import { temporalRetry } from './pipeline-retry.js';
 import { contextOf, ReturnSignal, type Scope } from './pipeline-scope.js';
 
 type StepActivity = (args: unknown, call: StepCall) => Promise<unknown>;
@@ -97,16 +89,6 @@ function runBuiltIn(step: UsesStep, args: Record<string, unknown>, scope: Scope)
         step.id,
       );
   }
-}
-
-export function temporalRetry(retry: RetryPolicy): TemporalRetryPolicy {
-  return {
-    maximumAttempts: retry.maximumAttempts,
-    initialInterval: retry.initialInterval,
-    backoffCoefficient: retry.backoffCoefficient,
-    ...(retry.maximumInterval !== undefined ? { maximumInterval: retry.maximumInterval } : {}),
-    nonRetryableErrorTypes: retry.nonRetryableErrorTypes,
-  };
 }
 
 function runRaise(step: RaiseStep, scope: Scope): Promise<unknown> {

@@ -12,7 +12,7 @@ import { Failures } from '../../engine/failures.js';
 import type { Expr, Step, Template } from '../../engine/ir.js';
 import { awaitApproval, stepRefusalText } from '../agent/approval.js';
 import { DEFAULT_APPROVAL_TIMEOUT_MS } from '../agent/approval-api.js';
-import { approvalNoticeTarget } from './pipeline-builtins.js';
+import { approvalNoticeTarget } from '../agent/approval-notice.js';
 import { stepFailure } from './pipeline-errors.js';
 import { contextOf, type Scope } from './pipeline-scope.js';
 

@@ -12,17 +12,17 @@ import { deltaRunKey } from '../../channels/run-key.js';
 import { Failures } from '../../engine/failures.js';
 import type { ToolOptionsIR, UsesStep } from '../../engine/ir.js';
 import { noUsage } from '../agent/agent-api.js';
+import { approvalNoticeTarget } from '../agent/approval-notice.js';
 import {
   type AgentTurnArgs,
   type AgentTurnContext,
   type AgentTurnResult,
-  type ApprovalNoticeTarget,
   type PipelineToolSet,
   runAgentTurn,
 } from '../agent/index.js';
-import { ANSWER_ONLY_CHANNELS, channelTaskQueue } from '../channel/channel-api.js';
-import { temporalRetry } from './pipeline-actions.js';
+import { channelTaskQueue } from '../channel/channel-api.js';
 import { stepFailure } from './pipeline-errors.js';
+import { temporalRetry } from './pipeline-retry.js';
 import type { Scope } from './pipeline-scope.js';
 
 interface TranscriptLine {
@@ -83,18 +83,6 @@ function toolOverrides(options: Record<string, ToolOptionsIR>): NonNullable<Agen
     };
   }
   return out;
-}
-
-/** Where a tool call or step waiting for approval is announced: the chat the message came from, if any. */
-export function approvalNoticeTarget(message: InboundMessage | undefined): ApprovalNoticeTarget | undefined {
-  if (!message?.chat?.id || ANSWER_ONLY_CHANNELS.includes(message.channel)) return undefined;
-  return {
-    channel: message.channel,
-    accountId: message.accountId,
-    chatId: message.chat.id,
-    ...(message.chat.threadId ? { threadId: message.chat.threadId } : {}),
-    direct: message.chat.kind === 'direct',
-  };
 }
 
 /** The step's pipeline tools with the IR they run, the message and env their children get. */
