@@ -42,20 +42,27 @@ export class SupervisedChild {
       detached: true,
     });
     this.child = child;
-    for (const stream of [child.stdout!, child.stderr!]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        this.log.write(`${line}\n`);
-        this.spec.print(`[${this.spec.name}] ${line}`);
-      });
-    }
+    // stdout is the child's console (its own concise lines); stderr (stack traces, runtime
+    // warnings) goes to the log file only, and its gist into the exit line below.
+    const stderr: string[] = [];
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      this.log.write(`${line}\n`);
+      this.spec.print(`[${this.spec.name}] ${line}`);
+    });
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      this.log.write(`${line}\n`);
+      stderr.push(line);
+      if (stderr.length > 200) stderr.shift();
+    });
     child.once('exit', (code, signal) => {
       if (this.stopping) return;
       if (Date.now() - startedAt > 60_000) this.backoffMs = 1_000;
       const delay = this.backoffMs;
       this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
       this.restarts += 1;
+      const why = gistOf(stderr);
       this.spec.print(
-        `[supervisor] ${this.spec.name} exited (${signal ?? `code ${code}`}); restarting in ${delay / 1000}s (restart #${this.restarts})`,
+        `[supervisor] ${this.spec.name} exited (${signal ?? `code ${code}`})${why ? `: ${why}` : ''}; restarting in ${delay / 1000}s (restart #${this.restarts}; see ${this.spec.logFile})`,
       );
       this.restartTimer = setTimeout(() => this.start(), delay);
     });
@@ -74,4 +81,11 @@ export class SupervisedChild {
     }
     await new Promise((resolve) => this.log.end(resolve));
   }
+}
+
+/** The line of a child's stderr that says what went wrong: the last error header of a stack trace, else its last line. */
+export function gistOf(stderr: string[]): string | undefined {
+  const lines = stderr.map((l) => l.trim()).filter((l) => l && !/^(at |Node\.js v|\^|\{|\})/.test(l));
+  const header = lines.findLast((l) => /^[\w.$]*(Error|Failure|Exception)\b[^:]*: /.test(l));
+  return header ?? lines.at(-1);
 }

@@ -1,7 +1,7 @@
 import websocket from '@fastify/websocket';
 import { Client, Connection } from '@temporalio/client';
 import type { Database } from 'better-sqlite3';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { defaultAgentId } from '../channels/routing.js';
 import { buildMainSessionKey } from '../channels/session-key.js';
 import { defaultPipelineDirs, loadPipelineLibrary, type PipelineLibrary } from '../client/pipelines.js';
@@ -33,6 +33,8 @@ export interface GatewayOptions {
   /** Overrides config.temporal.address. */
   address?: string;
   taskQueue?: string;
+  /** A logger of the caller's (the `gateway` command's, writing to logs/gateway.log); else `logger`. */
+  loggerInstance?: FastifyBaseLogger;
   logger?: boolean | { level: string };
   /** The gateway's SQLite; defaults to <data dir>/gateway.db. */
   db?: Database;
@@ -66,8 +68,12 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const db = options.db ?? openDb(homePaths(config.home).gatewayDb);
   const app = Fastify({
-    logger: options.logger ?? { level: config.log.level },
-    disableRequestLogging: true,
+    ...(options.loggerInstance
+      ? { loggerInstance: options.loggerInstance }
+      : { logger: options.logger ?? { level: config.log.level } }),
+    logController: new LogController({ disableRequestLogging: true }),
+    // The OpenAI body schema lists several types for `content` (one list, so coercion stays sane).
+    ajv: { customOptions: { allowUnionTypes: true } },
     bodyLimit: 25 * 1024 * 1024,
   });
   const health: HealthOptions = {

@@ -3,10 +3,11 @@ import { reconcileDeclared } from '../../client/schedules.js';
 import { ensureHome } from '../../config/home.js';
 import { loadConfig } from '../../config/load.js';
 import { gatewayToken } from '../../config/token.js';
-import { buildGateway } from '../../gateway/server.js';
+import { buildGateway, type Gateway } from '../../gateway/server.js';
 import { effectiveAddress } from '../../temporal/connection.js';
 import { watchParent } from '../child.js';
 import { gatewayUrl, loadConfigOrExit } from '../load.js';
+import { installProcessLog } from '../process-log.js';
 
 export function registerGatewayCommand(program: Command): void {
   program
@@ -15,26 +16,34 @@ export function registerGatewayCommand(program: Command): void {
     .action(async () => {
       const config = loadConfigOrExit();
       ensureHome(config.home);
-      const gateway = await buildGateway({ config, token: gatewayToken(config)! });
+      // Before anything touches Temporal: the SDK's and fastify's logs go to logs/gateway.log.
+      const log = installProcessLog('gateway', config);
+      const fail = async (line: string, err?: unknown) => {
+        log.logger.error(err === undefined ? {} : { err }, line);
+        await log.close();
+        process.exit(1);
+      };
+      let gateway: Gateway;
       try {
+        gateway = await buildGateway({ config, token: gatewayToken(config)!, loggerInstance: log.logger });
         await gateway.app.listen({ host: config.gateway.host, port: config.gateway.port });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-          console.error(
+          return fail(
             `Port ${config.gateway.port} is already in use (another gateway?). Stop it, or set gateway.port in switchyard.yaml / SWITCHYARD_GATEWAY_PORT.`,
           );
-          process.exit(1);
         }
-        throw err;
+        return fail('the gateway could not start', err);
       }
       console.log(
-        `gateway listening on ${gatewayUrl(config)} (Temporal ${effectiveAddress(config)}), pid ${process.pid}`,
+        `gateway listening on ${gatewayUrl(config)} (Temporal ${effectiveAddress(config)}), pid ${process.pid}; logs: ${log.file}`,
       );
       let closing = false;
       const stop = async () => {
         if (closing) return;
         closing = true;
         await gateway.close();
+        await log.close();
         process.exit(0);
       };
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, stop);

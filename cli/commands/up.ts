@@ -104,6 +104,7 @@ export function registerUpCommand(program: Command): void {
             `  web chat     ${url}/chat`,
             `  Temporal     ${address}${uiUrl ? `   UI: ${uiUrl}` : ''}`,
             `  data dir     ${config.home}`,
+            `  logs         ${paths.logsDir}   (worker.log, gateway.log, temporal.log)`,
             `  token        ${config.gateway.token ? '(from config)' : paths.tokenFile}`,
             `  try it       switchyard send "hello"   (or open the web chat)`,
             '  stop         Ctrl-C',
