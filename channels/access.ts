@@ -1,7 +1,9 @@
 // Who may start a turn, decided at the door before any work is started. Pure decisions; the only
 // state (approved senders, pending pairing codes) sits behind AccessStore, kept by the gateway.
+import { accountSettings } from './accounts.js';
 import type { InboundMessage } from './envelope.js';
 import type { ChannelPolicy, RoutingConfig } from './routing.js';
+import { DEFAULT_ACCOUNT_ID } from './session-key.js';
 
 export type AccessDecision =
   | { kind: 'accept' }
@@ -61,8 +63,15 @@ export function resolveChannelPolicy(policy: ChannelPolicy | undefined): Resolve
   };
 }
 
-export function channelPolicyFor(config: RoutingConfig, channel: string): ResolvedChannelPolicy {
-  return resolveChannelPolicy(config.channels?.[channel]);
+/** The policy of one account of a channel: its own keys over the channel's shared ones (channels/accounts.ts). */
+export function channelPolicyFor(
+  config: RoutingConfig,
+  channel: string,
+  accountId: string = DEFAULT_ACCOUNT_ID,
+): ResolvedChannelPolicy {
+  return resolveChannelPolicy(
+    accountSettings(channel, config.channels?.[channel], accountId) as ChannelPolicy,
+  );
 }
 
 /** Sender ids are compared trimmed and case-insensitively, in config lists and in the store alike. */

@@ -9,6 +9,8 @@ export interface SchemaIssue {
   path: string;
   /** What was expected, and what was found where that helps. */
   message: string;
+  /** The issue is about the key at `path` itself (unknown or badly named), not its value. */
+  atKey?: true;
 }
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; errors: SchemaIssue[] };
@@ -39,6 +41,8 @@ function describeErrors(errors: readonly ErrorObject[]): SchemaIssue[] {
   const seen = new Set<string>();
   for (const error of errors) {
     if (error.keyword === 'if') continue;
+    // A bad key name is reported once, by its propertyNames error, not by the pattern beneath it.
+    if (error.propertyName !== undefined && error.keyword !== 'propertyNames') continue;
     const underUmbrella = umbrellas.some(
       (u) => u !== error && error.schemaPath.startsWith(`${u.schemaPath}/`),
     );
@@ -61,7 +65,11 @@ function describeError(error: ErrorObject): SchemaIssue {
     case 'additionalProperties': {
       const known = Object.keys((error.parentSchema as { properties?: object })?.properties ?? {});
       const hint = known.length > 0 ? `; known fields: ${known.join(', ')}` : '';
-      return { path: join(path, String(params.additionalProperty)), message: `is not a known field${hint}` };
+      return {
+        path: join(path, String(params.additionalProperty)),
+        message: `is not a known field${hint}`,
+        atKey: true,
+      };
     }
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ');
@@ -79,6 +87,12 @@ function describeError(error: ErrorObject): SchemaIssue {
         message: description ? `is not valid: ${description}` : (error.message ?? 'is not valid'),
       };
     }
+    case 'propertyNames':
+      return {
+        path: join(path, String(params.propertyName)),
+        message: 'is not a valid name here (letters, digits, _ and -, starting with a letter or digit)',
+        atKey: true,
+      };
     case 'not': {
       const forbidden = (error.schema as { required?: string[] })?.required;
       return {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import formats from 'ajv-formats';
 import { LineCounter, parseDocument } from 'yaml';
+import { validateChannelsConfig } from '../channels/connector-configs.js';
 import { type RoutingConfig, validateRoutingConfig } from '../channels/routing.js';
 import schema from '../schemas/config.schema.json' with { type: 'json' };
 import cronSchema from '../schemas/cron.schema.json' with { type: 'json' };
@@ -84,13 +85,16 @@ export function parseConfigSource(source: string, file: string): Record<string, 
   const cron = validateCronConfig(copy.cron);
   const issues = [
     ...(routing.ok ? [] : routing.errors),
+    ...validateChannelsConfig(copy.channels),
     ...(cron.ok ? [] : cron.errors.map((e) => ({ ...e, path: `cron.${e.path}` }))),
   ];
   if (issues.length > 0) {
     throw new ConfigError(
       issues.map((issue) => {
         const segments = issue.path.split(/[.[\]]+/).filter(Boolean);
-        const pos = positionOf(doc, lines, segments);
+        const pos = issue.atKey
+          ? positionOf(doc, lines, segments.slice(0, -1), segments.at(-1))
+          : positionOf(doc, lines, segments);
         return {
           where: pos ? `${file}:${pos.line}:${pos.column}` : file,
           key: segments.join('.'),

@@ -4,6 +4,7 @@ import type { Database } from 'better-sqlite3';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { defaultAgentId } from '../channels/routing.js';
 import { buildMainSessionKey } from '../channels/session-key.js';
+import { ConnectorStatusBoard } from '../channels/status.js';
 import { defaultPipelineDirs, loadPipelineLibrary, type PipelineLibrary } from '../client/pipelines.js';
 import { reconcileInBackground } from '../client/schedules.js';
 import type { Config } from '../config/config.js';
@@ -51,6 +52,8 @@ export interface Gateway {
   db: Database;
   pipelines: PipelineLibrary;
   channels: Channels;
+  /** The connector accounts' live states. */
+  status: ConnectorStatusBoard;
   /** Settles once switchyard.yaml's schedules match Temporal's (retries while Temporal is down). */
   schedulesReconciled: Promise<unknown>;
   close(): Promise<void>;
@@ -76,12 +79,20 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     ajv: { customOptions: { allowUnionTypes: true } },
     bodyLimit: 25 * 1024 * 1024,
   });
+  // Each connector account reports its real state here; a change is pushed to OpenClaw clients.
+  const status = new ConnectorStatusBoard({
+    onChange: (s) => {
+      app.log.info({ channel: s.channel, accountId: s.accountId, state: s.state }, 'connector state changed');
+      void app.openclaw?.broadcastHealth().catch(() => undefined);
+    },
+  });
   const health: HealthOptions = {
     connection,
     address: temporalOptions.address,
     namespace: config.temporal.namespace,
     taskQueue,
     startedAt: Date.now(),
+    connectors: () => status.list(),
   };
   await app.register(healthPlugin, health);
   await app.register(echoPlugin, { client, taskQueue, token: options.token });
@@ -120,6 +131,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     temporal: temporalOptions,
     env: options.env,
     extraSenders: [openclawChat.sender, hooks.sender, cronEvents.sender],
+    status,
   });
   await app.register(openclawProtocol, {
     auth: { mode: 'token', token: options.token },
@@ -163,5 +175,5 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     await connection.close();
     if (!options.db) db.close();
   });
-  return { app, client, db, pipelines, channels, schedulesReconciled, close: () => app.close() };
+  return { app, client, db, pipelines, channels, status, schedulesReconciled, close: () => app.close() };
 }

@@ -2,8 +2,8 @@
  * From a model reference in the config to a pi-ai Model and its API key. Runs only inside
  * activities, at call time: keys never reach the workflow, its history or a log line.
  */
-import { readFileSync } from 'node:fs';
 import { type Api, getModel, type KnownProvider, type Model } from '@mariozechner/pi-ai';
+import { readSecretsFile } from '../../config/secrets.js';
 import type { ModelInfo } from '../../workflows/agent/agent-api.js';
 import {
   AgentConfigError,
@@ -118,17 +118,9 @@ export function resolveApiKey(ref: string, config: AgentModelsConfig, sources: K
 }
 
 function readSecrets(file: string): Record<string, unknown> {
-  let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    return readSecretsFile(file);
   } catch (err) {
-    throw new AgentConfigError([`cannot read the secrets file ${file}: ${(err as Error).message}`]);
+    throw new AgentConfigError([(err as Error).message]);
   }
-  try {
-    const value = JSON.parse(text) as unknown;
-    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    // fall through: the message below says what is expected without echoing secret content
-  }
-  throw new AgentConfigError([`the secrets file ${file} must be a JSON object of { "<name>": "<value>" }`]);
 }

@@ -1,112 +1,133 @@
-// The connector keys of `channels.telegram` in switchyard.yaml (the access-policy keys next to them
-// are checked by schemas/routing.schema.json). Checked once here; the token may come from the env.
-import { compileSchema, formatIssues } from '../schema-validation.js';
+// The connector keys of `channels.telegram` in switchyard.yaml, for one bot or several
+// (`accounts:`, see channels/accounts.ts). The whole block is checked against
+// channelConfigSchema(telegramConnectorProperties) when the config is loaded (file:line errors);
+// here each account is resolved: its token from the file, the environment or the secrets file.
+import type { SecretInput, SecretSources } from '../../config/secrets.js';
+import { resolveSecret, secretInputSchema } from '../../config/secrets.js';
+import { type AccountBlock, accountBlocks } from '../accounts.js';
 import type { TelegramMode } from './connector.js';
 
-export interface TelegramChannelConfig {
+export interface TelegramAccountSettings {
   enabled?: boolean;
-  botToken?: string;
+  botToken?: SecretInput;
   mode?: TelegramMode;
-  webhookSecret?: string;
+  webhookSecret?: SecretInput;
   webhookUrl?: string;
   apiRoot?: string;
-  accountId?: string;
 }
 
 export interface ResolvedTelegramConfig {
+  accountId: string;
   botToken: string;
   mode: TelegramMode;
   webhookSecret?: string;
   webhookUrl?: string;
   apiRoot?: string;
-  accountId: string;
 }
 
-/** JSON Schema for the connector keys; merge into `channels.telegram` of the config schema. */
-export const telegramChannelConfigSchema = {
-  type: 'object',
-  properties: {
-    enabled: {
-      description: 'Run the Telegram connector. Default: true when a bot token is configured.',
-      type: 'boolean',
-    },
-    botToken: {
-      description: 'The token from @BotFather (123456:ABC-...). Or set TELEGRAM_BOT_TOKEN.',
-      type: 'string',
-      pattern: '^[0-9]+:[A-Za-z0-9_-]+$',
-    },
-    mode: {
-      description:
-        'polling: the gateway asks Telegram for updates (no public URL needed). webhook: Telegram posts them.',
-      enum: ['polling', 'webhook'],
-      default: 'polling',
-    },
-    webhookSecret: {
-      description:
-        'Webhook mode: secret Telegram sends back in X-Telegram-Bot-Api-Secret-Token (1-256 of A-Z a-z 0-9 _ -).',
-      type: 'string',
-      pattern: '^[A-Za-z0-9_-]{1,256}$',
-    },
-    webhookUrl: {
-      description:
-        'Webhook mode: public https URL of POST /channels/telegram/webhook; when set, the gateway registers it on start.',
-      type: 'string',
-      format: 'uri',
-    },
-    apiRoot: {
-      description:
-        'Bot API server root. Default https://api.telegram.org; a local Bot API server or a test server.',
-      type: 'string',
-      format: 'uri',
-    },
-    accountId: { description: "Account id in session keys and bindings. Default 'default'.", type: 'string' },
+const TOKEN_PATTERN = /^[0-9]+:[A-Za-z0-9_-]+$/;
+
+/** JSON Schema of the connector's own keys (beside the access-policy keys and `accounts`). */
+export const telegramConnectorProperties = {
+  botToken: {
+    ...secretInputSchema,
+    description:
+      'The token from @BotFather (123456:ABC-...), { env: NAME } or { secret: name }. Default for the account "default": TELEGRAM_BOT_TOKEN.',
+  },
+  mode: {
+    description:
+      'polling: the gateway asks Telegram for updates (no public URL needed). webhook: Telegram posts them.',
+    enum: ['polling', 'webhook'],
+  },
+  webhookSecret: {
+    ...secretInputSchema,
+    description:
+      'Webhook mode: secret Telegram sends back in X-Telegram-Bot-Api-Secret-Token (1-256 of A-Z a-z 0-9 _ -); the value, { env } or { secret }.',
+  },
+  webhookUrl: {
+    description:
+      'Webhook mode: public https URL of POST /channels/telegram/webhook (/channels/telegram/<account>/webhook for other accounts); registered on start when set.',
+    type: 'string',
+    format: 'uri',
+  },
+  apiRoot: {
+    description:
+      'Bot API server root. Default https://api.telegram.org; a local Bot API server or a test server.',
+    type: 'string',
+    format: 'uri',
   },
 } as const;
 
-const check = compileSchema<TelegramChannelConfig>(telegramChannelConfigSchema);
-
 /**
- * The connector settings from `channels.telegram` (unknown keys, e.g. dmPolicy, are ignored), or
- * undefined when Telegram is not configured. Throws naming the field when something is wrong.
+ * The enabled Telegram accounts of `channels.telegram` (none when no token is configured
+ * anywhere). Expects a block that passed the config schema. Throws naming the key when a
+ * credential is missing or malformed.
  */
-export function resolveTelegramConfig(
-  raw: unknown,
-  env: NodeJS.ProcessEnv = process.env,
-): ResolvedTelegramConfig | undefined {
-  const checked = check(raw ?? {});
-  if (!checked.ok) {
-    throw new Error(
-      `channels.telegram in switchyard.yaml is invalid:\n${formatIssues(checked.errors)
-        .split('\n')
-        .map((line) => `  channels.telegram.${line}`)
-        .join('\n')}`,
-    );
-  }
-  const config = checked.value;
-  const botToken = config.botToken ?? env.TELEGRAM_BOT_TOKEN;
-  if (config.enabled === false) return undefined;
-  if (!botToken) {
-    if (config.enabled === true || config.mode !== undefined) {
+export function resolveTelegramAccounts(raw: unknown, sources: SecretSources): ResolvedTelegramConfig[] {
+  const blocks = accountBlocks('telegram', raw);
+  const explicit = raw !== undefined && typeof raw === 'object' && raw !== null && 'accounts' in raw;
+  const resolved = blocks.flatMap((block) => resolveAccount(block, sources, explicit));
+  const seen = new Map<string, string>();
+  for (const account of resolved) {
+    const other = seen.get(account.botToken);
+    if (other !== undefined) {
       throw new Error(
-        'channels.telegram is enabled but has no bot token: set channels.telegram.botToken or TELEGRAM_BOT_TOKEN ' +
+        `channels.telegram: accounts "${other}" and "${account.accountId}" use the same bot token; ` +
+          'one bot can only be polled by one connector',
+      );
+    }
+    seen.set(account.botToken, account.accountId);
+  }
+  return resolved;
+}
+
+function resolveAccount(
+  block: AccountBlock,
+  sources: SecretSources,
+  explicit: boolean,
+): ResolvedTelegramConfig[] {
+  if (!block.enabled) return [];
+  const settings = block.settings as TelegramAccountSettings;
+  const where = block.path;
+  const tokenInput =
+    settings.botToken ??
+    (block.accountId === 'default' && sources.env.TELEGRAM_BOT_TOKEN
+      ? { env: 'TELEGRAM_BOT_TOKEN' }
+      : undefined);
+  if (tokenInput === undefined) {
+    // The shorthand without a token is "Telegram not configured" (policy keys alone are fine);
+    // a listed account or an explicit switch wants one.
+    if (explicit || settings.enabled === true || settings.mode !== undefined) {
+      throw new Error(
+        `${where} has no bot token: set ${where}.botToken (or TELEGRAM_BOT_TOKEN for the account "default") ` +
           'to the token @BotFather gave you.',
       );
     }
-    return undefined;
+    return [];
   }
-  const mode = config.mode ?? 'polling';
-  if (mode === 'webhook' && config.webhookSecret === undefined) {
+  const botToken = resolveSecret(tokenInput, sources, `${where}.botToken`);
+  if (!TOKEN_PATTERN.test(botToken)) {
+    throw new Error(`${where}.botToken does not look like a bot token from @BotFather (123456:ABC-...)`);
+  }
+  const mode = settings.mode ?? 'polling';
+  const webhookSecret =
+    settings.webhookSecret === undefined
+      ? undefined
+      : resolveSecret(settings.webhookSecret, sources, `${where}.webhookSecret`);
+  if (mode === 'webhook' && webhookSecret === undefined) {
     throw new Error(
-      'channels.telegram.webhookSecret is required when channels.telegram.mode is webhook: ' +
+      `${where}.webhookSecret is required when ${where}.mode is webhook: ` +
         'Telegram sends it back with every update so nobody else can post to the gateway.',
     );
   }
-  return {
-    botToken,
-    mode,
-    accountId: config.accountId ?? 'default',
-    ...(config.webhookSecret === undefined ? {} : { webhookSecret: config.webhookSecret }),
-    ...(config.webhookUrl === undefined ? {} : { webhookUrl: config.webhookUrl }),
-    ...(config.apiRoot === undefined ? {} : { apiRoot: config.apiRoot }),
-  };
+  return [
+    {
+      accountId: block.accountId,
+      botToken,
+      mode,
+      ...(webhookSecret === undefined ? {} : { webhookSecret }),
+      ...(settings.webhookUrl === undefined ? {} : { webhookUrl: settings.webhookUrl }),
+      ...(settings.apiRoot === undefined ? {} : { apiRoot: settings.apiRoot }),
+    },
+  ];
 }

@@ -14,6 +14,7 @@ import {
 import { type InboundMessage, validateInboundMessage } from '../envelope.js';
 import type { ChannelPolicy } from '../routing.js';
 import { formatIssues } from '../schema-validation.js';
+import type { ConnectorHealth } from '../status.js';
 import type { ConnectorLog } from './log.js';
 import { normalizeUpdate, TELEGRAM_CHANNEL, type TelegramBotIdentity } from './normalize.js';
 import { ALLOWED_UPDATES, type Polling, startPolling } from './polling.js';
@@ -47,6 +48,10 @@ export interface TelegramConnectorOptions {
   onContext?(msg: InboundMessage, reason: ContextOnlyReason): Promise<void>;
   log: ConnectorLog;
   polling?: { timeoutSeconds?: number; minBackoffMs?: number; maxBackoffMs?: number };
+  /** Where the connector reports its state (gateway/channels builds one per account). */
+  health?: ConnectorHealth;
+  /** The webhook route; default /channels/telegram/webhook (other accounts: /channels/telegram/<id>/webhook). */
+  webhookPath?: string;
 }
 
 export interface TelegramConnector {
@@ -54,7 +59,11 @@ export interface TelegramConnector {
   readonly accountId: string;
   /** Longest text one sendMessage carries; the channel-send activity chunks to it. */
   readonly textLimit: number;
-  /** Learns who the bot is (getMe), then polls, or registers the webhook when webhookUrl is set. */
+  /**
+   * Learns who the bot is (getMe), then polls, or registers the webhook when webhookUrl is set.
+   * Never throws for the platform's sake: a refused token is reported as auth-failed (and start
+   * resolves), an unreachable API as reconnecting while it retries in the background.
+   */
   start(): Promise<void>;
   /** Stops polling after the update in hand; a webhook stays registered so Telegram keeps queueing. */
   stop(): Promise<void>;
@@ -73,6 +82,8 @@ export interface TelegramConnector {
 export function createTelegramConnector(options: TelegramConnectorOptions): TelegramConnector {
   const { mode, access, policy, onInbound, onContext, log } = options;
   const accountId = options.accountId ?? 'default';
+  const health = options.health;
+  const webhookPath = options.webhookPath ?? telegramWebhookPath(accountId);
   const secret = options.webhookSecret;
   if (mode === 'webhook' && (secret === undefined || !WEBHOOK_SECRET_PATTERN.test(secret))) {
     throw new Error(
@@ -84,6 +95,22 @@ export function createTelegramConnector(options: TelegramConnectorOptions): Tele
   const send = createTelegramSend(bot.api);
   let identity: TelegramBotIdentity | undefined;
   let polling: Polling | undefined;
+  let starting: Promise<void> | undefined;
+  let stopped = false;
+  let settleFirst: () => void = () => {};
+  const firstAttempt = new Promise<void>((resolve) => {
+    settleFirst = resolve;
+  });
+  let wake: () => void = () => {};
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      timer.unref();
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
 
   async function handleUpdate(update: Update): Promise<void> {
     if (!identity) throw new Error('telegram connector: an update arrived before start() finished');
@@ -102,6 +129,7 @@ export function createTelegramConnector(options: TelegramConnectorOptions): Tele
       return;
     }
     const msg = checked.value;
+    health?.inbound();
     const decision = decideAccess(policy, msg, access);
     const where = { updateId: update.update_id, chatId: msg.chat.id, senderId: msg.sender.id };
     switch (decision.kind) {
@@ -148,41 +176,110 @@ export function createTelegramConnector(options: TelegramConnectorOptions): Tele
       await bot.api.sendChatAction(chatId, 'typing', threadId ? { message_thread_id: Number(threadId) } : {});
     },
     webhookHandler,
-    webhookRoute: webhookRoute(webhookHandler, routeSecret, TELEGRAM_WEBHOOK_PATH),
+    webhookRoute: webhookRoute(webhookHandler, routeSecret, webhookPath),
     identity: () => identity,
 
     async start() {
-      if (identity) return;
-      try {
-        await bot.init();
-      } catch (error) {
-        throw startError(error);
-      }
-      const me = bot.botInfo;
-      identity = { id: me.id, username: me.username };
-      if (mode === 'polling') {
-        // getUpdates is refused while a webhook is registered; switching modes must just work.
-        await bot.api.deleteWebhook({ drop_pending_updates: false });
-        polling = startPolling({ api: bot.api, handle: handleUpdate, log, ...options.polling });
-        log.info({ bot: me.username }, 'telegram: long polling started');
-      } else if (options.webhookUrl) {
-        await bot.api.setWebhook(options.webhookUrl, {
-          secret_token: secret,
-          allowed_updates: [...ALLOWED_UPDATES],
-          drop_pending_updates: false,
-        });
-        log.info({ bot: me.username, url: options.webhookUrl }, 'telegram: webhook registered');
-      } else {
-        log.info({ bot: me.username }, 'telegram: webhook mode; expecting the webhook to be registered');
-      }
+      if (identity || starting) return starting;
+      stopped = false;
+      health?.connecting();
+      starting = startWithRetry();
+      // The first attempt decides what start() reports; later ones run in the background.
+      await Promise.race([starting, firstAttempt]);
     },
 
     async stop() {
+      stopped = true;
+      wake();
+      await starting?.catch(() => undefined);
       const running = polling;
       polling = undefined;
       await running?.stop();
+      health?.stopped();
     },
   };
+
+  async function startWithRetry(): Promise<void> {
+    const minBackoff = options.polling?.minBackoffMs ?? 250;
+    const maxBackoff = options.polling?.maxBackoffMs ?? 30_000;
+    for (let failures = 0; !stopped; failures++) {
+      try {
+        await startOnce();
+        settleFirst();
+        return;
+      } catch (error) {
+        // Telegram answers 401 for a wrong token and 404 for one that names no bot.
+        const refused =
+          error instanceof GrammyError && (error.error_code === 401 || error.error_code === 404);
+        const explained = startError(error);
+        if (refused) {
+          health?.authFailed(explained, TOKEN_ACTION);
+          log.error({ err: explained }, 'telegram: the bot token was refused; not retrying');
+          settleFirst();
+          return;
+        }
+        health?.reconnecting(explained);
+        const delay = Math.min(maxBackoff, minBackoff * 2 ** failures);
+        log.warn({ err: explained, retryInMs: delay }, 'telegram: could not start; retrying');
+        settleFirst();
+        await pause(delay);
+      }
+    }
+  }
+
+  async function startOnce(): Promise<void> {
+    // grammY retries some failures by itself for a long time (a non-JSON answer, say); bound each
+    // attempt so a hanging API shows as reconnecting instead of blocking the gateway's start.
+    const signal = AbortSignal.timeout(START_TIMEOUT_MS) as Parameters<typeof bot.init>[0];
+    try {
+      await bot.init(signal);
+    } catch (error) {
+      if ((signal as AbortSignal).aborted) {
+        throw new Error(`no answer from the Telegram Bot API (getMe) within ${START_TIMEOUT_MS / 1000} s`);
+      }
+      throw error;
+    }
+    const me = bot.botInfo;
+    if (mode === 'polling') {
+      // getUpdates is refused while a webhook is registered; switching modes must just work.
+      await bot.api.deleteWebhook({ drop_pending_updates: false }, signal);
+      identity = { id: me.id, username: me.username };
+      if (stopped) return;
+      health?.connected();
+      polling = startPolling({ api: bot.api, handle: handleUpdate, log, health, ...options.polling });
+      log.info({ bot: me.username, accountId }, 'telegram: long polling started');
+      return;
+    }
+    if (options.webhookUrl) {
+      await bot.api.setWebhook(
+        options.webhookUrl,
+        {
+          secret_token: secret,
+          allowed_updates: [...ALLOWED_UPDATES],
+          drop_pending_updates: false,
+        },
+        signal,
+      );
+      log.info({ bot: me.username, url: options.webhookUrl, accountId }, 'telegram: webhook registered');
+    } else {
+      log.info(
+        { bot: me.username, accountId },
+        'telegram: webhook mode; expecting the webhook to be registered',
+      );
+    }
+    identity = { id: me.id, username: me.username };
+    health?.connected();
+  }
+}
+
+const START_TIMEOUT_MS = 20_000;
+
+const TOKEN_ACTION =
+  'Set channels.telegram.botToken (or TELEGRAM_BOT_TOKEN) to the token @BotFather gave you, then restart the gateway.';
+
+/** The webhook route of an account: the default account keeps the short path. */
+export function telegramWebhookPath(accountId: string): string {
+  return accountId === 'default' ? TELEGRAM_WEBHOOK_PATH : `/channels/telegram/${accountId}/webhook`;
 }
 
 export function pairingText(code: string, expiresAt: number): string {
@@ -194,12 +291,14 @@ export function pairingText(code: string, expiresAt: number): string {
 }
 
 function startError(error: unknown): Error {
-  if (error instanceof GrammyError && error.error_code === 401) {
+  if (error instanceof GrammyError && (error.error_code === 401 || error.error_code === 404)) {
     return new Error(
-      'Telegram rejected the bot token (401 Unauthorized): set channels.telegram.botToken or ' +
+      `Telegram rejected the bot token (${error.error_code} ${error.description}): set channels.telegram.botToken or ` +
         'TELEGRAM_BOT_TOKEN to the token @BotFather gave you.',
       { cause: error },
     );
   }
-  return new Error(`could not reach the Telegram Bot API (getMe): ${String(error)}`, { cause: error });
+  return new Error(`could not reach the Telegram Bot API: ${(error as Error)?.message ?? String(error)}`, {
+    cause: error,
+  });
 }

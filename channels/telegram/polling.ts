@@ -4,8 +4,9 @@
 // a failing update is retried (with backoff) until it succeeds, and if the gateway stops or dies
 // meanwhile Telegram re-delivers it on the next getUpdates. Re-delivery is harmless downstream —
 // platformId / workflow ids make it the same turn. Updates are handled one at a time, in order.
-import type { Api } from 'grammy';
+import { type Api, GrammyError } from 'grammy';
 import type { Update } from 'grammy/types';
+import type { ConnectorHealth } from '../status.js';
 import type { ConnectorLog } from './log.js';
 
 export interface PollingOptions {
@@ -17,6 +18,8 @@ export interface PollingOptions {
   /** Backoff bounds after a failed getUpdates or a failed update. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Told after each getUpdates whether Telegram answered (connected) or not (reconnecting). */
+  health?: ConnectorHealth;
 }
 
 export interface Polling {
@@ -28,7 +31,7 @@ export interface Polling {
 export const ALLOWED_UPDATES = ['message'] as const;
 
 export function startPolling(options: PollingOptions): Polling {
-  const { api, handle, log } = options;
+  const { api, handle, log, health } = options;
   const timeout = options.timeoutSeconds ?? 30;
   const minBackoff = options.minBackoffMs ?? 250;
   const maxBackoff = options.maxBackoffMs ?? 30_000;
@@ -76,9 +79,19 @@ export function startPolling(options: PollingOptions): Polling {
           abort.signal as Parameters<Api['getUpdates']>[1],
         );
         failures = 0;
+        health?.connected();
       } catch (error) {
         if (abort.signal.aborted) break;
         const delay = Math.min(maxBackoff, minBackoff * 2 ** failures++);
+        if (error instanceof GrammyError && error.error_code === 401) {
+          // The token was revoked while running: keep trying (slowly), but say what to do.
+          health?.authFailed(
+            error,
+            'Set channels.telegram.botToken (or TELEGRAM_BOT_TOKEN) to a valid token from @BotFather, then restart the gateway.',
+          );
+        } else {
+          health?.reconnecting(error);
+        }
         log.warn({ err: error, retryInMs: delay }, 'telegram: getUpdates failed; retrying');
         await pause(delay);
         continue;

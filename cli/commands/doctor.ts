@@ -2,15 +2,17 @@ import { execFileSync } from 'node:child_process';
 import { accessSync, constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { connectorProblem, describeStatus } from '../../channels/status.js';
 import type { Config } from '../../config/config.js';
 import { ConfigError } from '../../config/errors.js';
 import { resolveHome } from '../../config/home.js';
 import { loadConfig } from '../../config/load.js';
+import type { Readiness } from '../../gateway/health.js';
 import { findTemporalCli, HOW_TO_GET_THE_CLI } from '../../temporal/cli-path.js';
 import { effectiveAddress } from '../../temporal/connection.js';
 import { isServing } from '../../temporal/dev-server.js';
 
-interface Check {
+export interface Check {
   name: string;
   ok: boolean;
   /** A failed optional check is a warning: Switchyard runs, a feature does not. */
@@ -23,15 +25,15 @@ export function registerDoctorCommand(program: Command): void {
   program
     .command('doctor')
     .description(
-      'check this machine: Node, data dir, config, Temporal, ffmpeg, Chromium — and say what to fix',
+      'check this machine and the running gateway: Node, data dir, config, Temporal, chat connections, ffmpeg, Chromium — and say what to fix',
     )
     .action(async () => {
       const checks = await runChecks();
       for (const c of checks) {
         const mark = c.ok ? 'ok  ' : c.optional ? 'warn' : 'FAIL';
-        console.log(`${mark}  ${c.name.padEnd(14)} ${c.detail}`);
+        console.log(`${mark}  ${c.name.padEnd(16)} ${c.detail}`);
         if (!c.ok && c.fix)
-          console.log(`      ${''.padEnd(14)} fix: ${c.fix.replace(/\n/g, `\n      ${''.padEnd(19)}`)}`);
+          console.log(`      ${''.padEnd(16)} fix: ${c.fix.replace(/\n/g, `\n      ${''.padEnd(21)}`)}`);
       }
       const failed = checks.filter((c) => !c.ok && !c.optional).length;
       console.log(failed ? `\n${failed} problem(s) to fix.` : '\nAll required checks passed.');
@@ -95,6 +97,8 @@ export async function runChecks(env: NodeJS.ProcessEnv = process.env): Promise<C
     }
   }
 
+  if (config) checks.push(...(await gatewayChecks(config)));
+
   const ffmpeg = run('ffmpeg', ['-version']);
   checks.push({
     name: 'ffmpeg',
@@ -115,6 +119,53 @@ export async function runChecks(env: NodeJS.ProcessEnv = process.env): Promise<C
       : 'not found (needed for the browser tool and web chat tests)',
     fix: 'apt-get install chromium (Debian/Ubuntu)',
   });
+  return checks;
+}
+
+/**
+ * The running gateway's own account of its chat connections (its /readyz): one check per
+ * connector account, failing for a logged-out or refused account or one stuck reconnecting.
+ */
+export async function gatewayChecks(config: Config, timeoutMs = 2_000): Promise<Check[]> {
+  const host = ['0.0.0.0', '::', ''].includes(config.gateway.host) ? '127.0.0.1' : config.gateway.host;
+  const base = `http://${host.includes(':') ? `[${host}]` : host}:${config.gateway.port}`;
+  let readiness: Readiness;
+  try {
+    const res = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(timeoutMs) });
+    readiness = (await res.json()) as Readiness;
+  } catch {
+    return [
+      {
+        name: 'gateway',
+        ok: false,
+        optional: true,
+        detail: `not running at ${base} (channel connections are checked while it runs)`,
+        fix: 'start it with `switchyard up` (or `switchyard gateway`)',
+      },
+    ];
+  }
+  const now = Date.now();
+  const checks: Check[] = [
+    {
+      name: 'gateway',
+      ok: readiness.temporal?.ok === true,
+      detail: readiness.temporal?.ok
+        ? `running at ${base}; ${readiness.workers ?? '?'} worker(s) polling`
+        : `running at ${base}, but ${readiness.temporal?.error ?? 'Temporal is not reachable'}`,
+      fix: 'start Temporal (`switchyard up` does) or check TEMPORAL_ADDRESS',
+    },
+  ];
+  for (const status of readiness.channels ?? []) {
+    const problem = connectorProblem(status, now);
+    checks.push({
+      name: `${status.channel}/${status.accountId}`,
+      ok: problem === undefined,
+      detail: describeStatus(status, now),
+      fix:
+        status.action ??
+        `the gateway keeps retrying; see ${config.home}/logs/gateway.log for why it cannot connect`,
+    });
+  }
   return checks;
 }
 

@@ -9,11 +9,14 @@ import { NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { type ChannelSender, createChannelSendActivities } from '../../activities/channel-send.js';
 import { channelPolicyFor } from '../../channels/access.js';
+import { accountBlocks } from '../../channels/accounts.js';
 import { DEFAULT_AGENT_ID } from '../../channels/session-key.js';
-import { resolveTelegramConfig } from '../../channels/telegram/config.js';
+import type { ConnectorStatusBoard } from '../../channels/status.js';
+import { resolveTelegramAccounts } from '../../channels/telegram/config.js';
 import { createTelegramConnector } from '../../channels/telegram/connector.js';
 import { createWebchatConnector } from '../../channels/webchat/connector.js';
 import type { Config } from '../../config/config.js';
+import { secretSourcesOf } from '../../config/secrets.js';
 import type { TemporalConnectionOptions } from '../../temporal/connection.js';
 import { OPENAI_CHANNEL } from '../../workflows/channel/channel-api.js';
 import { openaiPlugin } from '../openai/plugin.js';
@@ -37,6 +40,8 @@ export interface ChannelsOptions {
   env?: NodeJS.ProcessEnv;
   /** Senders of channels built elsewhere in the gateway (e.g. `openclaw` for the protocol's chats). */
   extraSenders?: ChannelSender[];
+  /** Where every connector account reports its state (/readyz, doctor, OpenClaw health). */
+  status: ConnectorStatusBoard;
 }
 
 export interface Channels {
@@ -56,7 +61,7 @@ export function configuredAgents(config: Config): Array<{ id: string; name: stri
 }
 
 export async function startChannels(options: ChannelsOptions): Promise<Channels> {
-  const { app, config, db, token, hub } = options;
+  const { app, config, db, token, hub, status } = options;
   const ingest = async (message: Parameters<Ingest>[0]): Promise<void> => {
     await options.ingest(message);
   };
@@ -75,9 +80,14 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
     agents().map((a) => replies.sender(a.id)),
   );
 
-  const telegramConfig = resolveTelegramConfig(config.routing.channels?.telegram, options.env ?? process.env);
-  if (telegramConfig) {
-    const log = app.log.child({ channel: 'telegram' });
+  const sources = secretSourcesOf(config, options.env ?? process.env);
+  const telegramSenders: ChannelSender[] = [];
+  for (const account of resolveTelegramAccounts(config.routing.channels?.telegram, sources)) {
+    const log = app.log.child({ channel: 'telegram', accountId: account.accountId });
+    const health = status.account('telegram', account.accountId, {
+      mode: account.mode,
+      secrets: [account.botToken, ...(account.webhookSecret ? [account.webhookSecret] : [])],
+    });
     // Telegram cannot show an answer as it forms: "typing…" while the turn streams instead.
     const typing = createTypingIndicator({
       hub,
@@ -86,31 +96,32 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
       onError: (err) => log.debug({ err }, 'typing indicator failed'),
     });
     const telegram = createTelegramConnector({
-      ...telegramConfig,
+      ...account,
       access: new PairingStore(db),
-      policy: channelPolicyFor(config.routing, 'telegram'),
+      policy: channelPolicyFor(config.routing, 'telegram', account.accountId),
       onInbound: async (message) => {
         await ingest(message);
         typing.watch(message);
       },
       log,
+      health,
     });
     closers.push(async () => typing.close());
     app.route(telegram.webhookRoute);
-    senders.set('telegram', [
-      {
-        channel: telegram.channel,
-        accountId: telegram.accountId,
-        textLimit: telegram.textLimit,
-        send: (chatId, text, opts) => {
-          typing.replied(chatId, opts?.replyToMessageId);
-          return telegram.sender(chatId, text, opts);
-        },
+    telegramSenders.push({
+      channel: telegram.channel,
+      accountId: telegram.accountId,
+      textLimit: telegram.textLimit,
+      send: (chatId, text, opts) => {
+        typing.replied(chatId, opts?.replyToMessageId);
+        return telegram.sender(chatId, text, opts);
       },
-    ]);
+    });
     app.addHook('onReady', () => telegram.start());
     closers.push(() => telegram.stop());
   }
+  if (telegramSenders.length > 0) senders.set('telegram', telegramSenders);
+  reportDisabled(status, config, 'telegram');
 
   for (const sender of options.extraSenders ?? []) senders.set(sender.channel, [sender]);
 
@@ -170,4 +181,11 @@ async function connectWithRetry(
     }
   }
   return undefined;
+}
+
+/** Accounts switched off with `enabled: false` are shown as disabled, not silently absent. */
+export function reportDisabled(status: ConnectorStatusBoard, config: Config, channel: string): void {
+  for (const block of accountBlocks(channel, config.routing.channels?.[channel])) {
+    if (!block.enabled) status.account(channel, block.accountId).disabled(`enabled: false in ${block.path}`);
+  }
 }
