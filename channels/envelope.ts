@@ -24,15 +24,33 @@ export interface Sender {
   username?: string;
 }
 
-/** A reference to media (a url or a blob-store key), never the bytes. */
+/**
+ * What an attachment is, as the connector saw it: `voice` is a recorded voice note (Telegram's
+ * voice, a web chat recording), `audio` any other sound file. Enrichment checks the bytes again.
+ */
+export type AttachmentKind = 'image' | 'voice' | 'audio' | 'video' | 'document' | 'file';
+
+/**
+ * A reference to media, never the bytes. The connector downloads the file into the blob store
+ * (content-addressed: the file's sha256 is its address) before the message goes on; a file it
+ * could not keep carries `error` instead, so the agent is told rather than the file dropped.
+ */
 export interface AttachmentRef {
+  /** The platform's id of the file (Telegram's file_unique_id, an upload id…). */
   id: string;
+  kind: AttachmentKind;
+  /** MIME type as the platform or uploader declared it (may lie; enrichment checks the bytes). */
   mime: string;
-  /** Bytes, when the platform says. */
+  /** Bytes: the stored file's size, else what the platform declared. */
   size?: number;
+  /** File name, when there is one. */
   name?: string;
+  /** Hex sha256 of the bytes: their address in the blob store. Absent when not stored. */
+  sha256?: string;
+  /** Where the platform keeps the file (a URL, `telegram:file/<file_id>`); informational. */
   url?: string;
-  blobKey?: string;
+  /** Why the bytes were not stored (over the size limit, no longer downloadable). */
+  error?: string;
 }
 
 export interface ReplyRef {

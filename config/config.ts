@@ -1,3 +1,4 @@
+import type { AttachmentKind } from '../channels/envelope.js';
 import type { RoutingConfig } from '../channels/routing.js';
 import type { CronConfig } from './cron-task.js';
 
@@ -33,6 +34,8 @@ export interface Config {
   models: { providers?: unknown; secretsFile?: unknown; agents?: unknown };
   /** Proactive tasks and the heartbeat (schemas/cron.schema.json; see docs/cron.md). */
   cron: CronConfig;
+  /** Attachments: size limits per kind, where the blob store lives and how long it keeps files. */
+  media: MediaConfig;
   /** Settings of the agent's built-in tools. */
   tools: {
     webFetch: {
@@ -49,4 +52,17 @@ export interface TemporalTls {
   serverRootCaCertFile?: string;
   clientCertFile?: string;
   clientKeyFile?: string;
+}
+
+export interface MediaConfig {
+  /** The blob store's directory: `<data dir>/media`. */
+  dir: string;
+  /** Largest file kept per kind, in bytes (`media.maxMB`). */
+  maxBytes: Record<AttachmentKind, number>;
+  retention: {
+    /** Blobs last stored longer ago than this are swept. */
+    maxAgeMs: number;
+    /** Then the oldest go until the rest fit. */
+    maxTotalBytes: number;
+  };
 }

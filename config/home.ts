@@ -17,6 +17,8 @@ export interface HomePaths {
   temporalDb: string;
   /** The gateway's own SQLite: outbox, pairing, devices. */
   gatewayDb: string;
+  /** The media blob store (attachments and what is derived from them). */
+  mediaDir: string;
 }
 
 export function homePaths(home: string): HomePaths {
@@ -27,6 +29,7 @@ export function homePaths(home: string): HomePaths {
     logsDir: join(home, 'logs'),
     temporalDb: join(home, 'temporal.db'),
     gatewayDb: join(home, 'gateway.db'),
+    mediaDir: join(home, 'media'),
   };
 }
 

@@ -3,12 +3,13 @@ import { Ajv, type ErrorObject } from 'ajv';
 import formats from 'ajv-formats';
 import { LineCounter, parseDocument } from 'yaml';
 import { validateChannelsConfig } from '../channels/connector-configs.js';
+import type { AttachmentKind } from '../channels/envelope.js';
 import { type RoutingConfig, validateRoutingConfig } from '../channels/routing.js';
 import schema from '../schemas/config.schema.json' with { type: 'json' };
 import cronSchema from '../schemas/cron.schema.json' with { type: 'json' };
 import providersSchema from '../schemas/providers.schema.json' with { type: 'json' };
 import routingSchema from '../schemas/routing.schema.json' with { type: 'json' };
-import type { Config } from './config.js';
+import type { Config, MediaConfig } from './config.js';
 import type { CronConfig } from './cron-task.js';
 import { validateCronConfig } from './cron-validate.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
@@ -201,12 +202,16 @@ function subschemaAt(schemaPath: string): Record<string, unknown> | undefined {
 }
 
 function toConfig(v: Record<string, unknown>, home: string, configFile: string | undefined): Config {
-  const c = v as unknown as Omit<Config, 'home' | 'configFile' | 'routing' | 'models' | 'cron' | 'tools'> &
+  const c = v as unknown as Omit<
+    Config,
+    'home' | 'configFile' | 'routing' | 'models' | 'cron' | 'tools' | 'media'
+  > &
     RoutingConfig & {
       providers?: unknown;
       secretsFile?: unknown;
       cron?: unknown;
       tools?: { webFetch?: { allowHosts?: string[]; allowPrivate?: boolean } };
+      media: RawMediaConfig;
     };
   return {
     home,
@@ -225,11 +230,33 @@ function toConfig(v: Record<string, unknown>, home: string, configFile: string |
     routing: { agents: c.agents, bindings: c.bindings, session: c.session, channels: c.channels },
     models: { providers: c.providers, secretsFile: c.secretsFile, agents: c.agents },
     cron: (c.cron ?? {}) as CronConfig,
+    media: mediaConfig(c.media, home),
     tools: {
       webFetch: {
         allowHosts: (c.tools?.webFetch?.allowHosts ?? []).map((h) => h.toLowerCase()),
         allowPrivate: c.tools?.webFetch?.allowPrivate === true,
       },
+    },
+  };
+}
+
+interface RawMediaConfig {
+  maxMB: Record<AttachmentKind, number>;
+  retention: { days: number; maxTotalMB: number };
+}
+
+const MB = 1024 * 1024;
+
+function mediaConfig(raw: RawMediaConfig, home: string): MediaConfig {
+  const maxBytes = Object.fromEntries(
+    Object.entries(raw.maxMB).map(([kind, mb]) => [kind, Math.floor(mb * MB)]),
+  ) as Record<AttachmentKind, number>;
+  return {
+    dir: homePaths(home).mediaDir,
+    maxBytes,
+    retention: {
+      maxAgeMs: raw.retention.days * 24 * 60 * 60_000,
+      maxTotalBytes: Math.floor(raw.retention.maxTotalMB * MB),
     },
   };
 }

@@ -9,6 +9,7 @@ import { defaultPipelineDirs, loadPipelineLibrary, type PipelineLibrary } from '
 import { reconcileInBackground } from '../client/schedules.js';
 import type { Config } from '../config/config.js';
 import { homePaths } from '../config/home.js';
+import { BlobStore } from '../media/blob-store.js';
 import { connectionOptions, workflowUiLink } from '../temporal/connection.js';
 import { CRON_CHANNEL } from '../workflows/channel/channel-api.js';
 import { type Channels, configuredAgents, startChannels } from './channels/channels.js';
@@ -16,6 +17,7 @@ import { createRouter } from './channels/router.js';
 import { echoPlugin } from './echo.js';
 import { type HealthOptions, healthPlugin } from './health.js';
 import { createDetachedChannel, HOOK_CHANNEL, hooksPlugin } from './hooks.js';
+import { scheduleMediaRetention } from './media-retention.js';
 import { createOpenclawApprovals } from './openclaw/approvals.js';
 import { createOpenclawChat } from './openclaw/chat.js';
 import { createOpenclawConfig } from './openclaw/config.js';
@@ -44,6 +46,8 @@ export interface GatewayOptions {
   /** Recompile pipelines when their files change (default true). */
   watchPipelines?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** The blob store connectors download attachments into; defaults to <data dir>/media. */
+  media?: BlobStore;
 }
 
 export interface Gateway {
@@ -54,6 +58,8 @@ export interface Gateway {
   channels: Channels;
   /** The connector accounts' live states. */
   status: ConnectorStatusBoard;
+  /** Attachments and the files derived from them. */
+  media: BlobStore;
   /** Settles once switchyard.yaml's schedules match Temporal's (retries while Temporal is down). */
   schedulesReconciled: Promise<unknown>;
   close(): Promise<void>;
@@ -105,6 +111,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     onError: (message) => app.log.error(message),
   });
   const router = createRouter({ client, config, pipelines, taskQueue });
+  const media = options.media ?? new BlobStore({ dir: config.media.dir, maxBytes: config.media.maxBytes });
+  scheduleMediaRetention(app, media, config.media);
   // Live token deltas from workers (outside Temporal history) to the chats that show them.
   const hub = createDeltaHub({ onListenerError: (err) => app.log.warn({ err }, 'delta listener failed') });
   await app.register(deltaRelayPlugin, { hub, token: options.token });
@@ -130,6 +138,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     hub,
     temporal: temporalOptions,
     env: options.env,
+    attachments: media,
     extraSenders: [openclawChat.sender, hooks.sender, cronEvents.sender],
     status,
   });
@@ -175,5 +184,15 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     await connection.close();
     if (!options.db) db.close();
   });
-  return { app, client, db, pipelines, channels, status, schedulesReconciled, close: () => app.close() };
+  return {
+    app,
+    client,
+    db,
+    pipelines,
+    channels,
+    status,
+    media,
+    schedulesReconciled,
+    close: () => app.close(),
+  };
 }

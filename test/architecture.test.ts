@@ -29,7 +29,8 @@ type Part =
   | 'config'
   | 'cli'
   | 'schemas'
-  | 'skills';
+  | 'skills'
+  | 'media';
 
 /** engine/ files that workflows/ may import inside the sandbox (they import only cel-js and engine types). */
 const ENGINE_RUNTIME = new Set([
@@ -63,6 +64,7 @@ function partOf(file: string): Part | undefined {
     'cli',
     'schemas',
     'skills',
+    'media',
   ];
   return parts.find((p) => p === top);
 }
@@ -82,6 +84,7 @@ const ALL: Part[] = [
   'cli',
   'schemas',
   'skills',
+  'media',
 ];
 const LOWER: Part[] = ['engine', 'engine-runtime', 'config', 'channels', 'schemas', 'workflow-api'];
 
@@ -124,11 +127,21 @@ const RULES: Record<
   },
   temporal: { values: ['config'], types: [], packages: true },
   client: { values: [...LOWER, 'temporal'], types: ['activities'], packages: true },
-  activities: { values: [...LOWER, 'client', 'temporal'], types: ['workflows'], packages: true },
+  activities: {
+    values: [...LOWER, 'client', 'temporal', 'media'],
+    types: ['workflows'],
+    packages: true,
+  },
   skills: { values: [...LOWER], types: [], packages: true },
-  gateway: { values: [...LOWER, 'client', 'temporal', 'activities'], types: ['activities'], packages: true },
+  gateway: {
+    values: [...LOWER, 'client', 'temporal', 'activities', 'media'],
+    types: ['activities'],
+    packages: true,
+  },
+  // The blob store and the conversions: plain Node code the activities, gateway, worker and CLI share.
+  media: { values: ['engine-runtime', 'config', 'channels', 'schemas'], types: [], packages: true },
   worker: {
-    values: [...LOWER, 'client', 'temporal', 'activities', 'skills'],
+    values: [...LOWER, 'client', 'temporal', 'activities', 'skills', 'media'],
     types: ['workflows'],
     packages: true,
   },

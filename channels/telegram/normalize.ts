@@ -1,7 +1,9 @@
 // Telegram `message` updates → InboundMessage. Pure: no network, no state. Media become references
-// (`telegram:file/<file_id>`, fetched later through getFile by whoever needs the bytes), never bytes.
+// (`telegram:file/<file_id>`) with their kind; the connector then downloads accepted messages'
+// files into the blob store (getFile) and the reference gains its sha256.
 import type { Message, MessageEntity, Update, User } from 'grammy/types';
-import type { AttachmentRef, Chat, InboundMessage, ReplyRef } from '../envelope.js';
+import { kindFromMime } from '../attachments.js';
+import type { AttachmentKind, AttachmentRef, Chat, InboundMessage, ReplyRef } from '../envelope.js';
 
 export const TELEGRAM_CHANNEL = 'telegram';
 
@@ -128,9 +130,11 @@ function attachmentsOf(msg: Message): AttachmentRef[] {
   const add = (
     file: { file_id: string; file_unique_id: string; file_size?: number; file_name?: string },
     mime: string,
+    kind: AttachmentKind = kindFromMime(mime),
   ) => {
     refs.push({
       id: file.file_unique_id,
+      kind,
       mime,
       url: telegramFileUrl(file.file_id),
       ...(file.file_size === undefined ? {} : { size: file.file_size }),
@@ -139,14 +143,21 @@ function attachmentsOf(msg: Message): AttachmentRef[] {
   };
   // Telegram sends each photo in several sizes; the last is the largest.
   const photo = msg.photo?.at(-1);
-  if (photo) add(photo, 'image/jpeg');
-  if (msg.voice) add(msg.voice, mimeOr(msg.voice.mime_type, 'audio/ogg'));
-  if (msg.audio) add(msg.audio, mimeOr(msg.audio.mime_type, 'audio/mpeg'));
+  if (photo) add(photo, 'image/jpeg', 'image');
+  if (msg.voice) add(msg.voice, mimeOr(msg.voice.mime_type, 'audio/ogg'), 'voice');
+  if (msg.audio) add(msg.audio, mimeOr(msg.audio.mime_type, 'audio/mpeg'), 'audio');
+  // A document is whatever its type says: an image sent "as a file" is still an image.
   if (msg.document) add(msg.document, mimeOr(msg.document.mime_type, 'application/octet-stream'));
-  if (msg.video) add(msg.video, mimeOr(msg.video.mime_type, 'video/mp4'));
-  if (msg.video_note) add(msg.video_note, 'video/mp4');
-  if (msg.animation && !msg.document) add(msg.animation, mimeOr(msg.animation.mime_type, 'video/mp4'));
-  if (msg.sticker) add(msg.sticker, msg.sticker.is_video ? 'video/webm' : 'image/webp');
+  if (msg.video) add(msg.video, mimeOr(msg.video.mime_type, 'video/mp4'), 'video');
+  if (msg.video_note) add(msg.video_note, 'video/mp4', 'video');
+  if (msg.animation && !msg.document)
+    add(msg.animation, mimeOr(msg.animation.mime_type, 'video/mp4'), 'video');
+  if (msg.sticker) {
+    const { is_video, is_animated } = msg.sticker;
+    if (is_video) add(msg.sticker, 'video/webm', 'video');
+    else if (is_animated) add(msg.sticker, 'application/x-tgsticker', 'file');
+    else add(msg.sticker, 'image/webp', 'image');
+  }
   return refs;
 }
 

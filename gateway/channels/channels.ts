@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { type ChannelSender, createChannelSendActivities } from '../../activities/channel-send.js';
 import { channelPolicyFor } from '../../channels/access.js';
 import { accountBlocks } from '../../channels/accounts.js';
+import type { AttachmentStore } from '../../channels/attachments.js';
 import { DEFAULT_AGENT_ID } from '../../channels/session-key.js';
 import type { ConnectorStatusBoard } from '../../channels/status.js';
 import { resolveTelegramAccounts } from '../../channels/telegram/config.js';
@@ -38,6 +39,8 @@ export interface ChannelsOptions {
   hub: DeltaHub;
   temporal: TemporalConnectionOptions;
   env?: NodeJS.ProcessEnv;
+  /** Where connectors put the attachments of accepted messages (the gateway's blob store). */
+  attachments?: AttachmentStore;
   /** Senders of channels built elsewhere in the gateway (e.g. `openclaw` for the protocol's chats). */
   extraSenders?: ChannelSender[];
   /** Where every connector account reports its state (/readyz, doctor, OpenClaw health). */

@@ -12,7 +12,9 @@ describe('InboundMessage validation', () => {
   it('accepts a well-formed message and returns it typed', () => {
     const msg = message({
       chat: { id: '-100777', kind: 'thread', threadId: '12', title: 'Family' },
-      attachments: [{ id: 'file-1', mime: 'image/jpeg', size: 2048, url: 'https://example.org/f/1.jpg' }],
+      attachments: [
+        { id: 'file-1', kind: 'image', mime: 'image/jpeg', size: 2048, url: 'https://example.org/f/1.jpg' },
+      ],
       replyTo: { messageId: '40', senderId: '1002', text: 'earlier' },
       mentions: ['@switchyard_bot'],
       wasMentioned: true,
@@ -55,9 +57,11 @@ describe('InboundMessage validation', () => {
     expect(errors).toEqual([{ path: 'timestamp', message: 'must be an integer (got string)' }]);
   });
 
-  it('refuses attachment bytes: an attachment is a reference with a url or a blobKey', () => {
+  it('refuses attachment bytes: an attachment is a reference (sha256, url, or why it is missing)', () => {
     const errors = errorsOf(
-      message({ attachments: [{ id: 'a', mime: 'image/png', data: 'iVBORw0KGgo=' } as never] }),
+      message({
+        attachments: [{ id: 'a', kind: 'image', mime: 'image/png', data: 'iVBORw0KGgo=' } as never],
+      }),
     );
     expect(errors).toEqual(
       expect.arrayContaining([
@@ -67,17 +71,42 @@ describe('InboundMessage validation', () => {
         }),
         {
           path: 'attachments[0]',
-          message: 'is not valid: A reference to media: a url or a blobKey, never the bytes.',
+          message:
+            'is not valid: A reference to media, never the bytes: stored in the blob store (sha256), or a platform url, or why it could not be kept (error).',
         },
       ]),
     );
   });
 
-  it('accepts an attachment kept in the blob store', () => {
-    const result = validateInboundMessage(
-      message({ attachments: [{ id: 'voice-1', mime: 'audio/ogg', blobKey: 'sha256/ab12' }] }),
+  it('accepts an attachment kept in the blob store, and one that could not be kept', () => {
+    const sha256 = 'ab'.repeat(32);
+    const stored = validateInboundMessage(
+      message({ attachments: [{ id: 'voice-1', kind: 'voice', mime: 'audio/ogg', size: 4096, sha256 }] }),
     );
-    expect(result.ok).toBe(true);
+    expect(stored.ok).toBe(true);
+    const missing = validateInboundMessage(
+      message({
+        attachments: [
+          { id: 'v-2', kind: 'video', mime: 'video/mp4', error: 'too large: 80 MB (limit 50 MB)' },
+        ],
+      }),
+    );
+    expect(missing.ok).toBe(true);
+  });
+
+  it('names the kinds an attachment may have and wants a real sha256', () => {
+    const errors = errorsOf(
+      message({ attachments: [{ id: 'x', kind: 'photo' as never, mime: 'image/png', sha256: 'AB12' }] }),
+    );
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        {
+          path: 'attachments[0].kind',
+          message: 'must be one of "image", "voice", "audio", "video", "document", "file" (got "photo")',
+        },
+        { path: 'attachments[0].sha256', message: 'must match /^[0-9a-f]{64}$/ (got "AB12")' },
+      ]),
+    );
   });
 
   it('rejects unknown top-level fields and lists the known ones', () => {

@@ -49,6 +49,30 @@ describe('configuration', () => {
     expect(config.temporal.address).toBe('tmprl.example:7233');
   });
 
+  it('keeps attachments under the data directory with per-kind size limits and retention', () => {
+    const home = homeWith('media:\n  maxMB: { video: 100 }\n  retention: { days: 7 }\n');
+    const { media } = loadConfig({ home, env: {} });
+    expect(media.dir).toBe(join(home, 'media'));
+    expect(media.maxBytes).toEqual({
+      image: 20 * 1024 * 1024,
+      voice: 25 * 1024 * 1024,
+      audio: 25 * 1024 * 1024,
+      video: 100 * 1024 * 1024,
+      document: 20 * 1024 * 1024,
+      file: 20 * 1024 * 1024,
+    });
+    expect(media.retention).toEqual({ maxAgeMs: 7 * 24 * 60 * 60_000, maxTotalBytes: 2048 * 1024 * 1024 });
+    const problems = problemsOf(() =>
+      loadConfig({ home: homeWith('media:\n  maxMB: { photo: 5, image: 0 }\n'), env: {} }),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^switchyard\.yaml:2:\d+ media\.maxMB\.photo: unknown key; allowed here: image, voice/,
+      ),
+      expect.stringMatching(/^switchyard\.yaml:2:\d+ media\.maxMB\.image: must be > 0/),
+    ]);
+  });
+
   it('names the file, line and column of a YAML syntax error', () => {
     const home = homeWith('gateway:\n  port: [1, 2\n');
     const [problem] = problemsOf(() => loadConfig({ home, env: {} }));

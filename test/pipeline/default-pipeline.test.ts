@@ -33,7 +33,7 @@ describe('the shipped default pipeline on a real worker, with the faux model and
     messageId: `m-${randomUUID().slice(0, 6)}`,
     platformId: `${chat.channel}:chat-9:1`,
     text: 'what is on today?',
-    attachments: [{ id: 'a-1', mime: 'image/png', blobKey: 'blob-a-1', name: 'plan.png' }],
+    attachments: [{ id: 'a-1', kind: 'image', mime: 'image/png', sha256: 'a1'.repeat(32), name: 'plan.png' }],
     mentions: [],
     wasMentioned: false,
     timestamp: Date.parse('2026-01-01T00:00:00Z'),

@@ -67,7 +67,7 @@ export const exampleMessage = {
   messageId: 'msg-1',
   platformId: 'telegram:42:msg-1',
   text: 'hello there',
-  attachments: [{ id: 'att-1', mime: 'image/png', blobKey: 'blob-att-1', name: 'cat.png' }],
+  attachments: [{ id: 'att-1', kind: 'image', mime: 'image/png', sha256: 'c4'.repeat(32), name: 'cat.png' }],
   mentions: [],
   wasMentioned: true,
   timestamp: Date.parse('2026-01-01T00:00:00Z'),

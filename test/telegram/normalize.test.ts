@@ -56,7 +56,7 @@ describe('normalising Telegram updates', () => {
     );
     expect(voice.text).toBe('');
     expect(voice.attachments).toEqual([
-      { id: 'v1', mime: 'audio/ogg', size: 4096, url: 'telegram:file/voice-file' },
+      { id: 'v1', kind: 'voice', mime: 'audio/ogg', size: 4096, url: 'telegram:file/voice-file' },
     ]);
     const doc = normalized(
       update({
@@ -70,8 +70,42 @@ describe('normalising Telegram updates', () => {
       }),
     );
     expect(doc.attachments).toEqual([
-      { id: 'd1', mime: 'application/pdf', name: 'contract.pdf', url: 'telegram:file/doc-file' },
+      {
+        id: 'd1',
+        kind: 'document',
+        mime: 'application/pdf',
+        name: 'contract.pdf',
+        url: 'telegram:file/doc-file',
+      },
     ]);
+  });
+
+  it('takes an image sent as a file for an image, and a sticker for what it is', () => {
+    const photoAsFile = normalized(
+      update({
+        document: { file_id: 'f', file_unique_id: 'u', file_name: 'scan.png', mime_type: 'image/png' },
+      }),
+    );
+    expect(photoAsFile.attachments).toEqual([
+      { id: 'u', kind: 'image', mime: 'image/png', name: 'scan.png', url: 'telegram:file/f' },
+    ]);
+    const sticker = (is_animated: boolean, is_video: boolean) =>
+      normalized(
+        update({
+          sticker: {
+            file_id: 's',
+            file_unique_id: 'su',
+            type: 'regular',
+            width: 512,
+            height: 512,
+            is_animated,
+            is_video,
+          },
+        }),
+      ).attachments[0];
+    expect(sticker(false, false)).toMatchObject({ kind: 'image', mime: 'image/webp' });
+    expect(sticker(false, true)).toMatchObject({ kind: 'video', mime: 'video/webm' });
+    expect(sticker(true, false)).toMatchObject({ kind: 'file', mime: 'application/x-tgsticker' });
   });
 
   it('counts a command for this bot, but not a mention of another bot, as addressed to it', () => {

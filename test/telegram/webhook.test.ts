@@ -143,7 +143,13 @@ describe('telegram connector, webhook mode', () => {
     expect(validateInboundMessage(msg).ok).toBe(true);
     expect(msg.text).toBe('look');
     expect(msg.attachments).toEqual([
-      { id: 'AQADuq0', mime: 'image/jpeg', size: 98765, url: 'telegram:file/AgACAgIAAxkBAAIB' },
+      {
+        id: 'AQADuq0',
+        kind: 'image',
+        mime: 'image/jpeg',
+        size: 98765,
+        url: 'telegram:file/AgACAgIAAxkBAAIB',
+      },
     ]);
   });
 
