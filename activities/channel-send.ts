@@ -10,6 +10,11 @@
 // that *can* be known is used to shrink that window: a platform error response or a refused
 // connection proves nothing was posted (the claim is released and the chunk retried), and a
 // retry that finds a pending chunk of a call still running in this process waits for its outcome.
+//
+// Platforms that deduplicate by an id the sender chooses (WhatsApp's message id, Discord's nonce
+// with enforce_nonce) close the window: the sender derives that id from the chunk's key
+// (`opts.idempotencyKey`), and a sender marked `dedupesById` gets an unknown-outcome chunk sent
+// again — the platform drops it if the first call had posted it. That is exactly once.
 
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -50,6 +55,11 @@ export interface ChannelSendOptions {
   threadId?: string;
   /** See SendToChannelInput.kind; absent for an ordinary answer. */
   kind?: 'error';
+  /**
+   * This chunk's outbox key (`<idempotencyKey>:<i>`), the same on every retry: a platform that
+   * lets the sender choose a message id or nonce derives it from this.
+   */
+  idempotencyKey?: string;
 }
 
 /**
@@ -69,6 +79,12 @@ export interface ChannelSender {
   /** Longest text one call may carry (Telegram: 4000). */
   textLimit: number;
   send: ChannelSendFn;
+  /**
+   * The platform drops a second message with the id this sender derives from
+   * `opts.idempotencyKey`: a chunk whose earlier call has an unknown outcome is sent again
+   * (exactly once) instead of being skipped as uncertain (never twice, maybe never).
+   */
+  dedupesById?: boolean;
 }
 
 /** What the activity needs from the outbox; gateway/store/outbox.ts keeps it in SQLite. */
@@ -156,7 +172,9 @@ export function createChannelSendActivities(deps: ChannelSendDeps): ChannelSendA
           result.skipped++;
           continue;
         }
-        if (claim.kind !== 'claimed') {
+        const resend =
+          sender.dedupesById === true && (claim.kind === 'pending' || claim.kind === 'uncertain');
+        if (claim.kind !== 'claimed' && !resend) {
           if (claim.kind === 'pending') {
             outbox.markUncertain(key, `found pending after run ${claim.claimedBy} ended without an outcome`);
           }
@@ -168,6 +186,7 @@ export function createChannelSendActivities(deps: ChannelSendDeps): ChannelSendA
           ...(i === 0 && input.replyToMessageId ? { replyToMessageId: input.replyToMessageId } : {}),
           ...(input.threadId ? { threadId: input.threadId } : {}),
           ...(input.kind === 'error' ? { kind: 'error' as const } : {}),
+          idempotencyKey: key,
         };
         const call = sender.send(input.chatId, text, opts);
         inFlight.set(key, call);
@@ -176,7 +195,7 @@ export function createChannelSendActivities(deps: ChannelSendDeps): ChannelSendA
           outbox.markSent(key, messageId);
           result.messageIds.push(messageId);
         } catch (error) {
-          throw settleFailure(outbox, key, i, chunks.length, error);
+          throw settleFailure(outbox, key, i, chunks.length, error, sender.dedupesById === true);
         } finally {
           inFlight.delete(key);
         }
@@ -193,13 +212,16 @@ function settleFailure(
   index: number,
   total: number,
   error: unknown,
+  dedupesById: boolean,
 ): ApplicationFailure {
   const failure = (error ?? {}) as SendFailure;
   const message = `chunk ${index + 1}/${total}: ${String(failure.message ?? error)}`;
   if (failure.notSent !== true) {
     outbox.markUncertain(key, message);
     return ApplicationFailure.retryable(
-      `${message} (outcome unknown; this chunk will not be resent)`,
+      dedupesById
+        ? `${message} (outcome unknown; the retry sends it again with the same id, which the platform deduplicates)`
+        : `${message} (outcome unknown; this chunk will not be resent)`,
       Failures.SendUncertain,
     );
   }

@@ -12,10 +12,10 @@ import {
   type ResolvedChannelPolicy,
 } from '../access.js';
 import { type InboundMessage, validateInboundMessage } from '../envelope.js';
+import type { ConnectorLog } from '../log.js';
 import type { ChannelPolicy } from '../routing.js';
 import { formatIssues } from '../schema-validation.js';
 import type { ConnectorHealth } from '../status.js';
-import type { ConnectorLog } from './log.js';
 import { normalizeUpdate, TELEGRAM_CHANNEL, type TelegramBotIdentity } from './normalize.js';
 import { ALLOWED_UPDATES, type Polling, startPolling } from './polling.js';
 import { createTelegramSend, TELEGRAM_TEXT_LIMIT, type TelegramSend, TelegramSendError } from './send.js';

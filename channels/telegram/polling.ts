@@ -6,8 +6,8 @@
 // platformId / workflow ids make it the same turn. Updates are handled one at a time, in order.
 import { type Api, GrammyError } from 'grammy';
 import type { Update } from 'grammy/types';
+import type { ConnectorLog } from '../log.js';
 import type { ConnectorHealth } from '../status.js';
-import type { ConnectorLog } from './log.js';
 
 export interface PollingOptions {
   api: Api;

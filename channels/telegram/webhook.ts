@@ -5,7 +5,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Update } from 'grammy/types';
-import type { ConnectorLog } from './log.js';
+import type { ConnectorLog } from '../log.js';
 
 export const TELEGRAM_WEBHOOK_PATH = '/channels/telegram/webhook';
 export const SECRET_HEADER = 'x-telegram-bot-api-secret-token';

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTelegramServer, type TelegramServerManifest } from '@openclaw/crabline';
-import type { ConnectorLog } from '../../channels/telegram/log.js';
+import type { ConnectorLog } from '../../channels/log.js';
 import { type Database, openDb } from '../../gateway/store/db.js';
 import { until } from '../helpers/until.js';
 
