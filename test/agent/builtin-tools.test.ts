@@ -193,19 +193,18 @@ describe('web_fetch', () => {
     }
   });
 
-  it('tolerates broken markup and stays fast on hostile markup', () => {
+  it('tolerates broken markup, and reads hostile markup as bare text', () => {
     expect(htmlToText('<p>one<p>two<div>three</span></div>four <b>bold').text).toBe(
-      'one\n\ntwo\nthree\nfour bold',
+      'one\n\ntwo\n\nthree\nfour bold',
     );
     expect(htmlToText('<p>kept</p><a href="x>never closed').text).toBe('kept');
-    const hostile = [
-      "<a '".repeat(100_000),
-      `${'<div>'.repeat(100_000)}${'</x>'.repeat(100_000)}end`,
-      `</${'a'.repeat(500_000)}`,
-    ];
-    const started = performance.now();
-    for (const html of hostile) htmlToText(html);
-    expect(performance.now() - started).toBeLessThan(2_000);
+    // Nesting that would cost the parser the depth of the stack for every tag is not parsed.
+    expect(htmlToText(`${'<div>'.repeat(100_000)}${'</x>'.repeat(100_000)}end`).text).toBe('end');
+    expect(htmlToText(`<title>Deep</title>${'<ul><li>'.repeat(20_000)}deepest &amp; last`).text).toBe(
+      'Deep deepest & last',
+    );
+    expect(htmlToText("<a '".repeat(100_000)).text).toBe('');
+    expect(htmlToText(`</${'a'.repeat(500_000)}`).text).toBe('');
   });
 
   it('decompresses gzip bodies and honours the declared charset', async () => {

@@ -1,227 +1,338 @@
 /**
- * HTML to text a model can read: headings as `#` lines, paragraphs and list items on their own
- * lines, links as "text (url)", table cells joined by " | "; scripts, styles, navigation and
- * hidden elements dropped. A forgiving tokenizer, not a full HTML5 parser: unclosed and
- * misnested tags are tolerated (an end tag closes everything opened after its start tag).
+ * HTML to text a model can read, with maintained libraries: an article page (a story, a blog
+ * post: what Mozilla's Readability recognises, over a linkedom DOM) is cut down to its article,
+ * headed by its headline and byline; any other page (docs, tables, a parish notice board) is
+ * read whole, minus navigation, scripts and hidden parts. Either way html-to-text writes the
+ * text: headings as `#` lines, paragraphs and list items on their own lines, links as
+ * "text (url)" with URLs made absolute, data tables one row per line with cells joined by " | ".
  */
-import { decodeEntities } from './html-entities.js';
+import { isProbablyReaderable, Readability } from '@mozilla/readability';
+import { compile, type DomNode, type FormatCallback, type SelectorDefinition } from 'html-to-text';
+import { parseHTML } from 'linkedom';
 
 export interface HtmlText {
   title?: string;
   text: string;
 }
 
-/** Content never shown: code, styling, chrome. (`head` needs no entry: its elements show nothing.) */
-// biome-ignore format: a word list reads better packed
-const SKIP = new Set([
-  'script', 'style', 'noscript', 'template', 'svg', 'nav', 'iframe', 'object', 'embed', 'canvas', 'select', 'button',
-]);
-/** Their content runs to the matching end tag without markup inside. */
-// biome-ignore format: a word list reads better packed
-const RAW_TEXT = new Set([
-  'script', 'style', 'title', 'textarea', 'xmp', 'iframe', 'noembed', 'noframes',
-]);
-// biome-ignore format: a word list reads better packed
-const VOID = new Set([
-  'area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source',
-  'track', 'wbr',
-]);
-// biome-ignore format: a word list reads better packed
-const PARAGRAPH = new Set([
-  'p', 'blockquote', 'pre', 'table', 'figure', 'dl', 'details',
-]);
-// biome-ignore format: a word list reads better packed
-const BLOCK = new Set([
-  'html', 'body', 'div', 'section', 'article', 'main', 'header', 'footer', 'aside', 'address', 'figcaption', 'summary',
-  'dt', 'dd', 'tr', 'thead', 'tbody', 'tfoot', 'caption', 'form', 'fieldset', 'legend', 'center', 'li',
-  'option',
-]);
+/** Elements never shown as text: code, styling, chrome, controls, hidden parts. */
+const SKIP = [
+  'script',
+  'style',
+  'noscript',
+  'template',
+  'svg',
+  'iframe',
+  'object',
+  'embed',
+  'canvas',
+  'select',
+  'button',
+  'nav',
+  '[role=navigation]',
+  '[hidden]',
+  '[aria-hidden=true]',
+];
 
-// Written so that no input makes them backtrack more than linearly (the name cannot overlap the rest).
-const START_TAG = /<([a-zA-Z][^\s/>]*)((?:[\s/](?:[^>"']|"[^"]*"|'[^']*')*)?)>/y;
-const END_TAG = /<\/([a-zA-Z][^\s/>]*)(?:[\s/][^>]*)?>/y;
-/** Deeper nesting is not tracked (keeps a hostile page from making each tag cost the depth). */
-const MAX_DEPTH = 1000;
-const ATTRIBUTE = /([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?/g;
-
-interface Open {
-  name: string;
-  /** Output mark when a link opened, to find its text. */
-  linkMark?: number;
-  href?: string;
-  /** Items so far, for ordered lists; cells so far, for table rows. */
-  count?: number;
-}
+/** Bounds that keep a hostile page (deep nesting, huge child lists) from costing more than a normal one. */
+const LIMITS = { maxDepth: 200, maxChildNodes: 20_000, maxInputLength: 16 * 1024 * 1024, ellipsis: '…' };
 
 export function htmlToText(html: string, baseUrl?: string): HtmlText {
-  const out = new TextOut();
-  const stack: Open[] = [];
-  let skipUntil = -1; // stack depth of the element whose content is dropped; -1 = none
-  let title: string | undefined;
-  let base = baseUrl;
-  let i = 0;
-  const lower = html.toLowerCase();
-  // How many of each element are open: a stray end tag costs nothing, not a search of the stack.
-  const opened = new Map<string, number>();
-  const push = (el: Open) => {
-    stack.push(el);
-    opened.set(el.name, (opened.get(el.name) ?? 0) + 1);
-  };
-
-  const close = (index: number) => {
-    while (stack.length > index) {
-      const el = stack.pop()!;
-      opened.set(el.name, opened.get(el.name)! - 1);
-      if (skipUntil === -1) onEnd(el);
-      else if (skipUntil === stack.length) skipUntil = -1;
-    }
-  };
-  const onEnd = (el: Open) => {
-    if (el.name === 'a' && el.href !== undefined) {
-      const label = out.textSince(el.linkMark!).trim();
-      if (label && label !== el.href) out.text(` (${el.href})`);
-    } else if (/^h[1-6]$/.test(el.name) || PARAGRAPH.has(el.name)) out.block(2);
-    else if (BLOCK.has(el.name)) out.block(1);
-    if (el.name === 'pre') out.pre--;
-    if (el.name === 'ul' || el.name === 'ol') {
-      out.depth--;
-      out.block(out.depth === 0 ? 2 : 1);
-    }
-  };
-
-  while (i < html.length) {
-    if (html[i] !== '<') {
-      const next = html.indexOf('<', i);
-      const end = next === -1 ? html.length : next;
-      if (skipUntil === -1) out.text(decodeEntities(html.slice(i, end)));
-      i = end;
-      continue;
-    }
-    if (html.startsWith('<!--', i)) {
-      const end = html.indexOf('-->', i + 4);
-      i = end === -1 ? html.length : end + 3;
-      continue;
-    }
-    if (html[i + 1] === '!' || html[i + 1] === '?') {
-      const end = html.indexOf('>', i);
-      i = end === -1 ? html.length : end + 1;
-      continue;
-    }
-    END_TAG.lastIndex = i;
-    const endTag = END_TAG.exec(html);
-    // A tag that never ends swallows the rest of the page, as in browsers.
-    if (!endTag && html[i + 1] === '/' && /[a-zA-Z]/.test(html[i + 2] ?? '')) break;
-    if (endTag) {
-      i = END_TAG.lastIndex;
-      const name = endTag[1]!.toLowerCase();
-      const at = opened.get(name) ? stack.findLastIndex((el) => el.name === name) : -1;
-      if (at !== -1) close(at);
-      else if (name === 'br' || name === 'p') out.block(name === 'p' ? 2 : 1); // `</br>`, stray `</p>`
-      continue;
-    }
-    START_TAG.lastIndex = i;
-    const startTag = START_TAG.exec(html);
-    if (!startTag) {
-      if (/[a-zA-Z]/.test(html[i + 1] ?? '')) break;
-      if (skipUntil === -1) out.text('<');
-      i++;
-      continue;
-    }
-    i = START_TAG.lastIndex;
-    const name = startTag[1]!.toLowerCase();
-    const attrs = attributes(startTag[2]!);
-    const selfClosing = startTag[2]!.trimEnd().endsWith('/');
-
-    if (RAW_TEXT.has(name) && !selfClosing) {
-      const closeAt = lower.indexOf(`</${name}`, i);
-      const content = html.slice(i, closeAt === -1 ? html.length : closeAt);
-      const after = closeAt === -1 ? -1 : html.indexOf('>', closeAt);
-      i = after === -1 ? html.length : after + 1;
-      if (name === 'title' && title === undefined && !opened.get('svg')) {
-        title = collapse(decodeEntities(content)).trim() || undefined;
-      } else if (name === 'textarea' && skipUntil === -1) out.text(decodeEntities(content));
-      continue;
-    }
-    if (name === 'base' && attrs.href) base = resolve(attrs.href, base) ?? base;
-    if (skipUntil !== -1) {
-      if (!VOID.has(name) && !selfClosing && stack.length < MAX_DEPTH) push({ name });
-      continue;
-    }
-    // Implied end tags: a new item closes the previous one.
-    if (name === 'li' || name === 'dt' || name === 'dd' || name === 'tr' || name === 'td' || name === 'th') {
-      const scope =
-        name === 'li' ? ['ul', 'ol'] : name === 'tr' ? ['table'] : name.startsWith('d') ? ['dl'] : ['tr'];
-      const siblings =
-        name === 'li' ? ['li'] : name === 'tr' ? ['tr'] : name.startsWith('d') ? ['dt', 'dd'] : ['td', 'th'];
-      for (let k = stack.length - 1; k >= 0 && !scope.includes(stack[k]!.name); k--) {
-        if (siblings.includes(stack[k]!.name)) {
-          close(k);
-          break;
-        }
-      }
-    } else if (name === 'p' && stack.at(-1)?.name === 'p') close(stack.length - 1);
-
-    if (VOID.has(name) || selfClosing) {
-      if (name === 'br') out.lineBreak();
-      else if (name === 'hr') {
-        out.block(2);
-        out.text('---');
-        out.block(2);
-      } else if (name === 'img' && attrs.alt?.trim()) {
-        const inLink = Boolean(opened.get('a'));
-        out.text(inLink ? ` ${attrs.alt} ` : ` [image: ${attrs.alt.trim()}] `);
-      }
-      continue;
-    }
-    const el: Open = { name };
-    if (stack.length >= MAX_DEPTH) continue;
-    push(el);
-    if (SKIP.has(name) || 'hidden' in attrs || attrs['aria-hidden'] === 'true') {
-      skipUntil = stack.length - 1;
-      continue;
-    }
-    const heading = /^h([1-6])$/.exec(name);
-    if (heading) {
-      out.block(2);
-      out.marker(`${'#'.repeat(Number(heading[1]))} `);
-    } else if (PARAGRAPH.has(name)) out.block(2);
-    else if (BLOCK.has(name)) out.block(1);
-
-    if (name === 'ul' || name === 'ol') {
-      // A list nested in an item continues it; a top-level list is a paragraph of its own.
-      out.block(out.depth === 0 ? 2 : 1);
-      out.depth++;
-      el.count = 0;
-    } else if (name === 'li') {
-      const list = stack.findLast((e) => e.name === 'ul' || e.name === 'ol');
-      if (list) list.count = (list.count ?? 0) + 1;
-      const n = list?.count ?? 1;
-      out.marker(list?.name === 'ol' ? `${n}. ` : '- ');
-    } else if (name === 'tr') el.count = 0;
-    else if (name === 'td' || name === 'th') {
-      const row = stack.findLast((e) => e.name === 'tr');
-      if (row) row.count = (row.count ?? 0) + 1;
-      if ((row?.count ?? 0) > 1) out.text(' | ');
-    } else if (name === 'pre') out.pre++;
-    else if (name === 'a') {
-      const href = attrs.href?.trim();
-      if (href && !href.startsWith('#') && !/^javascript:/i.test(href)) {
-        el.href = resolve(href, base) ?? href;
-        el.linkMark = out.mark();
-      }
-    }
+  // htmlparser2 (under linkedom and html-to-text) pays the depth of the open elements for each
+  // tag: fine for pages, quadratic for a hostile one. Such a page is read as bare text.
+  const tags = scanTags(html);
+  if (tags.tooDeep) return { text: converter(baseUrl)(bareText(html)) };
+  // Readability is for articles; a page of tens of thousands of elements is read whole.
+  if (tags.count > MAX_ARTICLE_TAGS) return { ...titleOf(html), text: converter(baseUrl)(html) };
+  const { document } = parseHTML(html);
+  const title = pageTitle(document);
+  const baseHref = document.querySelector('base[href]')?.getAttribute('href');
+  const base = (baseHref && resolve(baseHref, baseUrl)) || baseUrl;
+  const article = readArticle(document);
+  if (article) {
+    const head = [
+      article.title ? `# ${collapse(article.title)}` : '',
+      article.byline ? collapse(article.byline) : '',
+    ].filter(Boolean);
+    const body = converter(base)(article.content);
+    return { ...(title ? { title } : {}), text: [...head, body].filter(Boolean).join('\n\n') };
   }
-  close(0);
-  return { ...(title ? { title } : {}), text: out.finish() };
+  return { ...(title ? { title } : {}), text: converter(base)(html) };
 }
 
-function attributes(source: string): Record<string, string> {
-  const attrs: Record<string, string> = {};
-  for (const m of source.matchAll(ATTRIBUTE)) {
-    const name = m[1]!.toLowerCase();
-    if (!(name in attrs)) attrs[name] = decodeEntities(m[2] ?? m[3] ?? m[4] ?? '');
+/** Elements whose end tag is implied by the next sibling: unclosed ones do not nest. */
+const IMPLIED_END = new Set(['p', 'li', 'dt', 'dd', 'tr', 'td', 'th', 'option', 'optgroup', 'rt', 'rp']);
+const VOID = new Set([
+  'area',
+  'base',
+  'br',
+  'col',
+  'embed',
+  'hr',
+  'img',
+  'input',
+  'link',
+  'meta',
+  'param',
+  'source',
+  'track',
+  'wbr',
+]);
+const MAX_NESTING = 512;
+const MAX_ARTICLE_TAGS = 30_000;
+const TAG_NAME = /(\/?)([a-zA-Z][a-zA-Z0-9:-]*)/y;
+
+/** One pass over the tags (each `<` looked at once, no regex backtracking): how many, and is the nesting absurdly deep? */
+function scanTags(html: string): { count: number; tooDeep: boolean } {
+  let depth = 0;
+  let count = 0;
+  for (let at = html.indexOf('<'); at !== -1; at = html.indexOf('<', at + 1)) {
+    TAG_NAME.lastIndex = at + 1;
+    const tag = TAG_NAME.exec(html);
+    if (!tag) continue;
+    count++;
+    const name = tag[2]!.toLowerCase();
+    if (VOID.has(name) || IMPLIED_END.has(name)) continue;
+    if (tag[1]) depth = Math.max(0, depth - 1);
+    else if (++depth > MAX_NESTING) return { count, tooDeep: true };
   }
-  return attrs;
+  return { count, tooDeep: false };
+}
+
+/** The `<title>` of a page too large for a DOM: the first one, read from the text. */
+function titleOf(html: string): { title?: string } {
+  const lower = html.toLowerCase();
+  const start = lower.indexOf('<title');
+  const open = start === -1 ? -1 : lower.indexOf('>', start);
+  const end = open === -1 ? -1 : lower.indexOf('</title', open);
+  if (end === -1) return {};
+  const title = collapse(converter(undefined)(html.slice(open + 1, end)));
+  return title ? { title } : {};
+}
+
+/** The text of a page whose structure is not worth parsing: comments, code and tags out, in one pass. */
+function bareText(html: string): string {
+  const lower = html.toLowerCase();
+  const parts: string[] = [];
+  let at = 0;
+  while (at < html.length) {
+    const open = html.indexOf('<', at);
+    if (open === -1) {
+      parts.push(html.slice(at));
+      break;
+    }
+    parts.push(html.slice(at, open), ' ');
+    let end: number;
+    if (html.startsWith('<!--', open)) end = lower.indexOf('-->', open + 4) + 2;
+    else {
+      TAG_NAME.lastIndex = open + 1;
+      const name = TAG_NAME.exec(html)?.[2]?.toLowerCase();
+      const close = html.indexOf('>', open);
+      end = close;
+      if (close !== -1 && name && ['script', 'style', 'noscript', 'template'].includes(name)) {
+        const endTag = lower.indexOf(`</${name}`, close);
+        end = endTag === -1 ? -1 : lower.indexOf('>', endTag);
+      }
+    }
+    if (end < 0) break; // an unclosed tag or comment runs to the end
+    at = end + 1;
+  }
+  return parts.join('');
+}
+
+/** The page's `<title>` (the first one outside an inline SVG), whitespace collapsed. */
+function pageTitle(document: Document): string | undefined {
+  const element = [...document.querySelectorAll('title')].find((t) => !t.closest('svg'));
+  return collapse(element?.textContent ?? '') || undefined;
+}
+
+/** The article of a page that reads like one; undefined for anything else (or when Readability gives up). */
+function readArticle(document: Document): { title?: string; byline?: string; content: string } | undefined {
+  try {
+    if (!isProbablyReaderable(document)) return undefined;
+    const article = new Readability(document, { charThreshold: 500 }).parse();
+    if (!article?.content || !article.textContent?.trim()) return undefined;
+    return {
+      content: article.content,
+      ...(article.title ? { title: article.title } : {}),
+      ...(article.byline ? { byline: article.byline } : {}),
+    };
+  } catch {
+    return undefined; // a page Readability cannot take is read whole
+  }
+}
+
+const converters = new Map<string, (html: string) => string>();
+
+/** html-to-text compiled once per base URL (links are made absolute against it). */
+function converter(base: string | undefined): (html: string) => string {
+  const key = base ?? '';
+  let convert = converters.get(key);
+  if (!convert) {
+    const compiled = compile({
+      wordwrap: false,
+      whitespaceCharacters: ' \t\r\n\f\u200b\u00a0',
+      limits: LIMITS,
+      formatters: { markdownHeading, pipeTable, imageAlt, numberedList },
+      selectors: [
+        ...SKIP.map((selector): SelectorDefinition => ({ selector, format: 'skip' })),
+        ...[1, 2, 3, 4, 5, 6].map(
+          (level): SelectorDefinition => ({
+            selector: `h${level}`,
+            format: 'markdownHeading',
+            options: { leadingLineBreaks: 2, trailingLineBreaks: 2, prefix: `${'#'.repeat(level)} ` },
+          }),
+        ),
+        {
+          selector: 'a',
+          options: {
+            linkBrackets: ['(', ')'],
+            hideLinkHrefIfSameAsText: true,
+            pathRewrite: (href: string) => linkTarget(href, base),
+          },
+        },
+        { selector: 'img', format: 'imageAlt' },
+        { selector: 'ul', options: { itemPrefix: '- ' } },
+        { selector: 'ol', format: 'numberedList', options: { leadingLineBreaks: 2, trailingLineBreaks: 2 } },
+        { selector: 'hr', options: { length: 3 } },
+        { selector: 'table', format: 'pipeTable', options: { leadingLineBreaks: 2, trailingLineBreaks: 2 } },
+      ],
+    });
+    convert = (html: string) => tidy(compiled(html));
+    if (converters.size > 100) converters.clear();
+    converters.set(key, convert);
+  }
+  return convert;
+}
+
+/**
+ * An absolute URL for a link; '' (the link text alone) for script links. html-to-text has taken
+ * `mailto:` off already: an e-mail address stays as it is (and is not repeated after its text).
+ */
+function linkTarget(href: string, base: string | undefined): string {
+  const trimmed = href.trim();
+  if (/^javascript:/i.test(trimmed)) return '';
+  if (/^[^/:?#\s]+@[^/\s]+$/.test(trimmed)) return trimmed;
+  return resolve(trimmed, base) ?? trimmed;
+}
+
+/** `## Heading` on a line of its own. */
+const markdownHeading: FormatCallback = (elem, walk, builder, options) => {
+  builder.openBlock({ leadingLineBreaks: options.leadingLineBreaks ?? 2 });
+  builder.addInline(String((options as { prefix?: string }).prefix ?? ''), { noWordTransform: true });
+  walk(elem.children, builder);
+  builder.closeBlock({ trailingLineBreaks: options.trailingLineBreaks ?? 2 });
+};
+
+/** `1. item` (html-to-text's own ordered list puts a space before the number). */
+const numberedList: FormatCallback = (elem, walk, builder, options) => {
+  const nested = elem.parent?.name === 'li';
+  const start = Number(elem.attribs?.start ?? '1');
+  const items = childTags(elem).filter((child) => child.name === 'li');
+  if (items.length === 0) return;
+  const prefixes = items.map((_, i) => `${(Number.isFinite(start) ? start : 1) + i}. `);
+  builder.openList({
+    interRowLineBreaks: 1,
+    leadingLineBreaks: nested ? 1 : (options.leadingLineBreaks ?? 2),
+    maxPrefixLength: Math.max(...prefixes.map((p) => p.length)),
+    prefixAlign: 'left',
+  });
+  items.forEach((item, i) => {
+    builder.openListItem({ prefix: prefixes[i] });
+    walk(item.children, builder);
+    builder.closeListItem();
+  });
+  builder.closeList({ trailingLineBreaks: nested ? 1 : (options.trailingLineBreaks ?? 2) });
+};
+
+/** An image shows as its alt text: inside a link, just the words; elsewhere `[image: …]`. */
+const imageAlt: FormatCallback = (elem, _walk, builder) => {
+  const alt = elem.attribs?.alt?.trim();
+  if (!alt) return;
+  builder.addInline(insideLink(elem) ? alt : `[image: ${alt}]`);
+};
+
+function insideLink(elem: DomNode): boolean {
+  for (let node = elem.parent; node; node = node.parent) if (node.name === 'a') return true;
+  return false;
+}
+
+/**
+ * A data table as one line per row, cells joined by " | ", its caption above; a layout table
+ * (one row or column, nested tables, `role=presentation`) as the blocks it holds.
+ */
+const pipeTable: FormatCallback = (elem, walk, builder, options) => {
+  const rows = rowsOf(elem);
+  if (!isDataTable(elem, rows)) {
+    builder.openBlock({ leadingLineBreaks: 1 });
+    walk(elem.children, builder);
+    builder.closeBlock({ trailingLineBreaks: 1 });
+    return;
+  }
+  const caption = childTags(elem).find((child) => child.name === 'caption');
+  if (caption) {
+    builder.openBlock({ leadingLineBreaks: options.leadingLineBreaks ?? 2 });
+    walk(caption.children, builder);
+    builder.closeBlock({ trailingLineBreaks: 1 });
+  }
+  builder.openTable();
+  for (const row of rows) {
+    builder.openTableRow();
+    for (const cell of childTags(row).filter((c) => c.name === 'td' || c.name === 'th')) {
+      builder.openTableCell();
+      walk(cell.children, builder);
+      builder.closeTableCell();
+    }
+    builder.closeTableRow();
+  }
+  builder.closeTable({
+    tableToString: (cells) =>
+      cells.map((row) => row.map((cell) => collapse(cell.text)).join(' | ')).join('\n'),
+    leadingLineBreaks: caption ? 1 : (options.leadingLineBreaks ?? 2),
+    trailingLineBreaks: options.trailingLineBreaks ?? 2,
+  });
+};
+
+function childTags(elem: DomNode): DomNode[] {
+  return (elem.children ?? []).filter((child) => child.type === 'tag');
+}
+
+/** The table's own rows (not those of tables nested in it). */
+function rowsOf(table: DomNode): DomNode[] {
+  return childTags(table).flatMap((child) =>
+    child.name === 'tr'
+      ? [child]
+      : ['thead', 'tbody', 'tfoot'].includes(child.name ?? '')
+        ? childTags(child).filter((row) => row.name === 'tr')
+        : [],
+  );
+}
+
+/** Readability's test, shortened: what marks a table as data rather than page layout. */
+function isDataTable(table: DomNode, rows: DomNode[]): boolean {
+  if (table.attribs?.role === 'presentation') return false;
+  if (hasDescendant(table, (node) => node.name === 'table')) return false;
+  const cells = rows.map((row) => childTags(row).filter((c) => c.name === 'td' || c.name === 'th'));
+  if (
+    table.attribs?.summary ||
+    childTags(table).some((c) => ['caption', 'thead', 'tfoot'].includes(c.name ?? ''))
+  ) {
+    return true;
+  }
+  if (cells.some((row) => row.some((c) => c.name === 'th'))) return true;
+  const columns = Math.max(0, ...cells.map((row) => row.length));
+  if (rows.length <= 1 || columns <= 1) return false;
+  return rows.length * columns > 10 || rows.length >= 10 || columns > 4;
+}
+
+function hasDescendant(elem: DomNode, test: (node: DomNode) => boolean): boolean {
+  const todo = [...(elem.children ?? [])];
+  while (todo.length > 0) {
+    const node = todo.pop()!;
+    if (node.type === 'tag' && test(node)) return true;
+    todo.push(...(node.children ?? []));
+  }
+  return false;
 }
 
 function resolve(href: string, base: string | undefined): string | undefined {
@@ -233,97 +344,15 @@ function resolve(href: string, base: string | undefined): string | undefined {
 }
 
 function collapse(text: string): string {
-  return text.replace(/[\s\u00a0]+/g, ' ');
+  return text.replace(/[\s\u00a0]+/g, ' ').trim();
 }
 
-/** Accumulates text: inline whitespace collapsed, block breaks merged, list markers and indents. */
-class TextOut {
-  private parts: string[] = [];
-  private length = 0;
-  private breaks = 0;
-  private space = false;
-  private lineStart = true;
-  private pendingMarker: string | undefined;
-  depth = 0;
-  pre = 0;
-
-  text(raw: string) {
-    if (this.pre > 0) return this.preText(raw);
-    const text = collapse(raw);
-    if (text.startsWith(' ')) this.space = true;
-    const trimmed = text.trim();
-    if (!trimmed) return;
-    this.openLine();
-    if (!this.lineStart && this.space) this.push(' ');
-    if (this.lineStart) this.push(this.indent());
-    this.push(trimmed);
-    this.lineStart = false;
-    this.space = text.endsWith(' ');
-  }
-
-  private preText(raw: string) {
-    // The newline right after <pre> is not content.
-    const text = this.lineStart && this.breaks > 0 ? raw.replace(/^\r?\n/, '') : raw;
-    if (!text) return;
-    this.openLine();
-    if (this.lineStart) this.push(this.indent());
-    this.push(text);
-    this.lineStart = text.endsWith('\n');
-    this.space = false;
-  }
-
-  /** At least `n` line breaks before the next text (1 = new line, 2 = blank line). */
-  block(n: number) {
-    this.breaks = Math.max(this.breaks, n);
-    this.space = false;
-  }
-
-  lineBreak() {
-    if (this.length > 0) this.breaks++;
-    this.space = false;
-  }
-
-  /** Printed before the next text of this line: a list bullet or heading hashes. */
-  marker(text: string) {
-    this.block(1);
-    this.pendingMarker = text;
-  }
-
-  mark() {
-    return this.parts.length;
-  }
-
-  textSince(mark: number) {
-    return this.parts.slice(mark).join('');
-  }
-
-  finish(): string {
-    return this.parts
-      .join('')
-      .split('\n')
-      .map((line) => line.trimEnd())
-      .join('\n')
-      .replace(/\n{3,}/g, '\n\n')
-      .trim();
-  }
-
-  private openLine() {
-    if (this.breaks > 0 && this.length > 0) {
-      this.push('\n'.repeat(this.breaks));
-      this.lineStart = true;
-    }
-    this.breaks = 0;
-  }
-
-  private indent() {
-    const marker = this.pendingMarker;
-    this.pendingMarker = undefined;
-    const pad = '  '.repeat(Math.max(0, this.depth - 1));
-    return marker ? pad + marker : this.depth > 0 ? `${pad}  ` : '';
-  }
-
-  private push(s: string) {
-    this.parts.push(s);
-    this.length += s.length;
-  }
+/** Trailing spaces off every line, at most one blank line in a row. */
+function tidy(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
 }
