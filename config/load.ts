@@ -5,6 +5,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { validateChannelsConfig } from '../channels/connector-configs.js';
 import type { AttachmentKind } from '../channels/envelope.js';
 import { type RoutingConfig, validateRoutingConfig } from '../channels/routing.js';
+import { syntaxErrorStart } from '../engine/source.js';
 import schema from '../schemas/config.schema.json' with { type: 'json' };
 import cronSchema from '../schemas/cron.schema.json' with { type: 'json' };
 import providersSchema from '../schemas/providers.schema.json' with { type: 'json' };
@@ -46,15 +47,16 @@ export function loadConfig(options: LoadOptions = {}): Config {
 /** Parses YAML source and validates it; exported for the gateway's config.get and tests. */
 export function parseConfigSource(source: string, file: string): Record<string, unknown> {
   const lines = new LineCounter();
-  const doc = parseDocument(source, { lineCounter: lines });
+  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
+        const start = syntaxErrorStart(doc, e);
+        const pos = lines.linePos(start?.offset ?? e.pos[0]);
         return {
-          where: pos ? `${file}:${pos.line}:${pos.col}` : file,
+          where: `${file}:${pos.line}:${pos.col}`,
           key: '',
-          message: e.message.split('\n')[0]!,
+          message: `${e.message.split('\n')[0]!}${start ? `; ${start.what}` : ''}`,
         };
       }),
     );

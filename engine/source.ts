@@ -1,6 +1,18 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${{ }} is the pipeline expression syntax, not a JS template
 /** YAML with source positions: parse once, then map field paths back to line:column. */
-import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import {
+  type Document,
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+  type YAMLError,
+} from 'yaml';
 import { formatPath, type PipelineError } from './errors.js';
 
 export type FieldPath = (string | number)[];
@@ -24,6 +36,31 @@ export interface PipelineSource {
   ): PipelineError;
 }
 
+/**
+ * Where a YAML syntax error starts. An unclosed quote or bracket is reported by the parser where
+ * it gave up (often the end of the file); the person needs the place it was opened.
+ */
+export function syntaxErrorStart(
+  doc: Document,
+  error: YAMLError,
+): { offset: number; what: string } | undefined {
+  if (error.code !== 'MISSING_CHAR' && error.code !== 'BAD_INDENT') return undefined;
+  const at = error.pos[0];
+  let found: { offset: number; what: string } | undefined;
+  visit(doc, {
+    Node(_, node) {
+      const range = node.range;
+      if (!range || range[1] !== at || (found && found.offset <= range[0])) return;
+      if (isScalar(node) && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE')) {
+        found = { offset: range[0], what: 'the quote opened here is never closed' };
+      } else if (isCollection(node) && node.flow) {
+        found = { offset: range[0], what: `the ${isMap(node) ? '{' : '['} opened here is never closed` };
+      }
+    },
+  });
+  return found;
+}
+
 /** Parse YAML keeping positions. Never throws: syntax problems are in `errors`. */
 export function parsePipeline(source: string, file: string): PipelineSource {
   const lineCounter = new LineCounter();
@@ -39,7 +76,8 @@ export function parsePipeline(source: string, file: string): PipelineSource {
     errors.push({ file, line: 1, column: 1, path: '', message: `cannot read YAML: ${(e as Error).message}` });
   }
   for (const e of doc?.errors ?? []) {
-    const p = pos(e.pos[0]);
+    const start = doc ? syntaxErrorStart(doc, e) : undefined;
+    const p = pos(start?.offset ?? e.pos[0]);
     const lineText = source.split('\n')[p.line - 1] ?? '';
     const hint = lineText.includes('${{')
       ? "; an expression containing ': ' or starting a value with '{' must be quoted, e.g. \"${{ a ? b : c }}\""
@@ -49,7 +87,7 @@ export function parsePipeline(source: string, file: string): PipelineSource {
       line: p.line,
       column: p.column,
       path: '',
-      message: `YAML syntax: ${firstLine(e.message)}${hint}`,
+      message: `YAML syntax: ${firstLine(e.message)}${start ? `; ${start.what}` : ''}${hint}`,
     });
   }
   let data: unknown;

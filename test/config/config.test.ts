@@ -76,7 +76,17 @@ describe('configuration', () => {
   it('names the file, line and column of a YAML syntax error', () => {
     const home = homeWith('gateway:\n  port: [1, 2\n');
     const [problem] = problemsOf(() => loadConfig({ home, env: {} }));
-    expect(problem).toMatch(/^switchyard\.yaml:\d+:\d+ /);
+    expect(problem).toMatch(/^switchyard\.yaml:2:9 .*; the \[ opened here is never closed/);
+  });
+
+  it('points an unclosed quote at where it opens, not at the end of the file', () => {
+    const home = homeWith(
+      'gateway:\n  port: 18789\nlog:\n  level: info\nagents:\n  - id: "main\n    workspace: ~/notes\n',
+    );
+    const [problem] = problemsOf(() => loadConfig({ home, env: {} }));
+    expect(problem).toMatch(
+      /^switchyard\.yaml:6:9 : Missing closing "quote; the quote opened here is never closed/,
+    );
   });
 
   it('names the key and line of every schema violation, with what was expected', () => {
