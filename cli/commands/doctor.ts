@@ -3,6 +3,7 @@ import { accessSync, constants, mkdirSync, rmSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { connectorProblem, describeStatus } from '../../channels/status.js';
+import { findChromium } from '../../config/chromium.js';
 import type { Config } from '../../config/config.js';
 import { ConfigError } from '../../config/errors.js';
 import { resolveHome } from '../../config/home.js';
@@ -107,17 +108,16 @@ export async function runChecks(env: NodeJS.ProcessEnv = process.env): Promise<C
     detail: ffmpeg ? firstLine(ffmpeg)! : 'not found (needed for voice notes and video)',
     fix: 'apt-get install ffmpeg (Debian/Ubuntu), brew install ffmpeg (macOS)',
   });
-  const chromium = ['chromium', 'chromium-browser', 'google-chrome']
-    .map((c) => [c, run(c, ['--version'])] as const)
-    .find(([, v]) => v);
+  const chromiumPath = findChromium();
+  const chromium = chromiumPath ? run(chromiumPath, ['--version']) : undefined;
   checks.push({
     name: 'chromium',
     ok: !!chromium,
     optional: true,
     detail: chromium
-      ? firstLine(chromium[1]!)!
+      ? `${firstLine(chromium)!} (${chromiumPath})`
       : 'not found (needed for the browser tool and web chat tests)',
-    fix: 'apt-get install chromium (Debian/Ubuntu)',
+    fix: 'apt-get install chromium (Debian/Ubuntu), or set SWITCHYARD_CHROMIUM=/path/to/chromium',
   });
   return checks;
 }

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildSessionKey } from '../../channels/session-key.js';
+import { findChromium, HOW_TO_GET_CHROMIUM } from '../../config/chromium.js';
 import { SEPARATE_SESSIONS, testConfig, uniqueTaskQueue } from '../helpers/config.js';
 import { type ConversationStack, startConversationStack } from '../helpers/conversation-stack.js';
 import { BIN } from '../helpers/processes.js';
@@ -118,7 +119,7 @@ describe('a conversation through the real gateway, worker and Temporal', () => {
     let browser: Browser;
     beforeAll(async () => {
       browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
+        executablePath: chromiumPath(),
         args: [
           '--headless',
           '--no-sandbox',
@@ -155,3 +156,9 @@ describe('a conversation through the real gateway, worker and Temporal', () => {
     });
   });
 });
+
+function chromiumPath(): string {
+  const path = findChromium();
+  if (!path) throw new Error(HOW_TO_GET_CHROMIUM);
+  return path;
+}

@@ -175,7 +175,9 @@ describe('runs (through the GatewayServices test double)', () => {
 describe('replay of the recorded OpenClaw CLI session (cli-capture.jsonl)', () => {
   it('answers the same client frames with responses of the same shape and the same run event kinds', async () => {
     gw = await startGateway(pongServices());
-    const lines = readFileSync('/work/shared/openclaw/cli-capture.jsonl', 'utf8').trim().split('\n');
+    const lines = readFileSync(join(import.meta.dirname, 'fixtures', 'cli-capture.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
     const recorded = lines.map((l) => JSON.parse(l) as { dir: string; frame?: Loose });
     const c2s = recorded.filter((r) => r.dir === 'c2s').map((r) => r.frame);
     const s2c = recorded.filter((r) => r.dir === 's2c').map((r) => r.frame);

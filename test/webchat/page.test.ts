@@ -7,6 +7,7 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeltaSink, type DeltaSink } from '../../activities/stream/sink.js';
 import { createWebchatConnector } from '../../channels/webchat/connector.js';
+import { findChromium, HOW_TO_GET_CHROMIUM } from '../../config/chromium.js';
 import { createDeltaHub } from '../../gateway/stream/hub.js';
 import { DELTA_RELAY_PATH, deltaRelayPlugin } from '../../gateway/stream/relay.js';
 import { freePort } from '../helpers/ports.js';
@@ -58,7 +59,7 @@ describe('web chat page in Chromium', () => {
     await app.register(connector.plugin);
     await app.listen({ host: '127.0.0.1', port });
     browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
+      executablePath: chromiumPath(),
       args: [
         '--headless',
         '--no-sandbox',
@@ -179,3 +180,9 @@ describe('web chat page in Chromium', () => {
     await context.close();
   });
 });
+
+function chromiumPath(): string {
+  const path = findChromium();
+  if (!path) throw new Error(HOW_TO_GET_CHROMIUM);
+  return path;
+}

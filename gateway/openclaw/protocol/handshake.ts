@@ -1,8 +1,9 @@
 // The `connect` request: protocol negotiation, shared-secret and device authentication, pairing.
-// Messages, codes and details follow what OpenClaw answers (see ../../../shared/openclaw
-// protocol-transcript.jsonl): a wrong token is INVALID_REQUEST/AUTH_TOKEN_MISMATCH, a client with
-// neither credentials nor device is NOT_PAIRED/DEVICE_IDENTITY_REQUIRED, an unpaired remote device
-// is NOT_PAIRED/PAIRING_REQUIRED; every refusal is followed by close 1008.
+// Messages, codes and details follow what OpenClaw's own gateway answers (as recorded from real
+// sessions, e.g. test/protocol/fixtures/cli-capture.jsonl): a wrong token is
+// INVALID_REQUEST/AUTH_TOKEN_MISMATCH, a client with neither credentials nor device is
+// NOT_PAIRED/DEVICE_IDENTITY_REQUIRED, an unpaired remote device is NOT_PAIRED/PAIRING_REQUIRED;
+// every refusal is followed by close 1008.
 import type { ErrorShape } from '@openclaw/gateway-protocol';
 import {
   buildPairingConnectCloseReason,
