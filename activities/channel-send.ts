@@ -11,10 +11,12 @@
 // connection proves nothing was posted (the claim is released and the chunk retried), and a
 // retry that finds a pending chunk of a call still running in this process waits for its outcome.
 //
-// Platforms that deduplicate by an id the sender chooses (WhatsApp's message id, Discord's nonce
-// with enforce_nonce) close the window: the sender derives that id from the chunk's key
-// (`opts.idempotencyKey`), and a sender marked `dedupesById` gets an unknown-outcome chunk sent
-// again — the platform drops it if the first call had posted it. That is exactly once.
+// Platforms that deduplicate by an id the sender chooses (WhatsApp's message id) close the window:
+// the sender derives that id from the chunk's key (`opts.idempotencyKey`), and a sender marked
+// `dedupesById` gets an unknown-outcome chunk sent again — the platform drops it if the first call
+// had posted it. That is exactly once. A platform that needs to decide case by case says so
+// through `recover`: Discord drops a repeated nonce only for a few minutes, so it sends again
+// within that window; Slack cannot deduplicate, but finds its own post by the key it carries.
 
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -62,6 +64,24 @@ export interface ChannelSendOptions {
   idempotencyKey?: string;
 }
 
+/** What a platform can say about a chunk whose earlier send has no known outcome. */
+export type SendRecovery =
+  /** The earlier call posted it (found by its key). */
+  | { kind: 'sent'; messageId: string }
+  /** Sending again is safe: the platform drops a repeat carrying the same key. */
+  | { kind: 'resend' }
+  /** Cannot tell: the chunk stays uncertain and is never sent again. */
+  | { kind: 'unknown'; reason: string };
+
+export interface UnknownOutcome {
+  chatId: string;
+  /** The chunk's outbox key, as ChannelSendOptions.idempotencyKey carried it. */
+  key: string;
+  /** When the chunk was first claimed (ms since epoch): the earliest its key can have reached the platform. */
+  claimedAt: number;
+  opts: ChannelSendOptions;
+}
+
 /**
  * One platform call posting one message. On failure, the error may carry (read structurally):
  * `notSent: true` when the platform certainly did not post it, `permanent: true` when retrying is
@@ -85,6 +105,11 @@ export interface ChannelSender {
    * (exactly once) instead of being skipped as uncertain (never twice, maybe never).
    */
   dedupesById?: boolean;
+  /**
+   * Settles a chunk whose earlier call has no known outcome, case by case (takes precedence over
+   * `dedupesById`): found it, safe to send again, or cannot tell (it stays uncertain).
+   */
+  recover?(chunk: UnknownOutcome): Promise<SendRecovery>;
 }
 
 /** What the activity needs from the outbox; gateway/store/outbox.ts keeps it in SQLite. */
@@ -99,11 +124,13 @@ export interface OutboxStore {
   }):
     | { kind: 'claimed' }
     | { kind: 'sent'; messageId: string }
-    | { kind: 'pending'; claimedBy: string }
-    | { kind: 'uncertain' };
+    | { kind: 'pending'; claimedBy: string; claimedAt: number }
+    | { kind: 'uncertain'; claimedAt: number };
   markSent(key: string, messageId: string): void;
   markUncertain(key: string, reason: string): void;
   release(key: string): void;
+  /** Take over a pending or uncertain chunk to send it again; false when it was settled meanwhile. */
+  reclaim(key: string): boolean;
 }
 
 export interface ChannelSendDeps {
@@ -172,22 +199,41 @@ export function createChannelSendActivities(deps: ChannelSendDeps): ChannelSendA
           result.skipped++;
           continue;
         }
-        const resend =
-          sender.dedupesById === true && (claim.kind === 'pending' || claim.kind === 'uncertain');
-        if (claim.kind !== 'claimed' && !resend) {
-          if (claim.kind === 'pending') {
-            outbox.markUncertain(key, `found pending after run ${claim.claimedBy} ended without an outcome`);
-          }
-          result.uncertain.push(i);
-          result.skipped++;
-          continue;
-        }
         const opts: ChannelSendOptions = {
           ...(i === 0 && input.replyToMessageId ? { replyToMessageId: input.replyToMessageId } : {}),
           ...(input.threadId ? { threadId: input.threadId } : {}),
           ...(input.kind === 'error' ? { kind: 'error' as const } : {}),
           idempotencyKey: key,
         };
+        if (claim.kind !== 'claimed') {
+          const why =
+            claim.kind === 'pending'
+              ? `found pending after run ${claim.claimedBy} ended without an outcome`
+              : 'an earlier attempt ended without an outcome';
+          const recovery = await recoverChunk(sender, {
+            chatId: input.chatId,
+            key,
+            claimedAt: claim.claimedAt,
+            opts,
+          });
+          if (recovery.kind === 'sent') {
+            outbox.markSent(key, recovery.messageId);
+            result.messageIds.push(recovery.messageId);
+            result.skipped++;
+            continue;
+          }
+          if (recovery.kind === 'unknown' || !outbox.reclaim(key)) {
+            if (claim.kind === 'pending') {
+              outbox.markUncertain(
+                key,
+                `${why}; ${recovery.kind === 'unknown' ? recovery.reason : 'settled meanwhile'}`,
+              );
+            }
+            result.uncertain.push(i);
+            result.skipped++;
+            continue;
+          }
+        }
         const call = sender.send(input.chatId, text, opts);
         inFlight.set(key, call);
         try {
@@ -195,7 +241,7 @@ export function createChannelSendActivities(deps: ChannelSendDeps): ChannelSendA
           outbox.markSent(key, messageId);
           result.messageIds.push(messageId);
         } catch (error) {
-          throw settleFailure(outbox, key, i, chunks.length, error, sender.dedupesById === true);
+          throw settleFailure(outbox, key, i, chunks.length, error, retryPlan(sender));
         } finally {
           inFlight.delete(key);
         }
@@ -205,6 +251,29 @@ export function createChannelSendActivities(deps: ChannelSendDeps): ChannelSendA
   };
 }
 
+/** Ask the platform about a chunk of unknown outcome; a failed question is an unknown answer. */
+async function recoverChunk(sender: ChannelSender, chunk: UnknownOutcome): Promise<SendRecovery> {
+  if (sender.recover) {
+    try {
+      return await sender.recover(chunk);
+    } catch (error) {
+      return {
+        kind: 'unknown',
+        reason: `looking it up failed: ${String((error as Error)?.message ?? error)}`,
+      };
+    }
+  }
+  if (sender.dedupesById) return { kind: 'resend' };
+  return { kind: 'unknown', reason: `${sender.channel} cannot tell whether it was posted` };
+}
+
+/** What the retry of a chunk of unknown outcome will do, for the failure message. */
+function retryPlan(sender: ChannelSender): string {
+  if (sender.recover) return 'the retry asks the platform what became of it and never posts it twice';
+  if (sender.dedupesById) return 'the retry sends it again with the same id, which the platform deduplicates';
+  return 'this chunk will not be resent';
+}
+
 /** Record what a failed call means for the chunk, and turn it into the right Temporal failure. */
 function settleFailure(
   outbox: OutboxStore,
@@ -212,18 +281,13 @@ function settleFailure(
   index: number,
   total: number,
   error: unknown,
-  dedupesById: boolean,
+  plan: string,
 ): ApplicationFailure {
   const failure = (error ?? {}) as SendFailure;
   const message = `chunk ${index + 1}/${total}: ${String(failure.message ?? error)}`;
   if (failure.notSent !== true) {
     outbox.markUncertain(key, message);
-    return ApplicationFailure.retryable(
-      dedupesById
-        ? `${message} (outcome unknown; the retry sends it again with the same id, which the platform deduplicates)`
-        : `${message} (outcome unknown; this chunk will not be resent)`,
-      Failures.SendUncertain,
-    );
+    return ApplicationFailure.retryable(`${message} (outcome unknown; ${plan})`, Failures.SendUncertain);
   }
   outbox.release(key);
   if (failure.permanent === true) return ApplicationFailure.nonRetryable(message, Failures.SendRefused);

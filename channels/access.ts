@@ -74,6 +74,15 @@ export function channelPolicyFor(
   );
 }
 
+/** What a stranger is told under dmPolicy pairing: their code and the command the owner runs. */
+export function pairingPrompt(channel: string, code: string, expiresAt: number, now = Date.now()): string {
+  const minutes = Math.max(1, Math.round((expiresAt - now) / 60_000));
+  return (
+    `I don't know you yet, so I can't answer. Your pairing code is ${code} (valid for ${minutes} min).\n` +
+    `To be let in, ask the owner to run: switchyard pairing approve ${channel} ${code}`
+  );
+}
+
 /** Sender ids are compared trimmed and case-insensitively, in config lists and in the store alike. */
 export function normalizeSenderId(senderId: string): string {
   return senderId.trim().toLowerCase();
@@ -112,8 +121,7 @@ function decideDirect(p: ResolvedChannelPolicy, msg: InboundMessage, store: Acce
 
 function decideGroup(p: ResolvedChannelPolicy, msg: InboundMessage): AccessDecision {
   if (p.groupPolicy === 'disabled') return { kind: 'reject', reason: 'groups-disabled' };
-  const groupId = msg.chat.id.trim();
-  const settings = findGroupSettings(p.groups, groupId);
+  const settings = findGroupSettings(p.groups, msg.chat.id, msg.chat.parentId);
   if (p.groupPolicy === 'allowlist' && !settings.listed) {
     return { kind: 'reject', reason: 'group-not-allowlisted' };
   }
@@ -125,16 +133,23 @@ function decideGroup(p: ResolvedChannelPolicy, msg: InboundMessage): AccessDecis
   return { kind: 'accept' };
 }
 
+/** Settings of the room itself, else of the space that contains it (a Discord server, a Slack team), else '*'. */
 function findGroupSettings(
   groups: ResolvedChannelPolicy['groups'],
   groupId: string,
+  parentId: string | undefined,
 ): { listed: boolean; requireMention?: boolean } {
-  const lowered = groupId.toLowerCase();
-  const exactKey = Object.keys(groups).find((key) => key.trim().toLowerCase() === lowered);
-  const exact = exactKey === undefined ? undefined : groups[exactKey];
+  const lookup = (id: string | undefined) => {
+    const lowered = id?.trim().toLowerCase();
+    if (!lowered) return undefined;
+    const key = Object.keys(groups).find((k) => k.trim().toLowerCase() === lowered);
+    return key === undefined ? undefined : groups[key];
+  };
+  const exact = lookup(groupId);
+  const parent = lookup(parentId);
   const wildcard = groups['*'];
   return {
-    listed: exact !== undefined || wildcard !== undefined,
-    requireMention: exact?.requireMention ?? wildcard?.requireMention,
+    listed: exact !== undefined || parent !== undefined || wildcard !== undefined,
+    requireMention: exact?.requireMention ?? parent?.requireMention ?? wildcard?.requireMention,
   };
 }

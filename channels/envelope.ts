@@ -16,6 +16,11 @@ export interface Chat {
   threadId?: string;
   /** The space containing `id` when the platform has one (Discord guild, Slack team). */
   parentId?: string;
+  /**
+   * What OpenClaw's session keys call a room of many people: `channel` for Slack and Discord
+   * channels, `group` (the default) for everything else. Unused for direct chats.
+   */
+  roomType?: 'group' | 'channel';
 }
 
 export interface Sender {

@@ -168,7 +168,7 @@ export function resolveRoute(config: RoutingConfig, msg: InboundMessage): Route 
     peer:
       msg.chat.kind === 'direct'
         ? { kind: 'direct', id: msg.sender.id, threadId: msg.chat.threadId }
-        : { kind: 'group', id: msg.chat.id, threadId: msg.chat.threadId },
+        : { kind: msg.chat.roomType ?? 'group', id: msg.chat.id, threadId: msg.chat.threadId },
     dmScope: config.session?.dmScope,
     mainKey: config.session?.mainKey,
   });

@@ -4,6 +4,7 @@
 //   agent:<agentId>:<channel>:direct:<peer>              per-channel-peer
 //   agent:<agentId>:<channel>:<account>:direct:<peer>    per-account-channel-peer
 //   agent:<agentId>:<channel>:group:<groupId>            groups, whatever the dmScope
+//   agent:<agentId>:<channel>:channel:<channelId>        Slack and Discord channels (OpenClaw's word)
 //   <any of the above>:thread:<threadId>                 a thread or topic inside it
 // Normalisation follows OpenClaw: ids trimmed and lowercased; agent and account ids reduced to
 // [a-z0-9_-] (at most 64), falling back to 'main' and 'default'.
@@ -48,7 +49,8 @@ export function normalizeToken(value: string | undefined): string {
 
 export type SessionPeer =
   | { kind: 'direct'; id: string; threadId?: string }
-  | { kind: 'group'; id: string; threadId?: string };
+  /** A room of many people: `channel` is what OpenClaw calls Slack and Discord channels. */
+  | { kind: 'group' | 'channel'; id: string; threadId?: string };
 
 export interface SessionKeyInput {
   agentId: string;
@@ -64,8 +66,8 @@ export function buildSessionKey(input: SessionKeyInput): string {
   const channel = normalizeToken(input.channel);
   const { peer } = input;
   let base: string;
-  if (peer.kind === 'group') {
-    base = `${agent}:${channel}:group:${normalizeToken(peer.id)}`;
+  if (peer.kind === 'group' || peer.kind === 'channel') {
+    base = `${agent}:${channel}:${peer.kind}:${normalizeToken(peer.id)}`;
   } else {
     const peerId = normalizeToken(peer.id);
     switch (input.dmScope ?? 'main') {
@@ -108,7 +110,15 @@ export type ParsedSessionKey =
       peerId: string;
       threadId?: string;
     }
-  | { scope: 'group'; agentId: string; channel: string; groupId: string; threadId?: string };
+  | {
+      scope: 'group';
+      agentId: string;
+      channel: string;
+      groupId: string;
+      /** Which word the key used: `group`, or `channel` (Slack and Discord channels). */
+      room: 'group' | 'channel';
+      threadId?: string;
+    };
 
 /**
  * Read an agent session key back into its parts; undefined for anything else (cron:, hook:, malformed).
@@ -136,7 +146,7 @@ export function parseSessionKey(key: string): ParsedSessionKey | undefined {
     return { scope: 'per-channel-peer', agentId, channel: first, peerId: tail(2), ...thread };
   }
   if ((second === 'group' || second === 'channel') && first && tail(2)) {
-    return { scope: 'group', agentId, channel: first, groupId: tail(2), ...thread };
+    return { scope: 'group', agentId, channel: first, groupId: tail(2), room: second, ...thread };
   }
   if (third === 'direct' && first && second && tail(3)) {
     return {

@@ -9,6 +9,7 @@ import {
   type AccessStore,
   type ContextOnlyReason,
   decideAccess,
+  pairingPrompt,
   type ResolvedChannelPolicy,
 } from '../access.js';
 import { type InboundMessage, validateInboundMessage } from '../envelope.js';
@@ -283,11 +284,7 @@ export function telegramWebhookPath(accountId: string): string {
 }
 
 export function pairingText(code: string, expiresAt: number): string {
-  const minutes = Math.max(1, Math.round((expiresAt - Date.now()) / 60_000));
-  return (
-    `I don't know you yet, so I can't answer. Your pairing code is ${code} (valid for ${minutes} min).\n` +
-    `To be let in, ask the owner to run: switchyard pairing approve telegram ${code}`
-  );
+  return pairingPrompt(TELEGRAM_CHANNEL, code, expiresAt);
 }
 
 function startError(error: unknown): Error {

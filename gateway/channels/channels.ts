@@ -1,6 +1,6 @@
 /**
- * The gateway's channels, composed: each connector (web chat, OpenAI-compatible API, Telegram
- * when configured) hands accepted messages to the router, and the gateway serves each
+ * The gateway's channels, composed: each connector (web chat, OpenAI-compatible API, Telegram,
+ * Slack and Discord when configured) hands accepted messages to the router, and the gateway serves each
  * channel's task queue (`<taskQueue>.channel.<id>`) with the exactly-once send activity — the process
  * that holds a platform connection is the one that sends on it, checked against one outbox.
  */
@@ -11,7 +11,11 @@ import { type ChannelSender, createChannelSendActivities } from '../../activitie
 import { channelPolicyFor } from '../../channels/access.js';
 import { accountBlocks } from '../../channels/accounts.js';
 import type { AttachmentStore } from '../../channels/attachments.js';
+import { resolveDiscordConfig } from '../../channels/discord/config.js';
+import { createDiscordConnector } from '../../channels/discord/connector.js';
 import { DEFAULT_AGENT_ID } from '../../channels/session-key.js';
+import { resolveSlackConfig } from '../../channels/slack/config.js';
+import { createSlackConnector } from '../../channels/slack/connector.js';
 import type { ConnectorStatusBoard } from '../../channels/status.js';
 import { resolveTelegramAccounts } from '../../channels/telegram/config.js';
 import { createTelegramConnector } from '../../channels/telegram/connector.js';
@@ -125,6 +129,70 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
   }
   if (telegramSenders.length > 0) senders.set('telegram', telegramSenders);
   reportDisabled(status, config, 'telegram');
+
+  const slackConfig = resolveSlackConfig(config.routing.channels?.slack, options.env ?? process.env);
+  if (slackConfig) {
+    // Slack has no typing indicator for bots outside its assistant threads: nothing to show.
+    const slack = createSlackConnector({
+      ...slackConfig,
+      access: new PairingStore(db),
+      policy: channelPolicyFor(config.routing, 'slack'),
+      onInbound: async (message) => {
+        await ingest(message);
+      },
+      log: app.log.child({ channel: 'slack' }),
+    });
+    if (slack.eventsRoute) await app.register(slack.eventsRoute);
+    senders.set('slack', [
+      {
+        channel: slack.channel,
+        accountId: slack.accountId,
+        textLimit: slack.textLimit,
+        send: slack.sender,
+        recover: slack.recover,
+      },
+    ]);
+    app.addHook('onReady', () => slack.start());
+    closers.push(() => slack.stop());
+  }
+
+  const discordConfig = resolveDiscordConfig(config.routing.channels?.discord, options.env ?? process.env);
+  if (discordConfig) {
+    const log = app.log.child({ channel: 'discord' });
+    // Discord's "typing…" lasts about 10 s: repeated every 8 s while the turn streams.
+    const typing = createTypingIndicator({
+      hub,
+      channel: 'discord',
+      typing: (chatId, threadId) => discord.typing(chatId, threadId),
+      onError: (err) => log.debug({ err }, 'typing indicator failed'),
+      intervalMs: 8000,
+    });
+    const discord = createDiscordConnector({
+      ...discordConfig,
+      access: new PairingStore(db),
+      policy: channelPolicyFor(config.routing, 'discord'),
+      onInbound: async (message) => {
+        await ingest(message);
+        typing.watch(message);
+      },
+      log,
+    });
+    closers.push(async () => typing.close());
+    senders.set('discord', [
+      {
+        channel: discord.channel,
+        accountId: discord.accountId,
+        textLimit: discord.textLimit,
+        send: (chatId, text, opts) => {
+          typing.replied(chatId, opts?.replyToMessageId);
+          return discord.sender(chatId, text, opts);
+        },
+        recover: discord.recover,
+      },
+    ]);
+    app.addHook('onReady', () => discord.start());
+    closers.push(() => discord.stop());
+  }
 
   for (const sender of options.extraSenders ?? []) senders.set(sender.channel, [sender]);
 

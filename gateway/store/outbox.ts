@@ -36,8 +36,8 @@ export type OutboxClaim =
   | { kind: 'claimed' }
   | { kind: 'sent'; messageId: string }
   /** Claimed by someone whose call has no known outcome: `claimedBy` says which gateway run. */
-  | { kind: 'pending'; claimedBy: string }
-  | { kind: 'uncertain' };
+  | { kind: 'pending'; claimedBy: string; claimedAt: number }
+  | { kind: 'uncertain'; claimedAt: number };
 
 export interface OutboxRow {
   key: string;
@@ -96,8 +96,8 @@ export class Outbox {
     if (inserted.changes === 1) return { kind: 'claimed' };
     const row = this.row(chunk.key)!;
     if (row.state === 'sent') return { kind: 'sent', messageId: row.message_id ?? '' };
-    if (row.state === 'uncertain') return { kind: 'uncertain' };
-    return { kind: 'pending', claimedBy: row.claimed_by };
+    if (row.state === 'uncertain') return { kind: 'uncertain', claimedAt: row.created_at };
+    return { kind: 'pending', claimedBy: row.claimed_by, claimedAt: row.created_at };
   }
 
   markSent(key: string, messageId: string): void {
@@ -119,6 +119,21 @@ export class Outbox {
   /** The platform certainly did not post it: forget the claim so a retry may send it. */
   release(key: string): void {
     this.db.prepare(`DELETE FROM outbox WHERE key = ? AND state = 'pending'`).run(key);
+  }
+
+  /**
+   * Take over a chunk of unknown outcome to send it again (the platform drops a repeat of its key).
+   * `created_at` stays: it is when the key may first have reached the platform.
+   */
+  reclaim(key: string): boolean {
+    return (
+      this.db
+        .prepare(
+          `UPDATE outbox SET state = 'pending', claimed_by = ?, error = NULL, updated_at = ?
+           WHERE key = ? AND state IN ('pending', 'uncertain')`,
+        )
+        .run(this.runId, this.now(), key).changes === 1
+    );
   }
 
   get(key: string): OutboxRow | undefined {

@@ -54,6 +54,16 @@ describe('session keys (OpenClaw grammar)', () => {
     expect(key).toBe('agent:main:slack:group:c0abc:thread:1712.0042');
   });
 
+  it("keys a Slack or Discord channel with OpenClaw's word for it, threads included", () => {
+    expect(
+      buildSessionKey({
+        agentId: 'main',
+        channel: 'discord',
+        peer: { kind: 'channel', id: '123456', threadId: '987654' },
+      }),
+    ).toBe('agent:main:discord:channel:123456:thread:987654');
+  });
+
   it('appends a thread to a DM key too', () => {
     expect(dm('per-peer', { peer: { kind: 'direct', id: '1001', threadId: 'T9' } })).toBe(
       'agent:main:direct:1001:thread:t9',
@@ -99,15 +109,22 @@ describe('parseSessionKey', () => {
     ],
     [
       'agent:main:telegram:group:-100777',
-      { scope: 'group', agentId: 'main', channel: 'telegram', groupId: '-100777' },
+      { scope: 'group', agentId: 'main', channel: 'telegram', groupId: '-100777', room: 'group' },
     ],
     [
       'agent:main:slack:group:c0abc:thread:1712.0042',
-      { scope: 'group', agentId: 'main', channel: 'slack', groupId: 'c0abc', threadId: '1712.0042' },
+      {
+        scope: 'group',
+        agentId: 'main',
+        channel: 'slack',
+        groupId: 'c0abc',
+        room: 'group',
+        threadId: '1712.0042',
+      },
     ],
     [
       'agent:main:discord:channel:987',
-      { scope: 'group', agentId: 'main', channel: 'discord', groupId: '987' },
+      { scope: 'group', agentId: 'main', channel: 'discord', groupId: '987', room: 'channel' },
     ],
     [
       'agent:main:matrix:direct:@bob:example.org',

@@ -1,0 +1,116 @@
+// Discord messages → InboundMessage. Pure: it reads the few facts the connector takes from a
+// discord.js Message (toFacts in connector.ts), so it is testable without a gateway connection.
+import type { AttachmentRef, Chat, InboundMessage, ReplyRef } from '../envelope.js';
+
+export const DISCORD_CHANNEL = 'discord';
+
+/** Discord's message types that carry something a person wrote (Default, Reply). */
+const USER_MESSAGE_TYPES = new Set([0, 19]);
+
+export interface DiscordMessageFacts {
+  id: string;
+  /** Where it was posted: a DM, a guild text channel, or a thread (itself a channel). */
+  channelId: string;
+  guildId: string | null;
+  /** discord.js MessageType. */
+  type: number;
+  content: string;
+  author: { id: string; bot: boolean; username?: string; globalName?: string | null };
+  /** True when channelId is a thread; then parentId is the channel that holds it. */
+  isThread: boolean;
+  parentId?: string | null;
+  channelName?: string | null;
+  mentionedUserIds: string[];
+  /** Author of the message this one replies to. */
+  repliedUserId?: string | null;
+  referenceMessageId?: string | null;
+  attachments: Array<{
+    id: string;
+    name?: string | null;
+    contentType?: string | null;
+    size?: number;
+    url: string;
+  }>;
+  createdTimestamp: number;
+}
+
+export type SkipReason = 'from-a-bot' | 'service-message' | 'empty';
+
+export type NormalizedMessage =
+  | { kind: 'message'; message: InboundMessage }
+  | { kind: 'skip'; reason: SkipReason };
+
+/** Message ids are snowflakes, unique across Discord: stable across any re-delivery. */
+export function discordPlatformId(channelId: string, messageId: string): string {
+  return `discord:${channelId}:${messageId}`;
+}
+
+export function normalizeDiscordMessage(
+  msg: DiscordMessageFacts,
+  botUserId: string,
+  accountId = 'default',
+): NormalizedMessage {
+  // Other bots (and ourselves) never start a turn: two assistants would answer each other forever.
+  if (msg.author.bot) return { kind: 'skip', reason: 'from-a-bot' };
+  if (!USER_MESSAGE_TYPES.has(msg.type)) return { kind: 'skip', reason: 'service-message' };
+  const attachments = attachmentsOf(msg.attachments);
+  if (msg.content.trim() === '' && attachments.length === 0) return { kind: 'skip', reason: 'empty' };
+
+  const replyTo: ReplyRef | undefined = msg.referenceMessageId
+    ? { messageId: msg.referenceMessageId, ...(msg.repliedUserId ? { senderId: msg.repliedUserId } : {}) }
+    : undefined;
+  const wasMentioned = msg.mentionedUserIds.includes(botUserId) || msg.repliedUserId === botUserId;
+  const name = msg.author.globalName ?? msg.author.username;
+  const message: InboundMessage = {
+    channel: DISCORD_CHANNEL,
+    accountId,
+    chat: chatOf(msg),
+    sender: {
+      id: msg.author.id,
+      ...(name ? { name } : {}),
+      ...(msg.author.username ? { username: msg.author.username } : {}),
+    },
+    messageId: msg.id,
+    text: msg.content,
+    attachments,
+    mentions: msg.mentionedUserIds,
+    wasMentioned,
+    timestamp: msg.createdTimestamp,
+    platformId: discordPlatformId(msg.channelId, msg.id),
+    ...(replyTo ? { replyTo } : {}),
+  };
+  return { kind: 'message', message };
+}
+
+function chatOf(msg: DiscordMessageFacts): Chat {
+  if (!msg.guildId) return { id: msg.channelId, kind: 'direct' };
+  const title = msg.channelName ? { title: msg.channelName } : {};
+  if (msg.isThread && msg.parentId) {
+    // A thread belongs to its channel: access and bindings follow the channel, the session is the thread's.
+    return {
+      id: msg.parentId,
+      kind: 'thread',
+      threadId: msg.channelId,
+      roomType: 'channel',
+      parentId: msg.guildId,
+      ...title,
+    };
+  }
+  return { id: msg.channelId, kind: 'group', roomType: 'channel', parentId: msg.guildId, ...title };
+}
+
+const MIME = /^[a-z0-9.+-]+\/[a-zA-Z0-9.+_-]+$/;
+
+/** Attachments by reference: Discord's CDN URLs (signed, expiring), never the bytes. */
+function attachmentsOf(list: DiscordMessageFacts['attachments']): AttachmentRef[] {
+  return list.map((a) => {
+    const mime = a.contentType?.split(';')[0]?.trim();
+    return {
+      id: a.id,
+      mime: mime && MIME.test(mime) ? mime : 'application/octet-stream',
+      url: a.url,
+      ...(a.size === undefined ? {} : { size: a.size }),
+      ...(a.name ? { name: a.name } : {}),
+    };
+  });
+}

@@ -1,0 +1,276 @@
+// The Slack connector: the only code that knows bolt and Slack's Web API. It receives events
+// (Socket Mode, or HTTP Events on the gateway's port), normalises them to InboundMessage, applies
+// the access policy at the door, and hands accepted messages to the gateway. It also posts
+// replies for the channel-send activity, and finds a reply again by its key when a send's
+// outcome was lost.
+import { webApi } from '@slack/bolt';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ChannelSendOptions, SendRecovery, UnknownOutcome } from '../../activities/channel-send.js';
+import {
+  type AccessStore,
+  type ContextOnlyReason,
+  decideAccess,
+  pairingPrompt,
+  type ResolvedChannelPolicy,
+} from '../access.js';
+import { type InboundMessage, validateInboundMessage } from '../envelope.js';
+import type { ConnectorLog } from '../log.js';
+import type { ChannelPolicy } from '../routing.js';
+import { formatIssues } from '../schema-validation.js';
+import type { SlackMode } from './config.js';
+import { type SlackDelivery, slackEventsRoute } from './events-route.js';
+import {
+  isDirectChannel,
+  normalizeSlackEvent,
+  SLACK_CHANNEL,
+  type SlackBotIdentity,
+  type SlackEventCallback,
+} from './normalize.js';
+import {
+  createSlackRecover,
+  createSlackSend,
+  SLACK_TEXT_LIMIT,
+  type SlackSend,
+  SlackSendError,
+} from './send.js';
+import { connectSocketMode, type SocketModeConnection, sdkLogger } from './socket-mode.js';
+
+export interface SlackConnectorOptions {
+  mode: SlackMode;
+  botToken: string;
+  /** Socket Mode: the app-level token (xapp-...). */
+  appToken?: string;
+  /** HTTP mode: the signing secret. */
+  signingSecret?: string;
+  /** Web API root; https://slack.com/api/ unless set (a test server). */
+  apiUrl?: string;
+  replyInThread?: boolean;
+  accountId?: string;
+  /** Approved senders and pairing codes (gateway/store/pairing.ts's PairingStore). */
+  access: AccessStore;
+  policy: ChannelPolicy | ResolvedChannelPolicy | undefined;
+  /** An accepted message: start (or signal) its turn. Throwing makes Slack re-deliver the event. */
+  onInbound(msg: InboundMessage): Promise<void>;
+  /** A channel message kept as context, not answered. Dropped (logged at debug) when absent. */
+  onContext?(msg: InboundMessage, reason: ContextOnlyReason): Promise<void>;
+  log: ConnectorLog;
+}
+
+export interface SlackConnector {
+  readonly channel: typeof SLACK_CHANNEL;
+  readonly accountId: string;
+  readonly mode: SlackMode;
+  /** Longest text one post carries; the channel-send activity chunks to it. */
+  readonly textLimit: number;
+  /** Learns who the bot is (auth.test), then opens the Socket Mode connection (socket mode). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Posts one message (≤ textLimit) carrying its chunk key; failures are SlackSendError. */
+  sender: SlackSend;
+  /** Looks a chunk of unknown outcome up by its key in the conversation. */
+  recover(chunk: UnknownOutcome): Promise<SendRecovery>;
+  /** HTTP mode: the events route, a fastify plugin for `app.register()`; undefined in socket mode. */
+  eventsRoute: FastifyPluginAsync | undefined;
+  /** Where the events route listens (HTTP mode). */
+  readonly eventsPath: string;
+  identity(): SlackBotIdentity | undefined;
+}
+
+/** Remembered deliveries and threads: enough for Slack's retry window, bounded. */
+const RECENT_LIMIT = 5000;
+
+export function slackEventsPath(accountId: string): string {
+  return accountId === 'default' ? '/channels/slack/events' : `/channels/slack/${accountId}/events`;
+}
+
+export function createSlackConnector(options: SlackConnectorOptions): SlackConnector {
+  const { mode, access, policy, onInbound, onContext, log } = options;
+  const accountId = options.accountId ?? 'default';
+  const replyInThread = options.replyInThread ?? true;
+  if (mode === 'socket' && !options.appToken) {
+    throw new Error('channels.slack.appToken (xapp-...) is required in Socket Mode');
+  }
+  if (mode === 'http' && !options.signingSecret) {
+    throw new Error('channels.slack.signingSecret is required in HTTP mode');
+  }
+  const secrets = [options.botToken, options.appToken ?? '', options.signingSecret ?? ''];
+  // No automatic retries: a retried post could post twice; the outbox and Temporal decide.
+  const client = new webApi.WebClient(options.botToken, {
+    logger: sdkLogger(log, secrets),
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: 20_000,
+    ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
+  });
+  const post = createSlackSend(client);
+  const recover = createSlackRecover(client);
+  const handled = new RecentKeys(RECENT_LIMIT);
+  const botThreads = new RecentKeys(RECENT_LIMIT);
+  let identity: SlackBotIdentity | undefined;
+  let socket: SocketModeConnection | undefined;
+
+  async function handleEvent(body: unknown, delivery: SlackDelivery): Promise<void> {
+    if (!identity) throw new Error('slack connector: an event arrived before start() finished');
+    const envelope = body as SlackEventCallback;
+    const event = envelope.event;
+    // A retried delivery, or the `message` twin of an `app_mention`, that was already handled.
+    const deliveryKeys = [
+      envelope.event_id ? `event:${envelope.event_id}` : undefined,
+      event?.channel && event.ts ? `message:${event.channel}:${event.ts}` : undefined,
+    ].filter((k): k is string => k !== undefined);
+    if (deliveryKeys.some((k) => handled.has(k))) {
+      log.debug({ eventId: envelope.event_id, retryNum: delivery.retryNum }, 'slack: re-delivery dropped');
+      return;
+    }
+    await handleMessage(envelope, delivery);
+    for (const key of deliveryKeys) handled.add(key);
+  }
+
+  async function handleMessage(envelope: SlackEventCallback, delivery: SlackDelivery): Promise<void> {
+    const normalized = normalizeSlackEvent(envelope, identity!, {
+      accountId,
+      replyInThread,
+      inBotThread: (channel, threadTs) => botThreads.has(`${channel}:${threadTs}`),
+    });
+    if (normalized.kind === 'skip') {
+      log.debug({ eventId: envelope.event_id, reason: normalized.reason }, 'slack: event ignored');
+      return;
+    }
+    const checked = validateInboundMessage(normalized.message);
+    if (!checked.ok) {
+      // A bug in normalisation, not in the message: retrying cannot help, blocking would.
+      log.error(
+        { eventId: envelope.event_id, issues: formatIssues(checked.errors) },
+        'slack: event does not make a valid InboundMessage; dropped',
+      );
+      return;
+    }
+    const msg = checked.value;
+    const decision = decideAccess(policy, msg, access);
+    const where = {
+      eventId: envelope.event_id,
+      retryNum: delivery.retryNum,
+      chatId: msg.chat.id,
+      senderId: msg.sender.id,
+    };
+    switch (decision.kind) {
+      case 'accept':
+        await onInbound(msg);
+        return;
+      case 'context-only':
+        if (onContext) await onContext(msg, decision.reason);
+        else log.debug({ ...where, reason: decision.reason }, 'slack: kept as context only');
+        return;
+      case 'pairing-challenge':
+        try {
+          await post(msg.chat.id, pairingPrompt(SLACK_CHANNEL, decision.code, decision.expiresAt), {
+            ...(msg.chat.threadId ? { threadId: msg.chat.threadId } : {}),
+          });
+        } catch (error) {
+          // The DM is gone or closed to the app: retrying would not help. The code stays
+          // pending, and their next message sends it again.
+          if (!(error instanceof SlackSendError && error.permanent)) throw error;
+          log.warn({ ...where, err: error }, 'slack: could not send the pairing code; not retrying');
+          return;
+        }
+        log.info({ ...where, isNew: decision.isNew }, 'slack: sent a stranger their pairing code');
+        return;
+      case 'reject':
+        log.info({ ...where, reason: decision.reason }, 'slack: message rejected by access policy');
+        return;
+    }
+  }
+
+  const eventsPath = slackEventsPath(accountId);
+  const eventsRoute =
+    mode === 'http'
+      ? slackEventsRoute({
+          path: eventsPath,
+          signingSecret: options.signingSecret!,
+          handle: handleEvent,
+          isReady: () => identity !== undefined,
+          log,
+        })
+      : undefined;
+
+  return {
+    channel: SLACK_CHANNEL,
+    accountId,
+    mode,
+    textLimit: SLACK_TEXT_LIMIT,
+    eventsRoute,
+    eventsPath,
+    identity: () => identity,
+
+    async sender(chatId: string, text: string, opts?: ChannelSendOptions) {
+      const sent = await post(chatId, text, opts);
+      // Follow-ups in a channel thread the assistant answers in are addressed to it.
+      if (opts?.threadId && !isDirectChannel(chatId, undefined)) botThreads.add(`${chatId}:${opts.threadId}`);
+      return sent;
+    },
+    recover,
+
+    async start() {
+      if (identity) return;
+      try {
+        const me = await client.auth.test();
+        if (!me.user_id) throw new Error('auth.test answered without a user_id');
+        identity = {
+          userId: me.user_id,
+          ...(me.bot_id ? { botId: me.bot_id } : {}),
+          ...(me.team_id ? { teamId: me.team_id } : {}),
+        };
+      } catch (error) {
+        throw startError(error);
+      }
+      if (mode === 'socket') {
+        socket = connectSocketMode({
+          appToken: options.appToken!,
+          ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}),
+          handle: handleEvent,
+          log,
+          secrets,
+          onState: (state, detail) =>
+            log[state === 'connected' ? 'info' : 'warn'](
+              { state, ...(detail ? { detail } : {}) },
+              `slack: socket mode ${state}`,
+            ),
+        });
+        await socket.start();
+      }
+      log.info({ bot: identity.userId, team: identity.teamId, mode }, 'slack: connected');
+    },
+
+    async stop() {
+      const running = socket;
+      socket = undefined;
+      await running?.stop();
+    },
+  };
+}
+
+function startError(error: unknown): Error {
+  const reason = (error as { data?: { error?: string } })?.data?.error;
+  if (reason === 'invalid_auth' || reason === 'not_authed' || reason === 'account_inactive') {
+    return new Error(
+      `Slack rejected the bot token (${reason}): set channels.slack.botToken or SLACK_BOT_TOKEN to the ` +
+        'Bot User OAuth Token (xoxb-...) of your Slack app, and reinstall the app if it was revoked.',
+      { cause: error },
+    );
+  }
+  return new Error(`could not reach the Slack Web API (auth.test): ${String(error)}`, { cause: error });
+}
+
+/** Keys seen lately, oldest forgotten first. */
+class RecentKeys {
+  private readonly keys = new Set<string>();
+  constructor(private readonly limit: number) {}
+  has(key: string): boolean {
+    return this.keys.has(key);
+  }
+  add(key: string): void {
+    this.keys.delete(key);
+    this.keys.add(key);
+    if (this.keys.size > this.limit) this.keys.delete(this.keys.values().next().value!);
+  }
+}
