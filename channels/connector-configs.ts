@@ -4,11 +4,15 @@
 // `<name>ConnectorProperties`, wrapped by channelConfigSchema in channels/accounts.ts).
 // Channels without a connector entry (webchat, …) keep the access-policy check of routing.schema.json.
 import { channelConfigSchema } from './accounts.js';
+import { discordConnectorProperties } from './discord/config.js';
 import { compileSchema, type SchemaIssue } from './schema-validation.js';
+import { slackConnectorProperties } from './slack/config.js';
 import { telegramConnectorProperties } from './telegram/config.js';
 
 const CONNECTOR_PROPERTIES: Record<string, Record<string, unknown>> = {
   telegram: telegramConnectorProperties,
+  slack: slackConnectorProperties,
+  discord: discordConnectorProperties,
 };
 
 const validators = new Map(

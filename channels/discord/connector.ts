@@ -25,6 +25,7 @@ import { type InboundMessage, validateInboundMessage } from '../envelope.js';
 import type { ConnectorLog } from '../log.js';
 import type { ChannelPolicy } from '../routing.js';
 import { formatIssues } from '../schema-validation.js';
+import type { ConnectorHealth } from '../status.js';
 import { DISCORD_CHANNEL, type DiscordMessageFacts, normalizeDiscordMessage } from './normalize.js';
 import {
   createDiscordSend,
@@ -47,15 +48,21 @@ export interface DiscordConnectorOptions {
   /** A guild message kept as context, not answered. Dropped (logged at debug) when absent. */
   onContext?(msg: InboundMessage, reason: ContextOnlyReason): Promise<void>;
   log: ConnectorLog;
-  /** Backoff bounds for a failed hand-off. */
+  /** Backoff bounds for a failed hand-off (connection attempts wait four times as long). */
   retry?: { minMs?: number; maxMs?: number };
+  /** Where the connector reports its state (gateway/channels builds one per account). */
+  health?: ConnectorHealth;
 }
 
 export interface DiscordConnector {
   readonly channel: typeof DISCORD_CHANNEL;
   readonly accountId: string;
   readonly textLimit: number;
-  /** Logs in and resolves once the gateway connection is ready. */
+  /**
+   * Logs in and resolves once the gateway connection is ready. Never throws for the platform's
+   * sake: a refused token or intent is reported as auth-failed (and start resolves), an
+   * unreachable Discord as reconnecting while it retries in the background.
+   */
   start(): Promise<void>;
   /** Closes the connection after the message in hand. */
   stop(): Promise<void>;
@@ -91,9 +98,10 @@ export function createDiscordConnector(options: DiscordConnectorOptions): Discor
     ...(options.apiRoot ? { rest: { api: options.apiRoot } } : {}),
   });
   const post = createDiscordSend(client.rest);
+  const health = options.health;
   let stopped = false;
   let handOffs: Promise<void> = Promise.resolve();
-  const wake = new AbortController();
+  let wake = new AbortController();
 
   async function handleMessage(facts: DiscordMessageFacts): Promise<void> {
     const botId = client.user?.id;
@@ -112,6 +120,7 @@ export function createDiscordConnector(options: DiscordConnectorOptions): Discor
       return;
     }
     const msg = checked.value;
+    health?.inbound();
     const decision = decideAccess(policy, msg, access);
     const where = { messageId: msg.messageId, chatId: msg.chat.id, senderId: msg.sender.id };
     switch (decision.kind) {
@@ -162,16 +171,107 @@ export function createDiscordConnector(options: DiscordConnectorOptions): Discor
   }
 
   client.on(Events.MessageCreate, (message) => enqueue(toFacts(message)));
-  client.on(Events.ShardReady, (shard) => log.info({ shard }, 'discord: gateway ready'));
-  client.on(Events.ShardResume, (shard, replayed) =>
-    log.info({ shard, replayed }, 'discord: gateway resumed'),
-  );
-  client.on(Events.ShardReconnecting, (shard) => log.warn({ shard }, 'discord: gateway reconnecting'));
-  client.on(Events.ShardDisconnect, (event, shard) =>
-    log.warn({ shard, code: event.code }, 'discord: gateway disconnected'),
-  );
-  client.on(Events.Error, (err) => log.error({ err }, 'discord: client error'));
-  client.on(Events.Invalidated, () => log.error({}, 'discord: session invalidated; the client stopped'));
+  client.on(Events.ShardReady, (shard) => {
+    if (!client.isReady()) return;
+    health?.connected();
+    log.info({ shard, accountId }, 'discord: gateway ready');
+  });
+  client.on(Events.ShardResume, (shard, replayed) => {
+    health?.connected();
+    log.info({ shard, replayed, accountId }, 'discord: gateway resumed');
+  });
+  client.on(Events.ShardReconnecting, (shard) => {
+    if (stopped) return;
+    health?.reconnecting(new Error('the gateway connection dropped; resuming'));
+    log.warn({ shard, accountId }, 'discord: gateway reconnecting');
+  });
+  client.on(Events.ShardDisconnect, (event, shard) => {
+    if (stopped || connecting) return;
+    // discord.js gave up on this session (it resumes anything else by itself): log in afresh.
+    log.warn({ shard, code: event.code, accountId }, 'discord: gateway closed for good; logging in again');
+    const error = closeError(event.code);
+    if (error instanceof ConnectError && error.action) {
+      health?.authFailed(error, error.action);
+      return;
+    }
+    health?.reconnecting(error);
+    ensureConnected(true);
+  });
+  client.on(Events.Invalidated, () => {
+    if (stopped) return;
+    log.error({ accountId }, 'discord: session invalidated; logging in again');
+    health?.reconnecting(new Error('Discord invalidated the session'));
+    ensureConnected(true);
+  });
+  client.on(Events.Error, (err) => {
+    health?.noteError(err);
+    log.error({ err, accountId }, 'discord: client error');
+  });
+
+  let connecting: Promise<void> | undefined;
+  let settleFirst: () => void = () => {};
+  const firstAttempt = new Promise<void>((resolve) => {
+    settleFirst = resolve;
+  });
+
+  function ensureConnected(fresh = false): void {
+    if (connecting || stopped) return;
+    connecting = connectUntilDone(fresh).finally(() => {
+      connecting = undefined;
+    });
+  }
+
+  async function connectUntilDone(fresh: boolean): Promise<void> {
+    for (let failures = 0; !stopped; failures++) {
+      try {
+        if (fresh || failures > 0) await client.destroy();
+        await loginOnce();
+        if (stopped) return;
+        health?.connected();
+        log.info({ bot: client.user?.id, tag: client.user?.tag, accountId }, 'discord: connected');
+        settleFirst();
+        return;
+      } catch (error) {
+        const explained = startError(error);
+        if (explained instanceof ConnectError && explained.action) {
+          health?.authFailed(explained, explained.action);
+          log.error({ err: explained }, 'discord: credentials refused; not retrying');
+          await client.destroy();
+          settleFirst();
+          return;
+        }
+        health?.reconnecting(explained);
+        const delay = Math.min(maxBackoff * 4, minBackoff * 4 * 2 ** failures);
+        log.warn({ err: explained, retryInMs: delay }, 'discord: could not connect; retrying');
+        settleFirst();
+        await pause(delay, wake.signal);
+      }
+    }
+  }
+
+  /** Logs in and waits for READY, or for a close Discord will not let us recover from. */
+  async function loginOnce(): Promise<void> {
+    let settle!: (error?: Error) => void;
+    const ready = new Promise<void>((resolve, reject) => {
+      settle = (error) => (error ? reject(error) : resolve());
+    });
+    const onReady = () => settle();
+    const onClosed = (event: { code: number }) => settle(closeError(event.code));
+    const timer = setTimeout(
+      () => settle(new Error(`no READY from the Discord gateway within ${READY_TIMEOUT_MS / 1000} s`)),
+      READY_TIMEOUT_MS,
+    );
+    client.once(Events.ClientReady, onReady);
+    client.on(Events.ShardDisconnect, onClosed);
+    try {
+      await client.login(options.botToken);
+      await ready;
+    } finally {
+      clearTimeout(timer);
+      client.off(Events.ClientReady, onReady);
+      client.off(Events.ShardDisconnect, onClosed);
+    }
+  }
 
   return {
     channel: DISCORD_CHANNEL,
@@ -188,37 +288,33 @@ export function createDiscordConnector(options: DiscordConnectorOptions): Discor
     botUserId: () => client.user?.id,
 
     async start() {
-      if (client.isReady()) return;
-      // Ready, or a close Discord will not let us recover from (bad token, intents not enabled).
-      let settle!: (error?: Error) => void;
-      const ready = new Promise<void>((resolve, reject) => {
-        settle = (error) => (error ? reject(error) : resolve());
-      });
-      const onReady = () => settle();
-      const onClosed = (event: { code: number }) => settle(closeError(event.code));
-      client.once(Events.ClientReady, onReady);
-      client.on(Events.ShardDisconnect, onClosed);
-      try {
-        await client.login(options.botToken);
-        await ready;
-      } catch (error) {
-        await client.destroy();
-        throw startError(error);
-      } finally {
-        client.off(Events.ClientReady, onReady);
-        client.off(Events.ShardDisconnect, onClosed);
-      }
-      log.info({ bot: client.user?.id, tag: client.user?.tag }, 'discord: connected');
+      stopped = false;
+      if (wake.signal.aborted) wake = new AbortController();
+      if (!client.isReady()) health?.connecting();
+      ensureConnected();
+      // The first attempt decides what start() reports; later ones run in the background.
+      await Promise.race([connecting, firstAttempt]);
     },
 
     async stop() {
       stopped = true;
       wake.abort();
+      await connecting?.catch(() => undefined);
       await handOffs;
       await client.destroy();
+      health?.stopped();
     },
   };
 }
+
+const READY_TIMEOUT_MS = 60_000;
+
+const TOKEN_ACTION =
+  "Set channels.discord.botToken (or DISCORD_BOT_TOKEN) to your application's bot token (Developer Portal → " +
+  'Bot → Reset Token), then restart the gateway.';
+const INTENTS_ACTION =
+  'Enable "Message Content Intent" under Developer Portal → Bot → Privileged Gateway Intents (bots in 100 or ' +
+  'more servers need Discord to approve it), then restart the gateway.';
 
 function toFacts(message: Message): DiscordMessageFacts {
   const channel = message.channel;
@@ -257,7 +353,7 @@ function closeError(code: number): Error {
   if (code === 4004) return tokenRejected();
   if (code === 4014) return intentsRefused();
   return new ConnectError(
-    `Discord closed the gateway connection with code ${code} and will not let it reconnect`,
+    `Discord closed the gateway connection with code ${code} and will not let it resume`,
   );
 }
 
@@ -273,24 +369,27 @@ function startError(error: unknown): Error {
   });
 }
 
-/** A start failure already worded for the person who configures the bot. */
+/** A connection failure worded for the owner; `action` set when only the owner can fix it. */
 class ConnectError extends Error {
   override readonly name = 'DiscordConnectError';
+  constructor(
+    message: string,
+    options?: { cause?: unknown },
+    readonly action?: string,
+  ) {
+    super(message, options);
+  }
 }
 
 function tokenRejected(cause?: unknown): Error {
-  return new ConnectError(
-    'Discord rejected the bot token: set channels.discord.botToken or DISCORD_BOT_TOKEN to the token of your ' +
-      "application's bot (Developer Portal → Bot → Reset Token).",
-    { cause },
-  );
+  return new ConnectError('Discord rejected the bot token', { cause }, TOKEN_ACTION);
 }
 
 function intentsRefused(cause?: unknown): Error {
   return new ConnectError(
-    'Discord refused the Message Content intent: enable "Message Content Intent" under Developer Portal → ' +
-      'Bot → Privileged Gateway Intents (bots in 100 or more servers need Discord to approve it).',
+    'Discord refused the Message Content intent (close code 4014)',
     { cause },
+    INTENTS_ACTION,
   );
 }
 

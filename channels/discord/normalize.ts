@@ -1,5 +1,6 @@
 // Discord messages → InboundMessage. Pure: it reads the few facts the connector takes from a
 // discord.js Message (toFacts in connector.ts), so it is testable without a gateway connection.
+import { kindFromMime } from '../attachments.js';
 import type { AttachmentRef, Chat, InboundMessage, ReplyRef } from '../envelope.js';
 
 export const DISCORD_CHANNEL = 'discord';
@@ -104,10 +105,13 @@ const MIME = /^[a-z0-9.+-]+\/[a-zA-Z0-9.+_-]+$/;
 /** Attachments by reference: Discord's CDN URLs (signed, expiring), never the bytes. */
 function attachmentsOf(list: DiscordMessageFacts['attachments']): AttachmentRef[] {
   return list.map((a) => {
-    const mime = a.contentType?.split(';')[0]?.trim();
+    const declared = a.contentType?.split(';')[0]?.trim();
+    const mime = declared && MIME.test(declared) ? declared : 'application/octet-stream';
     return {
       id: a.id,
-      mime: mime && MIME.test(mime) ? mime : 'application/octet-stream',
+      // Discord marks voice messages with a flag the connector reads; here the MIME type decides.
+      kind: kindFromMime(mime),
+      mime,
       url: a.url,
       ...(a.size === undefined ? {} : { size: a.size }),
       ...(a.name ? { name: a.name } : {}),

@@ -1,21 +1,29 @@
-// The connector keys of `channels.slack` in switchyard.yaml (the access-policy keys next to them
-// are checked by schemas/routing.schema.json). Tokens may come from the environment instead.
-import { compileSchema, formatIssues } from '../schema-validation.js';
+// The connector keys of `channels.slack` in switchyard.yaml, for one Slack app or several
+// (`accounts:`, see channels/accounts.ts). The whole block is checked against
+// channelConfigSchema(slackConnectorProperties) when the config is loaded (file:line errors);
+// here each account is resolved: its credentials from the file, the environment or the secrets file.
+import {
+  resolveSecret,
+  type SecretInput,
+  type SecretSources,
+  secretInputSchema,
+} from '../../config/secrets.js';
+import { type AccountBlock, accountBlocks } from '../accounts.js';
 
 export type SlackMode = 'socket' | 'http';
 
-export interface SlackChannelConfig {
+export interface SlackAccountSettings {
   enabled?: boolean;
   mode?: SlackMode;
-  botToken?: string;
-  appToken?: string;
-  signingSecret?: string;
+  botToken?: SecretInput;
+  appToken?: SecretInput;
+  signingSecret?: SecretInput;
   apiUrl?: string;
   replyInThread?: boolean;
-  accountId?: string;
 }
 
 export interface ResolvedSlackConfig {
+  accountId: string;
   mode: SlackMode;
   botToken: string;
   /** Socket Mode only. */
@@ -24,105 +32,123 @@ export interface ResolvedSlackConfig {
   signingSecret?: string;
   apiUrl?: string;
   replyInThread: boolean;
-  accountId: string;
 }
 
-/** JSON Schema for the connector keys; merged into `channels.slack` of the config schema. */
-export const slackChannelConfigSchema = {
-  type: 'object',
-  properties: {
-    enabled: {
-      description: 'Run the Slack connector. Default: true when a bot token is configured.',
-      type: 'boolean',
-    },
-    mode: {
-      description:
-        'socket: the gateway opens a WebSocket to Slack (Socket Mode, no public URL needed). http: Slack posts events to POST /channels/slack/events.',
-      enum: ['socket', 'http'],
-      default: 'socket',
-    },
-    botToken: {
-      description: 'Bot User OAuth Token (xoxb-...), from OAuth & Permissions. Or set SLACK_BOT_TOKEN.',
-      type: 'string',
-      pattern: '^xoxb-[A-Za-z0-9-]+$',
-    },
-    appToken: {
-      description:
-        'Socket Mode: App-Level Token (xapp-...) with the connections:write scope. Or set SLACK_APP_TOKEN.',
-      type: 'string',
-      pattern: '^xapp-[A-Za-z0-9-]+$',
-    },
-    signingSecret: {
-      description: 'HTTP mode: the Signing Secret from Basic Information. Or set SLACK_SIGNING_SECRET.',
-      type: 'string',
-      minLength: 8,
-    },
-    apiUrl: {
-      description: 'Web API root. Default https://slack.com/api/; a test server in tests.',
-      type: 'string',
-      format: 'uri',
-    },
-    replyInThread: {
-      description:
-        'Answer a top-level channel message in a thread under it (that thread is then its session). false: answer in the channel. Default true.',
-      type: 'boolean',
-    },
-    accountId: { description: "Account id in session keys and bindings. Default 'default'.", type: 'string' },
+const BOT_TOKEN = /^xoxb-[A-Za-z0-9-]+$/;
+const APP_TOKEN = /^xapp-[A-Za-z0-9-]+$/;
+
+/** JSON Schema of the connector's own keys (beside the access-policy keys and `accounts`). */
+export const slackConnectorProperties = {
+  mode: {
+    description:
+      'socket (default): the gateway opens a WebSocket to Slack (Socket Mode, no public URL needed). http: Slack posts events to POST /channels/slack/events (/channels/slack/<account>/events for other accounts).',
+    enum: ['socket', 'http'],
+  },
+  botToken: {
+    ...secretInputSchema,
+    description:
+      'Bot User OAuth Token (xoxb-...) from "OAuth & Permissions", { env: NAME } or { secret: name }. Default for the account "default": SLACK_BOT_TOKEN.',
+  },
+  appToken: {
+    ...secretInputSchema,
+    description:
+      'Socket Mode: App-Level Token (xapp-...) with the connections:write scope, { env } or { secret }. Default for the account "default": SLACK_APP_TOKEN.',
+  },
+  signingSecret: {
+    ...secretInputSchema,
+    description:
+      'HTTP mode: the Signing Secret from "Basic Information", { env } or { secret }. Default for the account "default": SLACK_SIGNING_SECRET.',
+  },
+  apiUrl: {
+    description: 'Web API root. Default https://slack.com/api/; a test server in tests.',
+    type: 'string',
+    format: 'uri',
+  },
+  replyInThread: {
+    description:
+      'Answer a top-level channel message in a thread under it (that thread is then its session). false: answer in the channel itself. Default true.',
+    type: 'boolean',
   },
 } as const;
 
-const check = compileSchema<SlackChannelConfig>(slackChannelConfigSchema);
-
 /**
- * The connector settings from `channels.slack` (unknown keys, e.g. dmPolicy, are ignored), or
- * undefined when Slack is not configured. Throws naming the key when something is wrong.
+ * The enabled Slack accounts of `channels.slack` (none when no bot token is configured anywhere).
+ * Expects a block that passed the config schema. Throws naming the key when a credential is
+ * missing or malformed.
  */
-export function resolveSlackConfig(
-  raw: unknown,
-  env: NodeJS.ProcessEnv = process.env,
-): ResolvedSlackConfig | undefined {
-  const checked = check(raw ?? {});
-  if (!checked.ok) {
-    throw new Error(
-      `channels.slack in switchyard.yaml is invalid:\n${formatIssues(checked.errors)
-        .split('\n')
-        .map((line) => `  channels.slack.${line}`)
-        .join('\n')}`,
-    );
-  }
-  const config = checked.value;
-  if (config.enabled === false) return undefined;
-  const botToken = config.botToken ?? env.SLACK_BOT_TOKEN;
-  if (!botToken) {
-    if (config.enabled === true || config.mode !== undefined) {
+export function resolveSlackAccounts(raw: unknown, sources: SecretSources): ResolvedSlackConfig[] {
+  const explicit = raw !== undefined && typeof raw === 'object' && raw !== null && 'accounts' in raw;
+  const resolved = accountBlocks('slack', raw).flatMap((block) => resolveAccount(block, sources, explicit));
+  const seen = new Map<string, string>();
+  for (const account of resolved) {
+    const other = seen.get(account.botToken);
+    if (other !== undefined) {
       throw new Error(
-        'channels.slack is enabled but has no bot token: set channels.slack.botToken or SLACK_BOT_TOKEN to the ' +
+        `channels.slack: accounts "${other}" and "${account.accountId}" use the same bot token; ` +
+          'each account is one Slack app installation',
+      );
+    }
+    seen.set(account.botToken, account.accountId);
+  }
+  return resolved;
+}
+
+function resolveAccount(
+  block: AccountBlock,
+  sources: SecretSources,
+  explicit: boolean,
+): ResolvedSlackConfig[] {
+  if (!block.enabled) return [];
+  const settings = block.settings as SlackAccountSettings;
+  const where = block.path;
+  const fromEnv = (name: string) =>
+    block.accountId === 'default' && sources.env[name] ? { env: name } : undefined;
+  const tokenInput = settings.botToken ?? fromEnv('SLACK_BOT_TOKEN');
+  if (tokenInput === undefined) {
+    // The shorthand without a token is "Slack not configured" (policy keys alone are fine);
+    // a listed account or an explicit switch wants one.
+    if (explicit || settings.enabled === true || settings.mode !== undefined) {
+      throw new Error(
+        `${where} has no bot token: set ${where}.botToken (or SLACK_BOT_TOKEN for the account "default") to the ` +
           'Bot User OAuth Token (xoxb-...) from your Slack app\'s "OAuth & Permissions" page.',
       );
     }
-    return undefined;
+    return [];
   }
-  const mode = config.mode ?? 'socket';
-  const appToken = config.appToken ?? env.SLACK_APP_TOKEN;
-  const signingSecret = config.signingSecret ?? env.SLACK_SIGNING_SECRET;
-  if (mode === 'socket' && !appToken) {
+  const botToken = resolveSecret(tokenInput, sources, `${where}.botToken`);
+  if (!BOT_TOKEN.test(botToken)) {
     throw new Error(
-      'channels.slack.appToken (or SLACK_APP_TOKEN) is required in Socket Mode: generate an App-Level Token ' +
-        'with the connections:write scope under "Basic Information", or set channels.slack.mode: http.',
+      `${where}.botToken does not look like a Slack bot token (xoxb-...); the xapp- token belongs in appToken`,
     );
   }
-  if (mode === 'http' && !signingSecret) {
-    throw new Error(
-      'channels.slack.signingSecret (or SLACK_SIGNING_SECRET) is required in HTTP mode: Slack signs every ' +
-        'event with it, so nobody else can post events to the gateway ("Basic Information" → Signing Secret).',
-    );
-  }
-  return {
+  const mode = settings.mode ?? 'socket';
+  const base = {
+    accountId: block.accountId,
     mode,
     botToken,
-    replyInThread: config.replyInThread ?? true,
-    accountId: config.accountId ?? 'default',
-    ...(mode === 'socket' ? { appToken } : { signingSecret }),
-    ...(config.apiUrl === undefined ? {} : { apiUrl: config.apiUrl }),
+    replyInThread: settings.replyInThread ?? true,
+    ...(settings.apiUrl === undefined ? {} : { apiUrl: settings.apiUrl }),
   };
+  if (mode === 'socket') {
+    const input = settings.appToken ?? fromEnv('SLACK_APP_TOKEN');
+    if (input === undefined) {
+      throw new Error(
+        `${where}.appToken (or SLACK_APP_TOKEN) is required in Socket Mode: generate an App-Level Token with the ` +
+          `connections:write scope under "Basic Information", or set ${where}.mode: http.`,
+      );
+    }
+    const appToken = resolveSecret(input, sources, `${where}.appToken`);
+    if (!APP_TOKEN.test(appToken)) {
+      throw new Error(`${where}.appToken does not look like an App-Level Token (xapp-...)`);
+    }
+    return [{ ...base, appToken }];
+  }
+  const input = settings.signingSecret ?? fromEnv('SLACK_SIGNING_SECRET');
+  if (input === undefined) {
+    throw new Error(
+      `${where}.signingSecret (or SLACK_SIGNING_SECRET) is required in HTTP mode: Slack signs every event with it, ` +
+        'so nobody else can post events to the gateway ("Basic Information" → Signing Secret).',
+    );
+  }
+  return [{ ...base, signingSecret: resolveSecret(input, sources, `${where}.signingSecret`) }];
 }

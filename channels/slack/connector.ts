@@ -17,6 +17,7 @@ import { type InboundMessage, validateInboundMessage } from '../envelope.js';
 import type { ConnectorLog } from '../log.js';
 import type { ChannelPolicy } from '../routing.js';
 import { formatIssues } from '../schema-validation.js';
+import type { ConnectorHealth } from '../status.js';
 import type { SlackMode } from './config.js';
 import { type SlackDelivery, slackEventsRoute } from './events-route.js';
 import {
@@ -54,6 +55,10 @@ export interface SlackConnectorOptions {
   /** A channel message kept as context, not answered. Dropped (logged at debug) when absent. */
   onContext?(msg: InboundMessage, reason: ContextOnlyReason): Promise<void>;
   log: ConnectorLog;
+  /** Where the connector reports its state (gateway/channels builds one per account). */
+  health?: ConnectorHealth;
+  /** Backoff bounds between connection attempts. */
+  retry?: { minMs?: number; maxMs?: number };
 }
 
 export interface SlackConnector {
@@ -62,7 +67,11 @@ export interface SlackConnector {
   readonly mode: SlackMode;
   /** Longest text one post carries; the channel-send activity chunks to it. */
   readonly textLimit: number;
-  /** Learns who the bot is (auth.test), then opens the Socket Mode connection (socket mode). */
+  /**
+   * Learns who the bot is (auth.test), then opens the Socket Mode connection (socket mode). Never
+   * throws for the platform's sake: refused credentials are reported as auth-failed (and start
+   * resolves), an unreachable Slack as reconnecting while it retries in the background.
+   */
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Posts one message (≤ textLimit) carrying its chunk key; failures are SlackSendError. */
@@ -106,8 +115,16 @@ export function createSlackConnector(options: SlackConnectorOptions): SlackConne
   const recover = createSlackRecover(client);
   const handled = new RecentKeys(RECENT_LIMIT);
   const botThreads = new RecentKeys(RECENT_LIMIT);
+  const health = options.health;
   let identity: SlackBotIdentity | undefined;
   let socket: SocketModeConnection | undefined;
+  let connecting: Promise<void> | undefined;
+  let stopped = false;
+  let wake = new AbortController();
+  let settleFirst: () => void = () => {};
+  const firstAttempt = new Promise<void>((resolve) => {
+    settleFirst = resolve;
+  });
 
   async function handleEvent(body: unknown, delivery: SlackDelivery): Promise<void> {
     if (!identity) throw new Error('slack connector: an event arrived before start() finished');
@@ -146,6 +163,7 @@ export function createSlackConnector(options: SlackConnectorOptions): SlackConne
       return;
     }
     const msg = checked.value;
+    health?.inbound();
     const decision = decideAccess(policy, msg, access);
     const where = {
       eventId: envelope.event_id,
@@ -211,54 +229,123 @@ export function createSlackConnector(options: SlackConnectorOptions): SlackConne
     recover,
 
     async start() {
-      if (identity) return;
-      try {
-        const me = await client.auth.test();
-        if (!me.user_id) throw new Error('auth.test answered without a user_id');
-        identity = {
-          userId: me.user_id,
-          ...(me.bot_id ? { botId: me.bot_id } : {}),
-          ...(me.team_id ? { teamId: me.team_id } : {}),
-        };
-      } catch (error) {
-        throw startError(error);
-      }
-      if (mode === 'socket') {
-        socket = connectSocketMode({
-          appToken: options.appToken!,
-          ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}),
-          handle: handleEvent,
-          log,
-          secrets,
-          onState: (state, detail) =>
-            log[state === 'connected' ? 'info' : 'warn'](
-              { state, ...(detail ? { detail } : {}) },
-              `slack: socket mode ${state}`,
-            ),
-        });
-        await socket.start();
-      }
-      log.info({ bot: identity.userId, team: identity.teamId, mode }, 'slack: connected');
+      stopped = false;
+      if (!identity) health?.connecting();
+      ensureConnected();
+      // The first attempt decides what start() reports; later ones run in the background.
+      await Promise.race([connecting, firstAttempt]);
     },
 
     async stop() {
-      const running = socket;
-      socket = undefined;
-      await running?.stop();
+      stopped = true;
+      wake.abort();
+      wake = new AbortController();
+      await connecting?.catch(() => undefined);
+      await socket?.stop();
+      health?.stopped();
     },
   };
+
+  function ensureConnected(): void {
+    if (connecting || stopped) return;
+    connecting = connectUntilDone().finally(() => {
+      connecting = undefined;
+    });
+  }
+
+  async function connectUntilDone(): Promise<void> {
+    const minBackoff = options.retry?.minMs ?? 500;
+    const maxBackoff = options.retry?.maxMs ?? 30_000;
+    for (let failures = 0; !stopped; failures++) {
+      try {
+        await connectOnce();
+        settleFirst();
+        return;
+      } catch (error) {
+        if (error instanceof CredentialRefused) {
+          health?.authFailed(error, error.action);
+          log.error({ err: error }, 'slack: credentials refused; not retrying');
+          settleFirst();
+          return;
+        }
+        const explained = connectError(error);
+        health?.reconnecting(explained);
+        const delay = Math.min(maxBackoff, minBackoff * 2 ** failures);
+        log.warn({ err: explained, retryInMs: delay }, 'slack: could not connect; retrying');
+        settleFirst();
+        await pause(delay, wake.signal);
+      }
+    }
+  }
+
+  async function connectOnce(): Promise<void> {
+    if (!identity) {
+      const me = await withToken('bot', () => client.auth.test());
+      if (!me.user_id) throw new Error('auth.test answered without a user_id');
+      identity = {
+        userId: me.user_id,
+        ...(me.bot_id ? { botId: me.bot_id } : {}),
+        ...(me.team_id ? { teamId: me.team_id } : {}),
+      };
+    }
+    if (mode === 'socket') {
+      socket ??= connectSocketMode({
+        appToken: options.appToken!,
+        ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}),
+        handle: handleEvent,
+        log,
+        secrets,
+        onClosed: () => {
+          health?.reconnecting(new Error('Slack closed the Socket Mode connection'));
+          log.warn({ accountId }, 'slack: socket mode connection closed; reconnecting');
+          ensureConnected();
+        },
+      });
+      const connection = socket;
+      await withToken('app', () => connection.connect());
+    }
+    if (stopped) return;
+    health?.connected();
+    log.info({ bot: identity.userId, team: identity.teamId, mode, accountId }, 'slack: connected');
+  }
 }
 
-function startError(error: unknown): Error {
-  const reason = (error as { data?: { error?: string } })?.data?.error;
-  if (reason === 'invalid_auth' || reason === 'not_authed' || reason === 'account_inactive') {
-    return new Error(
-      `Slack rejected the bot token (${reason}): set channels.slack.botToken or SLACK_BOT_TOKEN to the ` +
-        'Bot User OAuth Token (xoxb-...) of your Slack app, and reinstall the app if it was revoked.',
-      { cause: error },
-    );
+const TOKEN_ACTION =
+  'Set channels.slack.botToken (or SLACK_BOT_TOKEN) to the Bot User OAuth Token (xoxb-...) of your Slack app, ' +
+  'reinstall the app if it was revoked, then restart the gateway.';
+const APP_TOKEN_ACTION =
+  'Set channels.slack.appToken (or SLACK_APP_TOKEN) to an App-Level Token (xapp-...) with the connections:write ' +
+  'scope, and check that Socket Mode is enabled for the app, then restart the gateway.';
+const REFUSED = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'team_disabled']);
+
+/** Slack refused a token for good: retrying cannot help, the owner must act. */
+class CredentialRefused extends Error {
+  override readonly name = 'SlackCredentialRefused';
+  constructor(
+    readonly token: 'bot' | 'app',
+    reason: string,
+    options: { cause: unknown },
+  ) {
+    super(`Slack refused the ${token === 'bot' ? 'bot token' : 'app-level token'} (${reason})`, options);
   }
-  return new Error(`could not reach the Slack Web API (auth.test): ${String(error)}`, { cause: error });
+  get action(): string {
+    return this.token === 'bot' ? TOKEN_ACTION : APP_TOKEN_ACTION;
+  }
+}
+
+/** Turns Slack's "this token is no good" answer into CredentialRefused; other errors pass. */
+async function withToken<T>(token: 'bot' | 'app', call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const reason = (error as { data?: { error?: string } } | undefined)?.data?.error;
+    if (reason && REFUSED.has(reason)) throw new CredentialRefused(token, reason, { cause: error });
+    throw error;
+  }
+}
+
+function connectError(error: unknown): Error {
+  return new Error(`could not reach Slack: ${String((error as Error)?.message ?? error)}`, { cause: error });
 }
 
 /** Keys seen lately, oldest forgotten first. */
@@ -273,4 +360,18 @@ class RecentKeys {
     this.keys.add(key);
     if (this.keys.size > this.limit) this.keys.delete(this.keys.values().next().value!);
   }
+}
+
+/** Waits `ms`, or less when the connector stops. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

@@ -1,6 +1,7 @@
 // Slack Events API `message` / `app_mention` events → InboundMessage. Pure: no network, no state.
 // Shapes are read defensively: the envelope comes off the wire (HTTP or Socket Mode), and test
 // servers omit fields real Slack sends (channel_type, client_msg_id).
+import { kindFromMime } from '../attachments.js';
 import type { AttachmentRef, Chat, InboundMessage } from '../envelope.js';
 
 export const SLACK_CHANNEL = 'slack';
@@ -173,9 +174,11 @@ function attachmentsOf(files: SlackFile[] | undefined): AttachmentRef[] {
   const refs: AttachmentRef[] = [];
   for (const file of files ?? []) {
     if (!file.id || file.mode === 'tombstone' || file.mode === 'hidden_by_limit') continue;
+    const mime = file.mimetype && MIME.test(file.mimetype) ? file.mimetype : 'application/octet-stream';
     refs.push({
       id: file.id,
-      mime: file.mimetype && MIME.test(file.mimetype) ? file.mimetype : 'application/octet-stream',
+      kind: kindFromMime(mime),
+      mime,
       url: file.url_private_download ?? file.url_private ?? `slack:file/${file.id}`,
       ...(file.size === undefined ? {} : { size: file.size }),
       ...(file.name === undefined ? {} : { name: file.name }),

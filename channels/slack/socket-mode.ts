@@ -17,22 +17,34 @@ export interface SocketModeOptions {
   log: ConnectorLog;
   /** Secrets to blank out of anything the SDK logs. */
   secrets: string[];
-  /** The connection's ups and downs, for the connector's status. */
-  onState?(state: 'connected' | 'reconnecting' | 'disconnected', detail?: string): void;
+  /** The connection closed (Slack recycled it, the network dropped): the connector reconnects. */
+  onClosed(): void;
 }
 
 export interface SocketModeConnection {
-  /** Resolves when Slack said hello on the first connection. */
-  start(): Promise<void>;
+  /**
+   * Asks Slack for a socket URL (apps.connections.open) and connects; resolves when Slack says
+   * hello. Rejects when either fails; call again to retry (the connector owns the backoff).
+   */
+  connect(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export function connectSocketMode(options: SocketModeOptions): SocketModeConnection {
   const { handle, log } = options;
+  let stopping = false;
   const receiver = new SocketModeReceiver({
     appToken: options.appToken,
     logger: sdkLogger(log, options.secrets),
-    ...(options.apiUrl ? { installerOptions: { clientOptions: { slackApiUrl: options.apiUrl } } } : {}),
+    // The connector reconnects with its own backoff and reports each attempt; the SDK's own
+    // reconnect loop would hide failures (and a failed URL request in it is an unhandled rejection).
+    autoReconnectEnabled: false,
+    installerOptions: {
+      clientOptions: {
+        retryConfig: { retries: 0 },
+        ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
+      },
+    },
     // Not acknowledged: Slack re-delivers the envelope.
     processEventErrorHandler: async ({ error, event }) => {
       log.error(
@@ -58,16 +70,26 @@ export function connectSocketMode(options: SocketModeOptions): SocketModeConnect
   // The receiver only ever calls processEvent on what init() gives it.
   receiver.init(sink as unknown as App);
   const client = receiver.client;
-  client.on('connected', () => options.onState?.('connected'));
-  client.on('reconnecting', () => options.onState?.('reconnecting'));
-  client.on('disconnected', (error?: unknown) =>
-    options.onState?.('disconnected', error === undefined ? undefined : String(error)),
-  );
+  let open = false;
+  client.on('connected', () => {
+    open = true;
+  });
+  client.on('disconnected', () => {
+    const wasOpen = open;
+    open = false;
+    if (wasOpen && !stopping) options.onClosed();
+  });
   return {
-    async start() {
-      await receiver.start();
+    async connect() {
+      stopping = false;
+      try {
+        await receiver.start();
+      } catch (error) {
+        throw error ?? new Error('the Socket Mode connection closed before Slack said hello');
+      }
     },
     async stop() {
+      stopping = true;
       await client.disconnect();
     },
   };

@@ -11,10 +11,10 @@ import { type ChannelSender, createChannelSendActivities } from '../../activitie
 import { channelPolicyFor } from '../../channels/access.js';
 import { accountBlocks } from '../../channels/accounts.js';
 import type { AttachmentStore } from '../../channels/attachments.js';
-import { resolveDiscordConfig } from '../../channels/discord/config.js';
+import { resolveDiscordAccounts } from '../../channels/discord/config.js';
 import { createDiscordConnector } from '../../channels/discord/connector.js';
 import { DEFAULT_AGENT_ID } from '../../channels/session-key.js';
-import { resolveSlackConfig } from '../../channels/slack/config.js';
+import { resolveSlackAccounts } from '../../channels/slack/config.js';
 import { createSlackConnector } from '../../channels/slack/connector.js';
 import type { ConnectorStatusBoard } from '../../channels/status.js';
 import { resolveTelegramAccounts } from '../../channels/telegram/config.js';
@@ -130,35 +130,44 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
   if (telegramSenders.length > 0) senders.set('telegram', telegramSenders);
   reportDisabled(status, config, 'telegram');
 
-  const slackConfig = resolveSlackConfig(config.routing.channels?.slack, options.env ?? process.env);
-  if (slackConfig) {
+  const slackSenders: ChannelSender[] = [];
+  for (const account of resolveSlackAccounts(config.routing.channels?.slack, sources)) {
+    const health = status.account('slack', account.accountId, {
+      mode: account.mode,
+      secrets: [account.botToken, account.appToken ?? '', account.signingSecret ?? ''],
+    });
     // Slack has no typing indicator for bots outside its assistant threads: nothing to show.
     const slack = createSlackConnector({
-      ...slackConfig,
+      ...account,
       access: new PairingStore(db),
-      policy: channelPolicyFor(config.routing, 'slack'),
+      policy: channelPolicyFor(config.routing, 'slack', account.accountId),
       onInbound: async (message) => {
         await ingest(message);
       },
-      log: app.log.child({ channel: 'slack' }),
+      log: app.log.child({ channel: 'slack', accountId: account.accountId }),
+      health,
     });
     if (slack.eventsRoute) await app.register(slack.eventsRoute);
-    senders.set('slack', [
-      {
-        channel: slack.channel,
-        accountId: slack.accountId,
-        textLimit: slack.textLimit,
-        send: slack.sender,
-        recover: slack.recover,
-      },
-    ]);
+    slackSenders.push({
+      channel: slack.channel,
+      accountId: slack.accountId,
+      textLimit: slack.textLimit,
+      send: slack.sender,
+      recover: slack.recover,
+    });
     app.addHook('onReady', () => slack.start());
     closers.push(() => slack.stop());
   }
+  if (slackSenders.length > 0) senders.set('slack', slackSenders);
+  reportDisabled(status, config, 'slack');
 
-  const discordConfig = resolveDiscordConfig(config.routing.channels?.discord, options.env ?? process.env);
-  if (discordConfig) {
-    const log = app.log.child({ channel: 'discord' });
+  const discordSenders: ChannelSender[] = [];
+  for (const account of resolveDiscordAccounts(config.routing.channels?.discord, sources)) {
+    const log = app.log.child({ channel: 'discord', accountId: account.accountId });
+    const health = status.account('discord', account.accountId, {
+      mode: 'gateway',
+      secrets: [account.botToken],
+    });
     // Discord's "typing…" lasts about 10 s: repeated every 8 s while the turn streams.
     const typing = createTypingIndicator({
       hub,
@@ -168,31 +177,32 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
       intervalMs: 8000,
     });
     const discord = createDiscordConnector({
-      ...discordConfig,
+      ...account,
       access: new PairingStore(db),
-      policy: channelPolicyFor(config.routing, 'discord'),
+      policy: channelPolicyFor(config.routing, 'discord', account.accountId),
       onInbound: async (message) => {
         await ingest(message);
         typing.watch(message);
       },
       log,
+      health,
     });
     closers.push(async () => typing.close());
-    senders.set('discord', [
-      {
-        channel: discord.channel,
-        accountId: discord.accountId,
-        textLimit: discord.textLimit,
-        send: (chatId, text, opts) => {
-          typing.replied(chatId, opts?.replyToMessageId);
-          return discord.sender(chatId, text, opts);
-        },
-        recover: discord.recover,
+    discordSenders.push({
+      channel: discord.channel,
+      accountId: discord.accountId,
+      textLimit: discord.textLimit,
+      send: (chatId, text, opts) => {
+        typing.replied(chatId, opts?.replyToMessageId);
+        return discord.sender(chatId, text, opts);
       },
-    ]);
+      recover: discord.recover,
+    });
     app.addHook('onReady', () => discord.start());
     closers.push(() => discord.stop());
   }
+  if (discordSenders.length > 0) senders.set('discord', discordSenders);
+  reportDisabled(status, config, 'discord');
 
   for (const sender of options.extraSenders ?? []) senders.set(sender.channel, [sender]);
 

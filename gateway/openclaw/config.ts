@@ -207,6 +207,10 @@ function knownSecrets(options: OpenclawConfigOptions): string[] {
     telegram?.botToken,
     telegram?.webhookSecret,
     env.TELEGRAM_BOT_TOKEN,
+    env.SLACK_BOT_TOKEN,
+    env.SLACK_APP_TOKEN,
+    env.SLACK_SIGNING_SECRET,
+    env.DISCORD_BOT_TOKEN,
     env.SWITCHYARD_GATEWAY_TOKEN,
     env.TEMPORAL_API_KEY,
   ].filter((s): s is string => typeof s === 'string' && s.length >= 6);
