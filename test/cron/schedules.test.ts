@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Cron } from 'croner';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createReminder } from '../../activities/agent/builtin-tools/cron.js';
@@ -22,6 +21,7 @@ import {
 import { applySchedule } from '../../client/cron/reconcile.js';
 import type { CronTask } from '../../config/cron-task.js';
 import { runCli } from '../helpers/cli.js';
+import { writeHistoryFixture } from '../helpers/histories.js';
 import {
   type CronHarness,
   compileTestPipeline,
@@ -85,7 +85,7 @@ describe('proactive tasks on Temporal Schedules', () => {
       // RECORD_CRON_HISTORIES=1 npx vitest run test/cron/schedules.test.ts → a replay fixture.
       const history = await h.client.workflow.getHandle(finished[0]!.workflowId).fetchHistory();
       const file = join(import.meta.dirname, '../replay/histories/schedule-agent-turn-announce.json');
-      writeFileSync(file, `${historyToJSON(history)}\n`);
+      writeHistoryFixture(file, history);
     }
   });
 
@@ -128,7 +128,7 @@ steps:
     if (process.env.RECORD_CRON_HISTORIES) {
       const history = await h.client.workflow.getHandle(failedRun.workflowId).fetchHistory();
       const file = join(import.meta.dirname, '../replay/histories/schedule-pipeline-failure.json');
-      writeFileSync(file, `${historyToJSON(history)}\n`);
+      writeHistoryFixture(file, history);
     }
     expect(failedRun.error).toMatch(/pipeline payload failed: .*fetch failed on purpose/);
     expect(failedRun.delivered).toBe(false);

@@ -18,6 +18,7 @@ import { findTemporalCli } from '../../temporal/cli-path.js';
 import { startDevServer } from '../../temporal/dev-server.js';
 import type { PipelineState } from '../../workflows/pipeline/pipeline-api.js';
 import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
+import { withoutStackTraces } from '../helpers/histories.js';
 import { freePort } from '../helpers/ports.js';
 import { startRecordingChannel } from '../helpers/recording-channel.js';
 import { startHarness } from './harness.js';
@@ -116,7 +117,10 @@ async function main() {
           maxBuffer: 64 * 1024 * 1024,
         },
       );
-      writeFileSync(join(projectRoot(), 'test', 'replay', 'histories', `pipeline-${name}.json`), json);
+      writeFileSync(
+        join(projectRoot(), 'test', 'replay', 'histories', `pipeline-${name}.json`),
+        withoutStackTraces(json.toString()),
+      );
     }
   } finally {
     await chat.close();
