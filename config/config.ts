@@ -6,6 +6,11 @@ import type { CronConfig } from './cron-task.js';
 export interface Config {
   home: string;
   configFile: string | undefined;
+  /**
+   * The environment variables (of the README's table) that overrode the file when it was read,
+   * so a reload (config/live.ts) applies the same overrides. Absent in hand-made configs.
+   */
+  envOverrides?: Record<string, string>;
   gateway: {
     host: string;
     port: number;

@@ -15,6 +15,7 @@ import type { CronConfig } from './cron-task.js';
 import { validateCronConfig } from './cron-validate.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
 import { homePaths, resolveHome } from './home.js';
+import { validateModelRefs } from './model-refs.js';
 import { pointerSegments, positionOf } from './yaml-positions.js';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
@@ -41,7 +42,11 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const present = existsSync(configFile);
   const raw = present ? parseConfigSource(readFileSync(configFile, 'utf8'), configFile) : {};
   const withEnv = applyEnvOverrides(raw, env);
-  return toConfig(validatedWithEnv(withEnv, configFile), home, present ? configFile : undefined);
+  const config = toConfig(validatedWithEnv(withEnv, configFile), home, present ? configFile : undefined);
+  const overrides = Object.fromEntries(
+    ENV_KEYS.flatMap(([name]) => (env[name]?.trim() ? [[name, env[name]!.trim()]] : [])),
+  );
+  return { ...config, envOverrides: overrides };
 }
 
 /** Parses YAML source and validates it; exported for the gateway's config.get and tests. */
@@ -78,7 +83,7 @@ export function parseConfigSource(source: string, file: string): Record<string, 
     );
   }
   // Cross-references the schema cannot express (duplicate agent ids, bindings to unknown agents,
-  // cron expressions and time zones, duplicate task ids).
+  // model references to unknown providers, cron expressions and time zones, duplicate task ids).
   const routing = validateRoutingConfig({
     agents: copy.agents,
     bindings: copy.bindings,
@@ -89,6 +94,7 @@ export function parseConfigSource(source: string, file: string): Record<string, 
   const issues = [
     ...(routing.ok ? [] : routing.errors),
     ...validateChannelsConfig(copy.channels),
+    ...validateModelRefs(copy.providers, copy.agents),
     ...(cron.ok ? [] : cron.errors.map((e) => ({ ...e, path: `cron.${e.path}` }))),
   ];
   if (issues.length > 0) {

@@ -7,7 +7,11 @@ import {
   createWebFetchTool,
   type ReminderOrigin,
 } from '../activities/agent/builtin-tools/index.js';
-import { type AgentActivityDeps, loadAgentModelsConfig } from '../activities/agent/index.js';
+import {
+  type AgentActivityDeps,
+  type AgentModelsConfig,
+  loadAgentModelsConfig,
+} from '../activities/agent/index.js';
 import { type ActivityDeps, createActivities } from '../activities/index.js';
 import { createDeltaSink, type DeltaSink } from '../activities/stream/sink.js';
 import { parseDeltaRunKey } from '../channels/run-key.js';
@@ -15,12 +19,22 @@ import { ingestMessage } from '../client/ingest.js';
 import { defaultPipelineDirs, loadPipelineLibrary } from '../client/pipelines.js';
 import { sessionHistory } from '../client/sessions.js';
 import type { Config } from '../config/config.js';
+import { describeRefusedEdit, liveConfig } from '../config/live.js';
 import { gatewayToken } from '../config/token.js';
 import { connectionOptions, workflowUiLink } from '../temporal/connection.js';
 import { loadWorkflowBundle } from './bundle.js';
 
+/** Where a production worker says what it did with an edit of switchyard.yaml; pino fits. */
+export interface WorkerLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
 export interface StartWorkerOptions {
   config: Config;
+  /** Reloads of switchyard.yaml (applied, refused, needing a restart). Default: the console. */
+  log?: WorkerLog;
   /** Overrides config.temporal.address (e.g. the dev server `switchyard up` just started). */
   address?: string;
   taskQueue?: string;
@@ -40,7 +54,9 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
   const { config } = options;
   const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
   const sink = options.deps ? undefined : createStreamSink(config);
-  const production = options.deps ? undefined : productionDeps(config, sink, options.address, taskQueue);
+  const production = options.deps
+    ? undefined
+    : productionDeps(config, sink, options.address, taskQueue, options.log ?? consoleLog);
   const deps = options.deps ?? production!.deps;
   const connection = await NativeConnection.connect(connectionOptions(config, options.address));
   const worker = await Worker.create({
@@ -83,20 +99,49 @@ export function forwardDeltas(sink: DeltaSink): NonNullable<AgentActivityDeps['o
   };
 }
 
+const consoleLog: WorkerLog = {
+  info: (m) => console.log(m),
+  warn: (m) => console.warn(m),
+  error: (m) => console.error(m),
+};
+
 /**
- * What a production worker gets: the agent's providers and models from the config (checked
- * now, so a bad config stops the worker with a clear message rather than failing every turn),
- * live deltas sent to the gateway's relay, the pipeline library and a client for scheduled
- * tasks, and the agent's `cron` tool for reminders.
+ * What a production worker gets: the agent's providers and models from switchyard.yaml as it is
+ * when each activity runs (checked now, so a bad config stops the worker with a clear message
+ * rather than failing every turn; a bad edit later is refused and reported, the previous config
+ * stays), live deltas sent to the gateway's relay, the pipeline library and a client for
+ * scheduled tasks, and the agent's `cron` tool for reminders.
  */
 function productionDeps(
-  config: Config,
+  initial: Config,
   sink: DeltaSink | undefined,
   address: string | undefined,
   taskQueue: string,
+  log: WorkerLog,
 ) {
-  const load = () => loadAgentModelsConfig(config.models, { home: config.home });
-  load();
+  const models = new WeakMap<Config, AgentModelsConfig>();
+  const modelsOf = (c: Config): AgentModelsConfig => {
+    let loaded = models.get(c);
+    if (!loaded) {
+      loaded = loadAgentModelsConfig(c.models, { home: c.home });
+      models.set(c, loaded);
+    }
+    return loaded;
+  };
+  modelsOf(initial);
+  const live = liveConfig(initial, {
+    check: (c) => void modelsOf(c),
+    onInvalid: (error, file) => log.error(describeRefusedEdit(error, file)),
+  });
+  live.onChange(({ changed, needsRestart }) => {
+    log.info(`switchyard.yaml reloaded (${changed.join(', ')} changed); new activities use it`);
+    if (needsRestart.length > 0) {
+      log.warn(
+        `switchyard.yaml: ${needsRestart.join(', ')} changed; the worker uses the new value when it restarts`,
+      );
+    }
+  });
+  const config = initial;
   const pipelines = loadPipelineLibrary({ dirs: defaultPipelineDirs(config), watch: true });
   const connection = Connection.lazy(connectionOptions(config, address));
   const client = new Client({ connection, namespace: config.temporal.namespace });
@@ -107,15 +152,13 @@ function productionDeps(
   };
   const deps: ActivityDeps = {
     agent: {
-      config: load,
+      // Read when each activity runs: a reset turn calls the provider as it is configured now.
+      config: () => modelsOf(live.current()),
       // Text and tool calls stream to people; the final answer always arrives through the workflow.
       ...(sink ? { onDelta: forwardDeltas(sink) } : {}),
       tools: [
         createCronTool(cron, reminderOrigin),
-        createWebFetchTool({
-          allowHosts: config.tools.webFetch.allowHosts,
-          allowPrivate: config.tools.webFetch.allowPrivate,
-        }),
+        createWebFetchTool({ policy: () => live.current().tools.webFetch }),
         createMessageTool({
           send: (input) =>
             client.workflow.execute('channelMessageWorkflow', {
@@ -124,7 +167,7 @@ function productionDeps(
               args: [input],
               workflowIdConflictPolicy: 'USE_EXISTING',
             }),
-          allowedChats: () => ownerChats(config),
+          allowedChats: () => ownerChats(live.current()),
         }),
         createSessionsHistoryTool({
           history: (key) => sessionHistory(client, key),
@@ -148,6 +191,7 @@ function productionDeps(
   return {
     deps,
     async close() {
+      live.close();
       pipelines.close();
       await connection.close();
     },

@@ -5,6 +5,7 @@
 import { isAbsolute, join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import formats from 'ajv-formats';
+import { BUILT_IN_PROVIDERS, validateModelRefs } from '../../config/model-refs.js';
 import providersSchema from '../../schemas/providers.schema.json' with { type: 'json' };
 import type { ThinkingLevel } from '../../workflows/agent/agent-api.js';
 
@@ -119,12 +120,15 @@ export function loadAgentModelsConfig(
     if (a.model !== undefined) settings.model = normaliseModel(a.model);
     return settings;
   });
-  const problems = checkModelRefs(agents, providers);
-  if (problems.length > 0) throw new AgentConfigError(problems);
+  // Every model reference must name a configured or built-in provider (also checked by loadConfig).
+  const problems = validateModelRefs(value.providers, value.agents);
+  if (problems.length > 0) throw new AgentConfigError(problems.map((p) => `${p.path}: ${p.message}`));
+  // The secrets file defaults to <data dir>/secrets.json, as for every other credential
+  // (config/secrets.ts); it is read only when a key names a secret.
   return {
     providers,
     agents,
-    ...(typeof value.secretsFile === 'string' ? { secretsFile: abs(value.secretsFile) } : {}),
+    secretsFile: abs(typeof value.secretsFile === 'string' ? value.secretsFile : 'secrets.json'),
   };
 }
 
@@ -138,24 +142,7 @@ function normaliseModel(model: string | Partial<AgentModelSettings>): AgentModel
   };
 }
 
-export const BUILT_IN_PROVIDERS: readonly ProviderType[] = ['anthropic', 'openai', 'google', 'openrouter'];
-
-/** Every model reference must name a configured or built-in provider. */
-function checkModelRefs(agents: AgentSettings[], providers: Record<string, ProviderConfig>): string[] {
-  const problems: string[] = [];
-  agents.forEach((agent, i) => {
-    if (!agent.model) return;
-    for (const ref of [agent.model.primary, ...agent.model.fallbacks]) {
-      const provider = ref.slice(0, ref.indexOf('/'));
-      if (!providers[provider] && !BUILT_IN_PROVIDERS.includes(provider as ProviderType)) {
-        problems.push(
-          `agents[${i}].model: '${ref}' names provider '${provider}', which is neither configured under providers: nor built in (${BUILT_IN_PROVIDERS.join(', ')})`,
-        );
-      }
-    }
-  });
-  return problems;
-}
+export { BUILT_IN_PROVIDERS };
 
 function describe(error: ErrorObject): string {
   const path = error.instancePath

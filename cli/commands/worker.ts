@@ -15,7 +15,7 @@ export function registerWorkerCommand(program: Command): void {
       const log = installProcessLog('worker', config);
       let running: RunningWorker;
       try {
-        running = await startWorker({ config });
+        running = await startWorker({ config, log: log.logger });
       } catch (err) {
         log.logger.error({ err }, 'the worker could not start');
         await log.close();

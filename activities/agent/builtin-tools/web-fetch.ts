@@ -32,6 +32,8 @@ export interface WebFetchOptions {
   allowPrivate?: boolean;
   /** Host names (lower case, exact) that may resolve to loopback/private addresses. */
   allowHosts?: readonly string[];
+  /** Read at every call, over allowPrivate/allowHosts: the owner's current settings (config hot reload). */
+  policy?: () => { allowPrivate?: boolean; allowHosts?: readonly string[] };
   userAgent?: string;
 }
 
@@ -267,7 +269,11 @@ export function createWebFetchTool(options: WebFetchOptions = {}): AgentToolDefi
     async execute(args, ctx) {
       const limit = typeof args.maxChars === 'number' ? Math.min(args.maxChars, maxChars) : maxChars;
       try {
-        const result = await webFetch(String(args.url), { ...options, maxChars: limit }, ctx.signal);
+        const result = await webFetch(
+          String(args.url),
+          { ...options, ...options.policy?.(), maxChars: limit },
+          ctx.signal,
+        );
         return JSON.stringify(result, null, 1);
       } catch (error) {
         if (error instanceof WebFetchError) {
