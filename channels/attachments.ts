@@ -2,6 +2,7 @@
 // the blob store without knowing where the store lives. The gateway passes an AttachmentStore in
 // (media/blob-store.ts implements it), the way it passes AccessStore; connectors never import it.
 // The envelope then carries a reference (sha256, mime, size, name, kind), never the bytes.
+import type { Readable } from 'node:stream';
 import type { AttachmentKind, AttachmentRef } from './envelope.js';
 
 export type { AttachmentKind, AttachmentRef } from './envelope.js';
@@ -36,7 +37,7 @@ export function kindFromMime(mime: string): AttachmentKind {
   return 'file';
 }
 
-/** Where connectors put downloaded attachments; the gateway hands one in. */
+/** Where connectors put downloaded attachments, and read files they send; the gateway hands one in. */
 export interface AttachmentStore {
   /** The largest file accepted for a kind, in bytes (`media.maxMB` in switchyard.yaml). */
   maxBytes(kind: AttachmentKind): number;
@@ -48,6 +49,10 @@ export interface AttachmentStore {
     bytes: Uint8Array | AsyncIterable<Uint8Array>,
     kind: AttachmentKind,
   ): Promise<{ sha256: string; size: number }>;
+  /** Size of a stored file; undefined when it is not (or no longer) there. */
+  stat(sha256: string): Promise<{ size: number } | undefined>;
+  /** The stored file's bytes as a stream (for uploading it to a platform, or serving it). */
+  stream(sha256: string): Readable;
 }
 
 /** More bytes than the kind's limit; the message goes on with a note instead of the file. */

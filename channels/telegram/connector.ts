@@ -12,11 +12,13 @@ import {
   pairingPrompt,
   type ResolvedChannelPolicy,
 } from '../access.js';
+import type { AttachmentStore } from '../attachments.js';
 import { type InboundMessage, validateInboundMessage } from '../envelope.js';
 import type { ConnectorLog } from '../log.js';
 import type { ChannelPolicy } from '../routing.js';
 import { formatIssues } from '../schema-validation.js';
 import type { ConnectorHealth } from '../status.js';
+import { createTelegramFiles } from './files.js';
 import { normalizeUpdate, TELEGRAM_CHANNEL, type TelegramBotIdentity } from './normalize.js';
 import { ALLOWED_UPDATES, type Polling, startPolling } from './polling.js';
 import { createTelegramSend, TELEGRAM_TEXT_LIMIT, type TelegramSend, TelegramSendError } from './send.js';
@@ -51,6 +53,11 @@ export interface TelegramConnectorOptions {
   polling?: { timeoutSeconds?: number; minBackoffMs?: number; maxBackoffMs?: number };
   /** Where the connector reports its state (gateway/channels builds one per account). */
   health?: ConnectorHealth;
+  /**
+   * Where the attachments of accepted messages are downloaded to (the gateway's blob store).
+   * Absent: attachments stay Telegram references (`telegram:file/<id>`) and nothing is downloaded.
+   */
+  attachments?: AttachmentStore;
   /** The webhook route; default /channels/telegram/webhook (other accounts: /channels/telegram/<id>/webhook). */
   webhookPath?: string;
 }
@@ -94,6 +101,14 @@ export function createTelegramConnector(options: TelegramConnectorOptions): Tele
   }
   const bot = new Bot(options.botToken, options.apiRoot ? { client: { apiRoot: options.apiRoot } } : {});
   const send = createTelegramSend(bot.api);
+  const files = options.attachments
+    ? createTelegramFiles({
+        api: bot.api,
+        botToken: options.botToken,
+        ...(options.apiRoot ? { apiRoot: options.apiRoot } : {}),
+        store: options.attachments,
+      })
+    : undefined;
   let identity: TelegramBotIdentity | undefined;
   let polling: Polling | undefined;
   let starting: Promise<void> | undefined;
@@ -134,9 +149,16 @@ export function createTelegramConnector(options: TelegramConnectorOptions): Tele
     const decision = decideAccess(policy, msg, access);
     const where = { updateId: update.update_id, chatId: msg.chat.id, senderId: msg.sender.id };
     switch (decision.kind) {
-      case 'accept':
-        await onInbound(msg);
+      case 'accept': {
+        // Only now, and only for messages that will be answered: a stranger's file is never fetched.
+        const stored = files && msg.attachments.length > 0 ? await files.store(msg.attachments) : undefined;
+        for (const ref of stored ?? []) {
+          if (ref.error)
+            log.warn({ ...where, file: ref.id, reason: ref.error }, 'telegram: attachment not kept');
+        }
+        await onInbound(stored ? { ...msg, attachments: stored } : msg);
         return;
+      }
       case 'context-only':
         if (onContext) await onContext(msg, decision.reason);
         else log.debug({ ...where, reason: decision.reason }, 'telegram: kept as context only');

@@ -20,8 +20,10 @@ export type NormalizedUpdate =
   | { kind: 'message'; message: InboundMessage }
   | { kind: 'skip'; reason: SkipReason };
 
+export const TELEGRAM_FILE_PREFIX = 'telegram:file/';
+
 export function telegramFileUrl(fileId: string): string {
-  return `telegram:file/${fileId}`;
+  return `${TELEGRAM_FILE_PREFIX}${fileId}`;
 }
 
 /** Stable across re-delivery of the same update (and across a webhook ↔ polling switch). */

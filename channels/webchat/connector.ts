@@ -8,12 +8,24 @@ import type { IncomingMessage } from 'node:http';
 import type {} from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { type InboundMessage, validateInboundMessage } from '../envelope.js';
+import {
+  type AttachmentKind,
+  type AttachmentStore,
+  AttachmentTooLargeError,
+  kindFromMime,
+} from '../attachments.js';
+import { type AttachmentRef, type InboundMessage, validateInboundMessage } from '../envelope.js';
 import { deltaRunKey } from '../run-key.js';
 import { formatIssues } from '../schema-validation.js';
 import { type FinalFrame, RecentFinals } from './finals.js';
 import { WEBCHAT_HTML, WEBCHAT_SCRIPT } from './page.js';
-import { CLIENT_ID_PATTERN, checkClientFrame, type ServerFrame, WEBCHAT_CHANNEL } from './protocol.js';
+import {
+  CLIENT_ID_PATTERN,
+  type ClientAttachment,
+  checkClientFrame,
+  type ServerFrame,
+  WEBCHAT_CHANNEL,
+} from './protocol.js';
 
 export { WEBCHAT_CHANNEL } from './protocol.js';
 
@@ -58,6 +70,8 @@ export interface WebchatConnectorOptions {
   streamTimeoutMs?: number;
   /** Decides whether a request comes from this machine; default: loopback peer, no proxy headers. */
   isLocal?(req: IncomingMessage): boolean;
+  /** The blob store for uploads (`POST /chat/upload`) and files in answers. Absent: no files. */
+  attachments?: AttachmentStore;
 }
 
 export interface WebchatSender {
@@ -93,7 +107,7 @@ export function isLoopback(req: IncomingMessage): boolean {
 }
 
 export function createWebchatConnector(options: WebchatConnectorOptions): WebchatConnector {
-  const { ingest, hub, token, log } = options;
+  const { ingest, hub, token, log, attachments } = options;
   const isLocal = options.isLocal ?? isLoopback;
   const streamTimeoutMs = options.streamTimeoutMs ?? 10 * 60_000;
   const finals = new RecentFinals(options.finalsPerChat ?? 50, options.maxChats ?? 1000);
@@ -169,6 +183,13 @@ export function createWebchatConnector(options: WebchatConnectorOptions): Webcha
       return;
     }
     const { text, clientMessageId } = checked.value;
+    const files = await uploadedFiles(checked.value.attachments ?? []);
+    if (!files.ok) {
+      socket.send(
+        JSON.stringify({ type: 'error', message: files.error, clientMessageId } satisfies ServerFrame),
+      );
+      return;
+    }
     const envelope = validateInboundMessage({
       channel: WEBCHAT_CHANNEL,
       accountId: WEBCHAT_ACCOUNT,
@@ -180,7 +201,7 @@ export function createWebchatConnector(options: WebchatConnectorOptions): Webcha
       timestamp: Date.now(),
       mentions: [],
       wasMentioned: true,
-      attachments: [],
+      attachments: files.refs,
     } satisfies InboundMessage);
     if (!envelope.ok) {
       log.error(
@@ -210,6 +231,85 @@ export function createWebchatConnector(options: WebchatConnectorOptions): Webcha
     if (socket.readyState === socket.OPEN) {
       socket.send(JSON.stringify({ type: 'ack', clientMessageId } satisfies ServerFrame));
     }
+  }
+
+  /** The uploads a message names, as references; each must be in the store. */
+  async function uploadedFiles(
+    given: readonly ClientAttachment[],
+  ): Promise<{ ok: true; refs: AttachmentRef[] } | { ok: false; error: string }> {
+    if (given.length === 0) return { ok: true, refs: [] };
+    if (!attachments) return { ok: false, error: 'this web chat takes no files (no media store)' };
+    const refs: AttachmentRef[] = [];
+    for (const file of given) {
+      const stored = await attachments.stat(file.sha256);
+      if (!stored) {
+        return {
+          ok: false,
+          error: `the file ${file.name ?? file.sha256.slice(0, 12)} is not uploaded (or was removed): attach it again`,
+        };
+      }
+      refs.push({
+        id: `upload-${file.sha256.slice(0, 16)}`,
+        kind: file.kind ?? kindFromMime(file.mime),
+        mime: file.mime,
+        size: stored.size,
+        sha256: file.sha256,
+        ...(file.name ? { name: file.name } : {}),
+      });
+    }
+    return { ok: true, refs };
+  }
+
+  /** `POST /chat/upload?name=…`: the body is the file; answers its address, or 413 past the limit. */
+  async function upload(req: FastifyRequest, reply: FastifyReply) {
+    if (!attachments) return reply.code(503).send({ error: 'this web chat takes no files (no media store)' });
+    const query = req.query as { name?: string; kind?: string };
+    const mime = normaliseMime(req.headers['content-type']);
+    const kind: AttachmentKind = query.kind === 'voice' ? 'voice' : kindFromMime(mime);
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > attachments.maxBytes(kind)) {
+      req.raw.resume();
+      return reply
+        .code(413)
+        .send({ error: new AttachmentTooLargeError(kind, attachments.maxBytes(kind), declared).message });
+    }
+    try {
+      const stored = await attachments.put(req.raw, kind);
+      if (stored.size === 0) return reply.code(400).send({ error: 'the file is empty' });
+      return reply.send({
+        sha256: stored.sha256,
+        size: stored.size,
+        mime,
+        kind,
+        ...(query.name ? { name: query.name } : {}),
+      });
+    } catch (error) {
+      if (error instanceof AttachmentTooLargeError) {
+        req.raw.resume();
+        return reply.code(413).send({ error: error.message });
+      }
+      throw error;
+    }
+  }
+
+  /** `GET /chat/media/<sha256>?type=…`: a stored file, shown inline only when it is safe to. */
+  async function media(req: FastifyRequest, reply: FastifyReply) {
+    const { sha256 } = req.params as { sha256: string };
+    const type = String((req.query as { type?: unknown }).type ?? '');
+    const stored = attachments ? await attachments.stat(sha256) : undefined;
+    if (!attachments || !stored)
+      return reply.code(404).type('text/plain; charset=utf-8').send('no such file');
+    const inline = INLINE_TYPES.has(type);
+    return reply
+      .headers({
+        'content-type': inline ? type : 'application/octet-stream',
+        'content-length': String(stored.size),
+        'content-disposition': inline ? 'inline' : 'attachment',
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': "default-src 'none'; sandbox",
+        'cache-control': 'private, max-age=31536000, immutable',
+      })
+      .send(attachments.stream(sha256));
   }
 
   function serve(socket: WebSocket, req: FastifyRequest): void {
@@ -283,7 +383,7 @@ export function createWebchatConnector(options: WebchatConnectorOptions): Webcha
           .headers({
             ...headers,
             'content-security-policy':
-              "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; " +
+              "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self'; " +
               "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
           })
           .type('text/html; charset=utf-8')
@@ -314,11 +414,70 @@ export function createWebchatConnector(options: WebchatConnectorOptions): Webcha
         },
         serve,
       );
+      // Uploads and files: the body of an upload is the file itself, streamed into the store.
+      await app.register(async (files) => {
+        files.removeAllContentTypeParsers();
+        files.addContentTypeParser('*', (_req, _payload, done) => done(null));
+        const sameOriginOnly = async (req: FastifyRequest, reply: FastifyReply) => {
+          const origin = req.headers.origin;
+          if (origin !== undefined && !sameOrigin(origin, req.headers.host)) {
+            return reply.code(403).type('text/plain; charset=utf-8').send('cross-origin upload refused');
+          }
+          return guard(req, reply);
+        };
+        files.post(
+          '/chat/upload',
+          {
+            preValidation: sameOriginOnly,
+            schema: {
+              querystring: {
+                type: 'object',
+                properties: { name: { type: 'string', maxLength: 255 }, kind: { const: 'voice' } },
+              },
+            },
+          },
+          upload,
+        );
+        files.get(
+          '/chat/media/:sha256',
+          {
+            preValidation: guard,
+            schema: {
+              params: {
+                type: 'object',
+                required: ['sha256'],
+                properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
+              },
+            },
+          },
+          media,
+        );
+      });
       app.addHook('onClose', async () => {
         for (const runKey of [...live.keys()]) stopStreaming(runKey);
       });
     },
   };
+}
+
+/** Types a browser may show inline from /chat/media (never HTML or SVG, which could run script). */
+const INLINE_TYPES = new Set([
+  'image/jpeg',
+  'image/png',
+  'image/gif',
+  'image/webp',
+  'audio/ogg',
+  'audio/mpeg',
+  'audio/wav',
+  'audio/webm',
+  'video/mp4',
+  'video/webm',
+  'application/pdf',
+]);
+
+function normaliseMime(header: string | undefined): string {
+  const type = (header ?? '').split(';')[0]!.trim().toLowerCase();
+  return /^[a-z0-9.+-]+\/[a-z0-9.+_-]+$/.test(type) ? type : 'application/octet-stream';
 }
 
 function sameOrigin(origin: string, host: string | undefined): boolean {

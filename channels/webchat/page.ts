@@ -36,13 +36,23 @@ export const WEBCHAT_HTML = `<!doctype html>
     border: 1px solid var(--line); background: var(--bot); color: var(--fg); }
   button { font: inherit; padding: .5rem 1rem; border: 0; border-radius: .6rem; background: var(--me);
     color: var(--me-fg); cursor: pointer; }
+  #attach { background: transparent; color: var(--fg); border: 1px solid var(--line); padding: .5rem .7rem; }
+  #files { display: flex; flex-wrap: wrap; gap: .4rem; padding: 0 1rem; }
+  #files:empty { display: none; }
+  .chip { font-size: .85rem; padding: .2rem .5rem; border: 1px solid var(--line); border-radius: .5rem; }
+  .chip button { padding: 0 .3rem; margin-left: .3rem; background: transparent; color: var(--muted); }
+  .msg .file { display: block; margin-top: .4rem; color: inherit; }
+  .msg img.file { max-width: min(100%, 22rem); max-height: 22rem; border-radius: .5rem; }
 </style>
 </head>
 <body>
 <header><h1>Switchyard</h1><span id="status">connecting…</span></header>
 <main id="messages" aria-live="polite"></main>
 <div id="activity" role="status" hidden></div>
+<div id="files" aria-label="files to send"></div>
 <form id="composer">
+  <button id="attach" type="button" title="Attach files" aria-label="Attach files">+</button>
+  <input id="file" type="file" multiple hidden>
   <textarea id="input" rows="2" placeholder="Message (Enter to send, Shift+Enter for a new line)"
     autofocus></textarea>
   <button id="send" type="submit">Send</button>
@@ -66,7 +76,8 @@ export const WEBCHAT_SCRIPT = `'use strict';
     localStorage.setItem('switchyard.webchat.chatId', chatId);
   }
   const logKey = 'switchyard.webchat.log.' + chatId;
-  // Entries: {role:'user', id, text, acked} | {role:'assistant', id, replyTo, text}
+  // Entries: {role:'user', id, text, acked, files?} | {role:'assistant', id, replyTo, text, files?}
+  // files: [{sha256, mime, name}] — uploaded to /chat/upload, shown from /chat/media/<sha256>.
   let log = [];
   try { log = JSON.parse(localStorage.getItem(logKey) || '[]'); } catch { log = []; }
   const save = () => localStorage.setItem(logKey, JSON.stringify(log.slice(-KEEP)));
@@ -93,14 +104,36 @@ export const WEBCHAT_SCRIPT = `'use strict';
     list.appendChild(el);
     return el;
   }
+  const INLINE = /^image[/](jpeg|png|gif|webp)$/;
+  function showFiles(el, files) {
+    for (const f of files || []) {
+      const src = '/chat/media/' + f.sha256 + '?type=' + encodeURIComponent(f.mime);
+      let node;
+      if (INLINE.test(f.mime)) {
+        node = document.createElement('img');
+        node.src = src;
+        node.alt = f.name || 'image';
+      } else {
+        node = document.createElement('a');
+        node.href = src;
+        node.textContent = '\u{1F4CE} ' + (f.name || f.mime);
+        node.download = f.name || 'file';
+      }
+      node.className = 'file';
+      node.dataset.sha256 = f.sha256;
+      el.appendChild(node);
+    }
+  }
   function render(entry) {
     if (entry.role === 'user') {
       const el = bubble('user', entry.text, entry.acked ? 'sent' : 'pending');
       el.dataset.id = entry.id;
+      showFiles(el, entry.files);
     } else {
       const el = bubble('assistant', entry.text, 'final');
       el.dataset.id = entry.id;
       if (entry.replyTo) el.dataset.replyTo = entry.replyTo;
+      showFiles(el, entry.files);
     }
   }
   for (const entry of log) render(entry);
@@ -120,9 +153,7 @@ export const WEBCHAT_SCRIPT = `'use strict';
       document.body.dataset.connection = 'open';
       // Never acknowledged: the gateway may not have it. Resending is safe (dropped by message id).
       for (const entry of log) {
-        if (entry.role === 'user' && !entry.acked) {
-          send({ type: 'message', text: entry.text, clientMessageId: entry.id });
-        }
+        if (entry.role === 'user' && !entry.acked) send(messageFrame(entry));
       }
     };
     socket.onclose = () => {
@@ -159,6 +190,7 @@ export const WEBCHAT_SCRIPT = `'use strict';
         if (frame.replyTo && tools.delete(frame.replyTo)) showActivity();
         if (log.some((e) => e.role === 'assistant' && e.id === frame.messageId)) return;
         const entry = { role: 'assistant', id: frame.messageId, replyTo: frame.replyTo, text: frame.text };
+        if (frame.attachments && frame.attachments.length) entry.files = frame.attachments;
         log.push(entry);
         save();
         const el = frame.replyTo && streams.get(frame.replyTo);
@@ -167,6 +199,7 @@ export const WEBCHAT_SCRIPT = `'use strict';
           el.textContent = frame.text;
           el.dataset.state = 'final';
           el.dataset.id = frame.messageId;
+          showFiles(el, entry.files);
         } else {
           render(entry);
         }
@@ -177,25 +210,86 @@ export const WEBCHAT_SCRIPT = `'use strict';
     };
   }
 
-  function submit() {
+  function messageFrame(entry) {
+    const frame = { type: 'message', text: entry.text, clientMessageId: entry.id };
+    if (entry.files && entry.files.length) {
+      frame.attachments = entry.files.map((f) => {
+        const a = { sha256: f.sha256, mime: f.mime };
+        if (f.name) a.name = f.name;
+        return a;
+      });
+    }
+    return frame;
+  }
+
+  // Files chosen but not sent yet.
+  let chosen = [];
+  const filesEl = document.getElementById('files');
+  const picker = document.getElementById('file');
+  function showChosen() {
+    filesEl.textContent = '';
+    chosen.forEach((file, i) => {
+      const chip = document.createElement('span');
+      chip.className = 'chip';
+      chip.textContent = file.name;
+      const remove = document.createElement('button');
+      remove.type = 'button';
+      remove.textContent = '\u00d7';
+      remove.title = 'Remove';
+      remove.addEventListener('click', () => { chosen.splice(i, 1); showChosen(); });
+      chip.appendChild(remove);
+      filesEl.appendChild(chip);
+    });
+  }
+  document.getElementById('attach').addEventListener('click', () => picker.click());
+  picker.addEventListener('change', () => {
+    chosen = chosen.concat(Array.from(picker.files || []));
+    picker.value = '';
+    showChosen();
+  });
+
+  async function upload(file) {
+    const res = await fetch('/chat/upload?name=' + encodeURIComponent(file.name), {
+      method: 'POST',
+      headers: { 'content-type': file.type || 'application/octet-stream' },
+      body: file,
+    });
+    let answer = {};
+    try { answer = await res.json(); } catch {}
+    if (!res.ok) throw new Error(file.name + ': ' + (answer.error || ('upload failed (' + res.status + ')')));
+    return { sha256: answer.sha256, mime: answer.mime, name: file.name };
+  }
+
+  async function submit() {
     const text = input.value.trim();
-    if (!text) return;
+    if (!text && chosen.length === 0) return;
+    const files = chosen;
+    let uploaded = [];
+    try {
+      uploaded = await Promise.all(files.map(upload));
+    } catch (error) {
+      bubble('error', String(error.message || error));
+      return;
+    }
     input.value = '';
+    chosen = [];
+    showChosen();
     const entry = { role: 'user', id: randomId(), text, acked: false };
+    if (uploaded.length) entry.files = uploaded;
     log.push(entry);
     save();
     render(entry);
     scroll(true);
-    send({ type: 'message', text, clientMessageId: entry.id });
+    send(messageFrame(entry));
   }
   document.getElementById('composer').addEventListener('submit', (event) => {
     event.preventDefault();
-    submit();
+    void submit();
   });
   input.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
-      submit();
+      void submit();
     }
   });
   connect();

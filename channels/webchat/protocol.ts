@@ -6,12 +6,33 @@ export const WEBCHAT_CHANNEL = 'webchat';
 /** A chat id or client message id the browser makes up: 8–64 of A-Z a-z 0-9 _ -. */
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 export const MAX_TEXT_LENGTH = 32_000;
+/** Files one message may carry. */
+export const MAX_ATTACHMENTS = 10;
+
+/** A file the browser uploaded first (`POST /chat/upload`), named by the address it got back. */
+export interface ClientAttachment {
+  sha256: string;
+  mime: string;
+  name?: string;
+  /** `voice` for a recording made in the page; otherwise the kind follows the MIME type. */
+  kind?: 'voice';
+}
 
 /** The browser sends a message; clientMessageId makes a resend after a reconnect harmless. */
 export interface ClientMessageFrame {
   type: 'message';
+  /** May be empty when the message carries attachments. */
   text: string;
   clientMessageId: string;
+  attachments?: ClientAttachment[];
+}
+
+/** A file the answer carries: the page shows it from `GET /chat/media/<sha256>`. */
+export interface FinalAttachment {
+  sha256: string;
+  mime: string;
+  name?: string;
+  kind: string;
 }
 
 export type ServerFrame =
@@ -22,16 +43,44 @@ export type ServerFrame =
   /** The answer to `replyTo` is using a tool (`start`) or is done with it (`end`); best-effort. */
   | { type: 'activity'; replyTo: string; tool: string; phase: 'start' | 'end' }
   /** The answer, as delivered by the workflow; replaces any streamed text for `replyTo`. */
-  | { type: 'final'; messageId: string; text: string; replyTo?: string; timestamp: number }
+  | {
+      type: 'final';
+      messageId: string;
+      text: string;
+      replyTo?: string;
+      timestamp: number;
+      attachments?: FinalAttachment[];
+    }
   | { type: 'error'; message: string; clientMessageId?: string };
 
 export const checkClientFrame = compileSchema<ClientMessageFrame>({
+  description: 'a message needs text or at least one attachment',
   type: 'object',
   additionalProperties: false,
   required: ['type', 'text', 'clientMessageId'],
   properties: {
     type: { const: 'message' },
-    text: { type: 'string', minLength: 1, maxLength: MAX_TEXT_LENGTH },
+    text: { type: 'string', maxLength: MAX_TEXT_LENGTH },
     clientMessageId: { type: 'string', pattern: CLIENT_ID_PATTERN.source },
+    attachments: {
+      type: 'array',
+      maxItems: MAX_ATTACHMENTS,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['sha256', 'mime'],
+        properties: {
+          sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+          mime: { type: 'string', pattern: '^[a-z0-9.+-]+/[a-zA-Z0-9.+_-]+$' },
+          name: { type: 'string', maxLength: 255 },
+          kind: { const: 'voice' },
+        },
+      },
+    },
   },
+  // Something to answer: text, or at least one file.
+  anyOf: [
+    { properties: { text: { minLength: 1 } } },
+    { required: ['attachments'], properties: { attachments: { minItems: 1 } } },
+  ],
 });

@@ -75,7 +75,13 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
   const senders = new Map<string, ChannelSender[]>();
   const closers: Array<() => Promise<void>> = [];
 
-  const webchat = createWebchatConnector({ ingest, hub, token, log: app.log.child({ channel: 'webchat' }) });
+  const webchat = createWebchatConnector({
+    ingest,
+    hub,
+    token,
+    log: app.log.child({ channel: 'webchat' }),
+    ...(options.attachments ? { attachments: options.attachments } : {}),
+  });
   await app.register(webchat.plugin);
   senders.set('webchat', [webchat.sender]);
 
@@ -112,6 +118,7 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
       },
       log,
       health,
+      ...(options.attachments ? { attachments: options.attachments } : {}),
     });
     closers.push(async () => typing.close());
     app.route(telegram.webhookRoute);

@@ -7,6 +7,7 @@ import { startTelegramServer, type TelegramServerManifest } from '@openclaw/crab
 import type { ConnectorLog } from '../../channels/log.js';
 import { type Database, openDb } from '../../gateway/store/db.js';
 import { until } from '../helpers/until.js';
+import { type FakeMedia, startFileFront } from './file-server.js';
 
 export interface RecordedCall {
   method: string;
@@ -19,6 +20,17 @@ export interface FakeTelegram {
   botToken: string;
   /** A user's message, as Telegram would deliver it (crabline's admin inbound body). */
   inject(body: Record<string, unknown>): Promise<{ update_id: number; message: { message_id: number } }>;
+  /**
+   * A user's message with files (photo, voice, document…), as Telegram delivers it; only with
+   * `startFakeTelegram({ files: true })`. `caption` is the message's text.
+   */
+  injectMedia(
+    body: Record<string, unknown>,
+    media: FakeMedia,
+    caption?: string,
+  ): Promise<{ update_id: number; message: { message_id: number } }>;
+  /** getFile calls and downloads the bot made (with `files: true`). */
+  fileCalls: string[];
   /** Bot API calls the bot made, in order (from the JSONL recorder). */
   calls(method?: string): RecordedCall[];
   close(): Promise<void>;
@@ -27,7 +39,9 @@ export interface FakeTelegram {
 export const BOT_USERNAME = 'crabline_bot';
 export const BOT_ID = 424242;
 
-export async function startFakeTelegram(): Promise<FakeTelegram> {
+let nextMediaMessageId = 700_000;
+
+export async function startFakeTelegram(options: { files?: boolean } = {}): Promise<FakeTelegram> {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-test-telegram-'));
   const server = await startTelegramServer({
     recorderPath: join(dir, 'recorder.jsonl'),
@@ -35,10 +49,21 @@ export async function startFakeTelegram(): Promise<FakeTelegram> {
     botId: BOT_ID,
   });
   const { manifest } = server;
-  return {
+  // crabline has no files: a front adds getFile, downloads and media messages (file-server.ts).
+  const front = options.files
+    ? await startFileFront(manifest.endpoints.apiRoot, manifest.botToken)
+    : undefined;
+  const fake: FakeTelegram = {
     manifest,
-    apiRoot: manifest.endpoints.apiRoot,
+    apiRoot: front?.apiRoot ?? manifest.endpoints.apiRoot,
     botToken: manifest.botToken,
+    fileCalls: front?.fileCalls ?? [],
+    async injectMedia(body, media, caption) {
+      if (!front) throw new Error('startFakeTelegram({ files: true }) to send files');
+      const messageId = nextMediaMessageId++;
+      front.register(Number(body.chatId), messageId, media, caption);
+      return fake.inject({ ...body, messageId, text: caption ?? '(media)' });
+    },
     async inject(body) {
       const res = await fetch(manifest.endpoints.adminInboundUrl, {
         method: 'POST',
@@ -68,10 +93,12 @@ export async function startFakeTelegram(): Promise<FakeTelegram> {
         .filter((call) => method === undefined || call.method === method);
     },
     async close() {
+      await front?.close();
       await server.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return fake;
 }
 
 /** A fresh gateway database in its own directory. */

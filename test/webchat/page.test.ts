@@ -1,6 +1,10 @@
 // The web chat page in a real browser (Debian Chromium via playwright-core), against a real
 // gateway-side stack on loopback: connector + delta relay + hub, a real worker delta sink, and the
 // real channel-send activity delivering the final answer (see test/stream/stand-in-turns.ts).
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type Browser, chromium } from 'playwright-core';
@@ -10,6 +14,7 @@ import { createWebchatConnector } from '../../channels/webchat/connector.js';
 import { findChromium, HOW_TO_GET_CHROMIUM } from '../../config/chromium.js';
 import { createDeltaHub } from '../../gateway/stream/hub.js';
 import { DELTA_RELAY_PATH, deltaRelayPlugin } from '../../gateway/stream/relay.js';
+import { BlobStore } from '../../media/blob-store.js';
 import { freePort } from '../helpers/ports.js';
 import { type StandInTurns, standInTurns } from '../stream/stand-in-turns.js';
 import { recordingLog } from '../telegram/helpers.js';
@@ -22,6 +27,8 @@ describe('web chat page in Chromium', () => {
   let sink: DeltaSink;
   let turns: StandInTurns;
   let browser: Browser;
+  let blobs: BlobStore;
+  let mediaDir: string;
   let releaseSlow: () => void = () => undefined;
   const slowGate = new Promise<void>((resolve) => {
     releaseSlow = resolve;
@@ -31,11 +38,14 @@ describe('web chat page in Chromium', () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     const hub = createDeltaHub();
+    mediaDir = mkdtempSync(join(tmpdir(), 'switchyard-test-webchat-media-'));
+    blobs = new BlobStore({ dir: mediaDir, maxBytes: { image: 64 * 1024 } });
     const connector = createWebchatConnector({
       ingest: (msg) => turns.ingest(msg),
       hub,
       token: TOKEN,
       log: recordingLog().log,
+      attachments: blobs,
     });
     sink = createDeltaSink({ url: `ws://127.0.0.1:${port}${DELTA_RELAY_PATH}`, token: TOKEN });
     turns = standInTurns({
@@ -78,6 +88,7 @@ describe('web chat page in Chromium', () => {
     await sink?.close();
     await app?.close();
     turns?.close();
+    if (mediaDir) rmSync(mediaDir, { recursive: true, force: true });
   });
 
   it('shows the answer streaming in as it is written, then the final answer in its place', async () => {
@@ -177,6 +188,67 @@ describe('web chat page in Chromium', () => {
     await new Promise((r) => setTimeout(r, 300)); // let the replayed finals arrive
     expect(await second.locator('.msg.assistant').allTextContents()).toEqual(['Sorry for the wait: 7.']);
     expect(turns.turns.filter((m) => m.text === 'slow question')).toHaveLength(1);
+    await context.close();
+  });
+
+  it('uploads an attached image, shows it in the chat and hands it on by its address', async () => {
+    // A real 2×2 PNG.
+    const png = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==',
+      'base64',
+    );
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/chat`);
+    await page.locator('body[data-connection="open"]').waitFor();
+    await page.locator('#file').setInputFiles({ name: 'dot.png', mimeType: 'image/png', buffer: png });
+    await page.locator('#files .chip').waitFor();
+    await page.locator('#input').fill('what is this?');
+    await page.locator('#input').press('Enter');
+    await page.locator('.msg.user[data-state="sent"]').waitFor({ timeout: 10_000 });
+
+    const sha256 = createHash('sha256').update(png).digest('hex');
+    const msg = turns.turns.find((m) => m.text === 'what is this?');
+    expect(msg?.attachments).toEqual([
+      {
+        id: `upload-${sha256.slice(0, 16)}`,
+        kind: 'image',
+        mime: 'image/png',
+        size: png.length,
+        name: 'dot.png',
+        sha256,
+      },
+    ]);
+    expect(await blobs.read(sha256)).toEqual(png);
+    // The user sees their picture in the message, served back by the gateway.
+    // (A string: a function would be rewritten by the test's compiler before reaching the browser.)
+    const width = () =>
+      page.evaluate(
+        `(() => { const img = document.querySelector('.msg.user img.file[data-sha256="${sha256}"]'); return img && img.complete ? img.naturalWidth : 0; })()`,
+      );
+    await expect.poll(width, { timeout: 5_000 }).toBe(2);
+    expect(await page.locator('#files .chip').count()).toBe(0);
+    await context.close();
+  });
+
+  it('says so when a file is over the limit, and sends nothing', async () => {
+    const before = turns.turns.length;
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/chat`);
+    await page.locator('body[data-connection="open"]').waitFor();
+    await page
+      .locator('#file')
+      .setInputFiles({ name: 'huge.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(100 * 1024, 1) });
+    await page.locator('#input').fill('too big?');
+    await page.locator('#input').press('Enter');
+    const error = page.locator('.msg.error');
+    await error.waitFor({ timeout: 5_000 });
+    expect(await error.textContent()).toBe(
+      'huge.jpg: too large: 100 KB (the limit for image files is 64 KB; media.maxMB in switchyard.yaml)',
+    );
+    expect(await page.locator('.msg.user').count()).toBe(0);
+    expect(turns.turns.length).toBe(before);
     await context.close();
   });
 });

@@ -1,4 +1,7 @@
 // The web chat's door and its WebSocket protocol, spoken by a plain `ws` client.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +10,7 @@ import type { InboundMessage } from '../../channels/envelope.js';
 import { createWebchatConnector, type WebchatConnector } from '../../channels/webchat/connector.js';
 import type { ServerFrame } from '../../channels/webchat/protocol.js';
 import { createDeltaHub } from '../../gateway/stream/hub.js';
+import { BlobStore } from '../../media/blob-store.js';
 import { freePort } from '../helpers/ports.js';
 import { recordingLog } from '../telegram/helpers.js';
 
@@ -50,10 +54,14 @@ describe('web chat socket, reached from another machine', () => {
   let connector: WebchatConnector;
   const ingested: InboundMessage[] = [];
   let failIngest = false;
+  let blobs: BlobStore;
+  let mediaDir: string;
 
   beforeAll(async () => {
     const port = await freePort();
     host = `127.0.0.1:${port}`;
+    mediaDir = mkdtempSync(join(tmpdir(), 'switchyard-test-webchat-sock-'));
+    blobs = new BlobStore({ dir: mediaDir });
     connector = createWebchatConnector({
       ingest: async (msg) => {
         if (failIngest) throw new Error('Temporal unavailable (test)');
@@ -63,6 +71,7 @@ describe('web chat socket, reached from another machine', () => {
       token: TOKEN,
       log: recordingLog().log,
       isLocal: () => false, // as if the browser were on another machine
+      attachments: blobs,
     });
     app = Fastify({ logger: false });
     await app.register(websocket);
@@ -72,6 +81,73 @@ describe('web chat socket, reached from another machine', () => {
 
   afterAll(async () => {
     await app?.close();
+    if (mediaDir) rmSync(mediaDir, { recursive: true, force: true });
+  });
+
+  it('takes uploads only with the token and from its own page, and files only once uploaded', async () => {
+    const upload = (headers: Record<string, string>) =>
+      fetch(`http://${host}/chat/upload?name=notes.txt`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', ...headers },
+        body: 'shopping: milk',
+      });
+    expect((await upload({})).status).toBe(401);
+    const cookie = `switchyard_webchat=${TOKEN}`;
+    expect((await upload({ cookie, origin: 'https://evil.example' })).status).toBe(403);
+    const ok = await upload({ cookie, origin: `http://${host}` });
+    expect(ok.status).toBe(200);
+    const file = (await ok.json()) as { sha256: string; mime: string; kind: string; size: number };
+    expect(file).toMatchObject({ mime: 'text/plain', kind: 'document', size: 14, name: 'notes.txt' });
+    expect((await fetch(`http://${host}/chat/media/${file.sha256}?type=text/html`)).status).toBe(401);
+    const served = await fetch(`http://${host}/chat/media/${file.sha256}?type=text/html`, {
+      headers: { cookie },
+    });
+    // Never served as a page: only images, audio, video and PDF are shown inline.
+    expect(served.headers.get('content-type')).toBe('application/octet-stream');
+    expect(served.headers.get('content-disposition')).toBe('attachment');
+    expect(await served.text()).toBe('shopping: milk');
+
+    const client = await open(`ws://${host}/chat/ws?chatId=chat-files01`, { cookie });
+    if (typeof client === 'number') throw new Error(`refused: ${client}`);
+    client.ws.send(
+      JSON.stringify({
+        type: 'message',
+        text: '',
+        clientMessageId: 'files-msg-1',
+        attachments: [{ sha256: 'e'.repeat(64), mime: 'image/png', name: 'ghost.png' }],
+      }),
+    );
+    const error = await client.next((f) => f.type === 'error');
+    expect(error).toEqual({
+      type: 'error',
+      message: 'the file ghost.png is not uploaded (or was removed): attach it again',
+      clientMessageId: 'files-msg-1',
+    });
+    client.ws.send(
+      JSON.stringify({
+        type: 'message',
+        text: '',
+        clientMessageId: 'files-msg-2',
+        attachments: [{ sha256: file.sha256, mime: 'text/plain', name: 'notes.txt' }],
+      }),
+    );
+    await client.next((f) => f.type === 'ack' && f.clientMessageId === 'files-msg-2');
+    expect(ingested.find((m) => m.messageId === 'files-msg-2')?.attachments).toEqual([
+      {
+        id: `upload-${file.sha256.slice(0, 16)}`,
+        kind: 'document',
+        mime: 'text/plain',
+        size: 14,
+        name: 'notes.txt',
+        sha256: file.sha256,
+      },
+    ]);
+    client.ws.send(JSON.stringify({ type: 'message', text: '', clientMessageId: 'files-msg-3' }));
+    const empty = await client.next((f) => f.type === 'error' && f.message.startsWith('invalid'));
+    expect(empty).toMatchObject({
+      message: 'invalid message frame: is not valid: a message needs text or at least one attachment',
+    });
+    client.ws.close();
   });
 
   it('needs the token: without it 401, with ?token= the page sets a cookie that opens the socket', async () => {
