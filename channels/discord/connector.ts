@@ -23,6 +23,7 @@ import {
 } from '../access.js';
 import { type InboundMessage, validateInboundMessage } from '../envelope.js';
 import type { ConnectorLog } from '../log.js';
+import { pause } from '../pause.js';
 import type { ChannelPolicy } from '../routing.js';
 import { formatIssues } from '../schema-validation.js';
 import type { ConnectorHealth } from '../status.js';
@@ -391,17 +392,4 @@ function intentsRefused(cause?: unknown): Error {
     { cause },
     INTENTS_ACTION,
   );
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -111,6 +111,23 @@ describe('group messages', () => {
     });
   });
 
+  it('allows every room of a server or workspace listed by its id (Discord guild, Slack team)', () => {
+    const inGuild = (id: string) =>
+      groupMessage({ wasMentioned: true, chat: { id, kind: 'group', parentId: 'G7' } });
+    expect(decideAccess({ groups: { G7: {} } }, inGuild('C1'), untouchable)).toEqual({ kind: 'accept' });
+    expect(decideAccess({ groups: { G8: {} } }, inGuild('C1'), untouchable)).toMatchObject({
+      kind: 'reject',
+    });
+    // The room's own settings win over the server's.
+    const quiet = { groups: { G7: { requireMention: false }, C1: { requireMention: true } } };
+    expect(decideAccess(quiet, { ...inGuild('C1'), wasMentioned: false }, untouchable)).toMatchObject({
+      kind: 'context-only',
+    });
+    expect(decideAccess(quiet, { ...inGuild('C2'), wasMentioned: false }, untouchable)).toEqual({
+      kind: 'accept',
+    });
+  });
+
   it('treats a thread like its group', () => {
     const msg = groupMessage({ chat: { kind: 'thread', threadId: '5' } });
     expect(decideAccess(family, msg, untouchable)).toEqual({ kind: 'context-only', reason: 'not-mentioned' });

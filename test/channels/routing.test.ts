@@ -114,6 +114,14 @@ describe('binding precedence: peer > group > account > channel > default agent',
 });
 
 describe('routing config validation', () => {
+  it("keys a Slack or Discord channel (roomType channel) with OpenClaw's word 'channel'", () => {
+    const msg = groupMessage({
+      channel: 'discord',
+      chat: { id: '123', kind: 'thread', threadId: '987', roomType: 'channel' },
+    });
+    expect(resolveRoute({}, msg).sessionKey).toBe('agent:main:discord:channel:123:thread:987');
+  });
+
   it('accepts the example config', () => {
     expect(
       validateRoutingConfig({ ...config, channels: { telegram: { dmPolicy: 'pairing', botToken: 'x' } } }),

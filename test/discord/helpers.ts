@@ -44,6 +44,8 @@ export interface FakeDiscord {
   redeliver(messageId: string): void;
   /** Close the bot's gateway connections from the server side. */
   drop(): void;
+  /** While on, new gateway connections are refused (Discord unreachable). */
+  refuseConnections(on: boolean): void;
   /** Gateway sessions the bot identified or resumed (op 2 and op 6 frames through the proxy). */
   sessions(): number;
   connections(): number;
@@ -72,6 +74,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   const clients = new Set<WebSocket>();
   const dispatches = new Map<string, string>();
   let sessions = 0;
+  let refusing = false;
   let proxy: ApiProxy | undefined;
   proxy = await startApiProxy({
     target: upstream.origin,
@@ -85,7 +88,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   });
   const wss = new WebSocketServer({ noServer: true });
   proxy.server.on('upgrade', (request, socket, head) => {
-    if (!request.url?.startsWith('/gateway')) return socket.destroy();
+    if (refusing || !request.url?.startsWith('/gateway')) return socket.destroy();
     wss.handleUpgrade(request, socket, head, (client) => {
       const target = new WebSocket(`ws://${upstream.host}${request.url}`);
       const early: string[] = [];
@@ -179,6 +182,9 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     },
     drop() {
       for (const client of clients) client.terminate();
+    },
+    refuseConnections(on) {
+      refusing = on;
     },
     sessions: () => sessions,
     connections: () => clients.size,

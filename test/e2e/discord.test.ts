@@ -93,7 +93,7 @@ describe('Discord through the real gateway, worker and Temporal', () => {
     expect(await userLines(`agent:main:discord:direct:${STRANGER}`)).toEqual(['now?']);
   });
 
-  it('starts no turn for an unmentioned guild message; answers a mention in the channel and in a thread', async () => {
+  it('starts no turn for an unmentioned guild message; answers a mention or a reply to it in the channel, and a mention in a thread', async () => {
     const channel = discord.channelId;
     const guildId = discord.guildId;
     await discord.send({
@@ -113,11 +113,25 @@ describe('Discord through the real gateway, worker and Temporal', () => {
       content: `Echo: <@${discord.botUserId}> what time is it?`,
       message_reference: { message_id: asked.id },
     });
-    expect(await userLines(`agent:main:discord:channel:${channel}`)).toEqual([
-      `<@${discord.botUserId}> what time is it?`,
-    ]);
 
-    // A reply to the assistant's message counts as addressing it, inside a thread too.
+    // A reply to the assistant's message addresses it, without a mention.
+    const listed = await fetch(`${discord.apiRoot}/v10/channels/${channel}/messages?limit=10`, {
+      headers: { authorization: `Bot ${discord.botToken}` },
+    });
+    const mine = ((await listed.json()) as Array<{ id: string; author: { id: string } }>).find(
+      (m) => m.author.id === discord.botUserId,
+    );
+    await discord.send({
+      channelId: channel,
+      guildId,
+      senderId: OWNER,
+      content: 'and tomorrow?',
+      message_reference: { message_id: mine!.id },
+    });
+    await eventually(() => discord.posts(channel)[1], 30_000);
+    expect(discord.posts(channel)[1]?.content).toBe('Echo: and tomorrow?');
+
+    // In a thread, the session is the thread's.
     await discord.send({
       channelId: THREAD,
       parentChannelId: channel,
@@ -132,7 +146,12 @@ describe('Discord through the real gateway, worker and Temporal', () => {
     expect(await userLines(`agent:main:discord:channel:${channel}:thread:${THREAD}`)).toEqual([
       `<@${discord.botUserId}> in the thread`,
     ]);
-    expect(discord.posts(channel)).toHaveLength(1);
+    expect(discord.posts(channel)).toHaveLength(2);
+    // The unmentioned message never became a turn.
+    expect(await userLines(`agent:main:discord:channel:${channel}`)).toEqual([
+      `<@${discord.botUserId}> what time is it?`,
+      'and tomorrow?',
+    ]);
   });
 
   it('turns a dispatch delivered twice into no second turn', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDeltaSink, type DeltaSink } from '../../activities/stream/sink.js';
@@ -73,6 +73,43 @@ export async function startGatewayStack(
       await sink?.close();
       await gateway.close();
       agent.close();
+    },
+  };
+}
+
+export interface BareGateway {
+  gateway: Gateway;
+  config: Config;
+  base: string;
+  close(): Promise<void>;
+}
+
+/** Only the gateway (no worker, no model): for what a connector reports before any turn runs. */
+export async function startBareGateway(
+  address: string,
+  options: { name: string; yaml: string[] },
+): Promise<BareGateway> {
+  const home = mkdtempSync(join(tmpdir(), `switchyard-${options.name}-`));
+  writeFileSync(join(home, 'switchyard.yaml'), [...options.yaml, ''].join('\n'));
+  const config = loadConfig({
+    home,
+    env: { TEMPORAL_ADDRESS: address, SWITCHYARD_TASK_QUEUE: uniqueTaskQueue(options.name) },
+  });
+  const gateway = await buildGateway({
+    config,
+    token: `${options.name}-token-0123456789`,
+    logger: false,
+    watchPipelines: false,
+    env: {},
+  });
+  const base = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    gateway,
+    config,
+    base,
+    async close() {
+      await gateway.close();
+      rmSync(home, { recursive: true, force: true });
     },
   };
 }

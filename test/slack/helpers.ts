@@ -49,6 +49,8 @@ export interface FakeSlack {
   opened(): number;
   /** Socket Mode: close every connection from the server side, as Slack does when it recycles one. */
   drop(): void;
+  /** Socket Mode: while on, apps.connections.open answers 503 (Slack unreachable for new sockets). */
+  refuseConnections(on: boolean): void;
   /** Web API calls the app made, in order (crabline's recorder). */
   calls(path?: string): RecordedApiCall[];
   /** chat.postMessage bodies, in order. */
@@ -78,6 +80,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const sockets = new Set<WebSocket>();
   const acks = new Map<string, () => void>();
   let opened = 0;
+  let refusing = false;
   let proxy: ApiProxy | undefined;
   const wss = new WebSocketServer({ noServer: true });
   wss.on('connection', (socket) => {
@@ -100,6 +103,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     target: new URL(manifest.endpoints.apiRoot).origin,
     intercept(request) {
       if (!request.url.startsWith('/api/apps.connections.open')) return undefined;
+      if (refusing) return { status: 503, json: { ok: false, error: 'service_unavailable' } };
       if (request.headers.authorization !== `Bearer ${SLACK_APP_TOKEN}`) {
         return { status: 200, json: { ok: false, error: 'invalid_auth' } };
       }
@@ -174,6 +178,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     },
     connections: () => sockets.size,
     opened: () => opened,
+    refuseConnections(on) {
+      refusing = on;
+    },
     drop() {
       for (const socket of sockets) socket.terminate();
     },
