@@ -88,7 +88,11 @@ describe('the task model and its validation', () => {
     );
     expect(errorsOf({ ...base, schedule: { kind: 'every', every: 5 } })).toEqual([
       { path: 'schedule.everyMs', message: 'is required' },
-      { path: 'schedule.every', message: 'is not a known field; known fields: kind, everyMs, anchorMs' },
+      {
+        path: 'schedule.every',
+        message: 'is not a known field; known fields: kind, everyMs, anchorMs',
+        atKey: true,
+      },
     ]);
     expect(errorsOf({ ...base, payload: { kind: 'systemEvent', text: 'x' } })[0]).toMatchObject({
       path: 'sessionTarget',
