@@ -3,8 +3,10 @@
  * name, read HEARTBEAT.md, POST a webhook, hand a message to a session. Delivery to chats is not
  * here: it is the connector's `sendToChannel` on `<taskQueue>.channel.<id>`.
  */
+
 import { readFile } from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { directMessage } from '../channels/direct-message.js';
 import type { InboundMessage } from '../channels/envelope.js';
 import { Failures } from '../engine/failures.js';
 import type { PipelineIR } from '../engine/ir.js';
@@ -102,19 +104,15 @@ export function createScheduleActivities(deps: ScheduleActivityDeps): ScheduleAc
       }
       const pipelineName = injection.pipeline ?? deps.sessionPipeline?.(injection.agentId) ?? 'default';
       const pipeline = load(pipelineName);
-      const message: InboundMessage = {
+      const message = directMessage({
         channel: CRON_CHANNEL,
         accountId: 'default',
-        chat: { id: `cron:${injection.sessionKey}`, kind: 'direct' },
+        chatId: `cron:${injection.sessionKey}`,
         sender: { id: 'system', name: 'scheduled task' },
         messageId: injection.messageId,
-        text: injection.text,
-        attachments: [],
-        mentions: [],
-        wasMentioned: true,
-        timestamp: Date.now(),
         platformId: injection.messageId,
-      };
+        text: injection.text,
+      });
       return deps.ingest({
         sessionKey: injection.sessionKey,
         agentId: injection.agentId,

@@ -4,6 +4,7 @@
 // inherits and may override (access policy included). Every connector expands its block with
 // accountBlocks() and declares its keys with channelConfigSchema(), so the config file is
 // checked (file:line) and read the same way for all of them.
+import { isRecord } from '../engine/records.js';
 import routingSchema from '../schemas/routing.schema.json' with { type: 'json' };
 import { normalizeAccountId } from './session-key.js';
 
@@ -20,10 +21,10 @@ export interface AccountBlock {
 
 /** The accounts `channels.<channel>` configures (none when the block is absent). */
 export function accountBlocks(channel: string, raw: unknown): AccountBlock[] {
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return [];
-  const { accounts, accountId, ...shared } = raw as Record<string, unknown>;
-  if (accounts && typeof accounts === 'object' && !Array.isArray(accounts)) {
-    return Object.entries(accounts as Record<string, unknown>).map(([id, block]) => {
+  if (!isRecord(raw)) return [];
+  const { accounts, accountId, ...shared } = raw;
+  if (isRecord(accounts)) {
+    return Object.entries(accounts).map(([id, block]) => {
       const settings = { ...shared, ...(block && typeof block === 'object' ? block : {}) } as Record<
         string,
         unknown

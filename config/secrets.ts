@@ -1,8 +1,10 @@
 // Credentials named in switchyard.yaml, read when they are needed: a value written in the file,
 // an environment variable (`{ env: NAME }`), or an entry of the secrets file (`{ secret: name }`,
 // a JSON object in the data directory). Errors say where to look, never the value.
+
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { isRecord } from '../engine/records.js';
 import type { Config } from './config.js';
 
 /** A credential as switchyard.yaml writes it. */
@@ -91,7 +93,7 @@ export function readSecretsFile(file: string): Record<string, unknown> {
   }
   try {
     const value = JSON.parse(text) as unknown;
-    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+    if (isRecord(value)) return value;
   } catch {
     // fall through: the message below says what is expected without echoing secret content
   }

@@ -6,6 +6,7 @@
  */
 import { compileAction } from './compile-actions.js';
 import {
+  asRecord,
   type BlockFlags,
   type CommonFields,
   type CompileContext,
@@ -39,7 +40,7 @@ export function compileBlock(
   flags: BlockFlags,
 ): BlockResult {
   const entries = rawSteps.map((raw, i) => ({
-    raw: (raw && typeof raw === 'object' && !Array.isArray(raw) ? raw : {}) as RawStep,
+    raw: asRecord(raw) as RawStep,
     path: [...path, i] as FieldPath,
     info: ctx.infos.get(pathKey([...path, i])),
   }));

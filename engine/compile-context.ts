@@ -4,9 +4,11 @@
  * compile-control.ts) receives from compile-block.ts. Imports only types, so every compiler
  * can import it and nothing imports back.
  */
+
 import type { TypeSpec } from './cel-types.js';
 import type { Scope } from './expr-check.js';
 import type { Block, CompiledPipeline, Step, StepKind } from './ir.js';
+import { isRecord } from './records.js';
 import type { FieldPath } from './source.js';
 import type { StepTypeRegistry } from './step-types.js';
 import type { ValueContext } from './values.js';
@@ -100,9 +102,7 @@ export const pathKey = (path: FieldPath) => path.join('/');
 
 /** The value as a record, or an empty one when it is not a mapping. */
 export function asRecord(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
+  return isRecord(value) ? value : {};
 }
 
 export function stepKind(raw: RawStep): StepKind | undefined {

@@ -2,6 +2,7 @@
  * compilePipeline: YAML source -> validated, type-checked, content-hashed IR.
  * Never throws on bad input: every problem found is returned, with file:line:column.
  */
+
 import { defaultMessageSchema, type TypeSpec, typeFromSchema } from './cel-types.js';
 import { compileBlock } from './compile-block.js';
 import {
@@ -26,6 +27,7 @@ import {
   type PipelineIR,
 } from './ir.js';
 import { hasPipelineTools, pipelineToolTargets } from './pipeline-tools.js';
+import { isRecord } from './records.js';
 import { checkSchema } from './schema-check.js';
 import { type FieldPath, type PipelineSource, parsePipeline } from './source.js';
 import { builtInStepTypes, type StepTypeRegistry } from './step-types.js';
@@ -89,9 +91,9 @@ function finish(
   session: Session,
 ): CompileResult {
   const stepTypes = session.options.stepTypes ?? builtInStepTypes;
-  const rawInputs = isObject(doc.inputs) ? doc.inputs : {};
+  const rawInputs = isRecord(doc.inputs) ? doc.inputs : {};
   const inputs = inputsSchema(rawInputs);
-  const outputNames = isObject(doc.outputs) ? Object.keys(doc.outputs) : [];
+  const outputNames = isRecord(doc.outputs) ? Object.keys(doc.outputs) : [];
   const env = Array.isArray(doc.env) ? doc.env.filter((e): e is string => typeof e === 'string') : undefined;
   const steps = Array.isArray(doc.steps) ? doc.steps : [];
   if (Array.isArray(doc.steps) && steps.length === 0)
@@ -110,7 +112,7 @@ function finish(
     env,
     stepOutputs: new Map([...infos.values()].map((i) => [i.id, i.output])),
   });
-  const defaults = isObject(doc.defaults) ? (doc.defaults as { retry?: RetryInput; timeout?: string }) : {};
+  const defaults = isRecord(doc.defaults) ? (doc.defaults as { retry?: RetryInput; timeout?: string }) : {};
   const ctx: CompileContext = { src, errors, checker, stepTypes, infos, defaults, outputNames };
 
   // Pass 2: steps in their scopes, then the declared outputs at the end of the pipeline.
@@ -127,10 +129,10 @@ function finish(
     locals: new Map(),
   };
   const outputs: Record<string, OutputIR> = {};
-  for (const [k, spec] of Object.entries(isObject(doc.outputs) ? doc.outputs : {})) {
+  for (const [k, spec] of Object.entries(isRecord(doc.outputs) ? doc.outputs : {})) {
     const o: OutputIR = {};
-    if (isObject(spec) && typeof spec.description === 'string') o.description = spec.description;
-    if (isObject(spec) && 'value' in spec)
+    if (isRecord(spec) && typeof spec.description === 'string') o.description = spec.description;
+    if (isRecord(spec) && 'value' in spec)
       o.value = compileValue(ctx, spec.value, ['outputs', k, 'value'], endScope).template;
     outputs[k] = o;
   }
@@ -163,7 +165,7 @@ function collect(
 ) {
   steps.forEach((raw, i) => {
     const p = [...path, i];
-    if (!isObject(raw)) return; // the schema reports it
+    if (!isRecord(raw)) return; // the schema reports it
     const kinds = STEP_KINDS.filter((a) => a in raw);
     if (kinds.length === 0) {
       errors.push(src.error(p, `a step must do one thing: add one of ${STEP_KINDS.join(', ')}`, raw));
@@ -219,7 +221,7 @@ function collect(
       info.output = 'list<dyn>';
     } else if (kind === 'parallel') {
       const branches =
-        isObject(raw.parallel) && isObject(raw.parallel.branches) ? Object.keys(raw.parallel.branches) : [];
+        isRecord(raw.parallel) && isRecord(raw.parallel.branches) ? Object.keys(raw.parallel.branches) : [];
       if (branches.length) info.output = { fields: Object.fromEntries(branches.map((b) => [b, 'dyn'])) };
     }
     infos.set(pathKey(p), info);
@@ -308,18 +310,13 @@ function inputsSchema(raw: Record<string, unknown>): JsonSchemaObject {
   const properties: Record<string, JsonValue> = {};
   const required: string[] = [];
   for (const [k, v] of Object.entries(raw)) {
-    if (!isObject(v)) continue;
+    if (!isRecord(v)) continue;
     const { required: req, ...schema } = v;
     properties[k] = schema as JsonValue;
     if (req === true || (req === undefined && !('default' in v))) required.push(k);
   }
   return { type: 'object', properties, required, additionalProperties: false };
 }
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
 function fail(errors: PipelineError[]): CompileResult {
   return { ok: false, errors: sortErrors(errors) };
 }

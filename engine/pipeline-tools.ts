@@ -6,10 +6,12 @@
  * entries and builds `UsesStep.pipelineTools`: name, description, argument schema (the called
  * pipeline's inputs), approval and timeout. Everything is fixed at compile time.
  */
+
 import type { CompileContext, RawStep } from './compile-context.js';
 import { DURATION_HINT, parseDuration } from './duration.js';
 import { didYouMean } from './errors.js';
 import type { CompiledPipeline, PipelineToolIR } from './ir.js';
+import { isRecord } from './records.js';
 import type { FieldPath } from './source.js';
 
 /** The step type that offers pipeline tools, and its argument that lists them. */
@@ -45,7 +47,7 @@ export function pipelineToolTargets(raw: RawStep, path: FieldPath): Array<Pipeli
   const at: FieldPath = [...path, 'with', PIPELINE_TOOLS_ARG];
   return (entriesOf(raw) ?? []).map((entry, i) => {
     if (typeof entry === 'string') return { name: entry, path: [...at, i] };
-    const pipeline = isObject(entry) ? entry.pipeline : undefined;
+    const pipeline = isRecord(entry) ? entry.pipeline : undefined;
     return typeof pipeline === 'string' ? { name: pipeline, path: [...at, i, 'pipeline'] } : undefined;
   });
 }
@@ -76,7 +78,7 @@ export function compilePipelineTools(
       const p =
         typeof entry === 'string'
           ? [...at, i]
-          : [...at, i, isObject(entry) && 'name' in entry ? 'name' : 'pipeline'];
+          : [...at, i, isRecord(entry) && 'name' in entry ? 'name' : 'pipeline'];
       ctx.errors.push(
         ctx.src.error(
           p,
@@ -100,7 +102,7 @@ function compileEntry(
   child: CompiledPipeline | undefined,
 ): PipelineToolIR | undefined {
   if (typeof entry === 'string') return child ? toolOf(ctx, child, {}, p) : undefined;
-  if (!isObject(entry)) {
+  if (!isRecord(entry)) {
     ctx.errors.push(ctx.src.error(p, `a pipeline tool is ${SHAPE}`, entry));
     return undefined;
   }
@@ -211,8 +213,4 @@ function checkToolsArg(ctx: CompileContext, raw: RawStep, path: FieldPath, named
       ),
     );
   });
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }

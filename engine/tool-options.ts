@@ -6,10 +6,12 @@
  * `retry:`/`timeout:`; here the names and the values are checked and `UsesStep.toolOptions`
  * is built. Whether the worker registers a tool is only known when the turn is prepared.
  */
+
 import type { CompileContext, RawStep, RetryInput } from './compile-context.js';
 import type { ToolOptionsIR } from './ir.js';
 import { PIPELINE_TOOLS_ARG, PIPELINE_TOOLS_STEP_TYPE } from './pipeline-tools.js';
 import { checkIntervals, positiveDuration, retryFields } from './policy.js';
+import { isRecord } from './records.js';
 import type { FieldPath } from './source.js';
 
 export const TOOL_OPTIONS_ARG = 'tool_options';
@@ -19,7 +21,7 @@ const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 /** True when the step is an `agent.turn` step whose `with:` has `tool_options`. */
 export function hasToolOptions(raw: RawStep): boolean {
   const w = raw.with;
-  return raw.uses === PIPELINE_TOOLS_STEP_TYPE && isObject(w) && TOOL_OPTIONS_ARG in w;
+  return raw.uses === PIPELINE_TOOLS_STEP_TYPE && isRecord(w) && TOOL_OPTIONS_ARG in w;
 }
 
 /**
@@ -34,12 +36,12 @@ export function compileToolOptions(
 ): Record<string, ToolOptionsIR> | undefined {
   const at: FieldPath = [...path, 'with', TOOL_OPTIONS_ARG];
   const options = (raw.with as Record<string, unknown>)[TOOL_OPTIONS_ARG];
-  if (!isObject(options)) return undefined; // the schema says what it must be
+  if (!isRecord(options)) return undefined; // the schema says what it must be
   const offered = offeredTools(raw);
   const out: Record<string, ToolOptionsIR> = {};
   for (const [name, entry] of Object.entries(options)) {
     const p: FieldPath = [...at, name];
-    if (!checkName(ctx, name, p, pipelineTools, offered) || !isObject(entry)) continue;
+    if (!checkName(ctx, name, p, pipelineTools, offered) || !isRecord(entry)) continue;
     out[name] = compileEntry(ctx, entry, p);
   }
   return Object.keys(out).length > 0 ? out : undefined;
@@ -78,7 +80,7 @@ function compileEntry(ctx: CompileContext, entry: Record<string, unknown>, p: Fi
     const ms = positiveDuration(ctx, entry.timeout, [...p, 'timeout'], 'timeout');
     if (ms !== undefined) out.timeout = ms;
   }
-  if (isObject(entry.retry)) {
+  if (isRecord(entry.retry)) {
     const { nonRetryableErrorTypes: _none, ...retry } = retryFields(entry.retry as RetryInput);
     checkIntervals(ctx, retry, entry.retry as RetryInput, [...p, 'retry']);
     if (Object.keys(retry).length > 0) out.retry = retry;
@@ -102,8 +104,4 @@ function offeredTools(raw: RawStep): string[] | undefined {
   if (!Array.isArray(listed) || !listed.every((t) => typeof t === 'string' && !t.includes('${{')))
     return undefined;
   return listed as string[];
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }

@@ -6,10 +6,11 @@
  * Answers to hook turns have no chat to go to: the `hook` channel keeps the latest ones in
  * memory for `GET /hooks/runs/:runId` and the session transcript keeps them for good.
  */
+
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ChannelSender } from '../activities/channel-send.js';
-import type { InboundMessage } from '../channels/envelope.js';
+import { directMessage } from '../channels/direct-message.js';
 import { HOOK_CHANNEL } from '../workflows/channel/channel-api.js';
 import { requireToken } from './auth.js';
 import type { IngestToSession } from './channels/router.js';
@@ -78,19 +79,14 @@ export const hooksPlugin: FastifyPluginAsync<HookOptions & { answers: Map<string
 
   const start = async (text: string, sessionKey: string, sender: string) => {
     const runId = randomUUID();
-    const message: InboundMessage = {
+    const message = directMessage({
       channel: HOOK_CHANNEL,
       accountId: 'default',
-      chat: { id: sessionKey, kind: 'direct' },
+      chatId: sessionKey,
       sender: { id: sender },
       messageId: runId,
-      platformId: `${HOOK_CHANNEL}:${runId}`,
       text,
-      attachments: [],
-      mentions: [],
-      wasMentioned: true,
-      timestamp: Date.now(),
-    };
+    });
     await options.ingestToSession(message, sessionKey);
     return runId;
   };

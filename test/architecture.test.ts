@@ -38,9 +38,10 @@ const ENGINE_RUNTIME = new Set([
   'engine/duration.ts',
   'engine/ir.ts',
   'engine/failures.ts',
+  'engine/records.ts',
 ]);
-/** Pure channels/ files that workflows/ may import: the live-output run key. */
-const CHANNELS_IN_SANDBOX = new Set(['channels/run-key.ts']);
+/** Pure channels/ files that workflows/ may import: the live-output run key, the direct-message envelope. */
+const CHANNELS_IN_SANDBOX = new Set(['channels/run-key.ts', 'channels/direct-message.ts']);
 /** What the gateway hosts or reads from activities/: the channel-send activity, the live-delta frames, the agent's model config. */
 const GATEWAY_FROM_ACTIVITIES = new Set([
   'activities/channel-send.ts',

@@ -3,6 +3,7 @@
 // chat (its id is made up by the page and kept in localStorage). A message becomes an
 // InboundMessage and goes to `ingest`; live deltas come from the delta hub by run key; the final
 // answer arrives through `sender.send`, called by the exactly-once channel-send activity.
+
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type {} from '@fastify/websocket';
@@ -14,6 +15,7 @@ import {
   AttachmentTooLargeError,
   kindFromMime,
 } from '../attachments.js';
+import { directMessage } from '../direct-message.js';
 import { type AttachmentRef, type InboundMessage, validateInboundMessage } from '../envelope.js';
 import { deltaRunKey } from '../run-key.js';
 import { formatIssues } from '../schema-validation.js';
@@ -190,19 +192,18 @@ export function createWebchatConnector(options: WebchatConnectorOptions): Webcha
       );
       return;
     }
-    const envelope = validateInboundMessage({
-      channel: WEBCHAT_CHANNEL,
-      accountId: WEBCHAT_ACCOUNT,
-      chat: { id: chatId, kind: 'direct' },
-      sender: { id: chatId },
-      messageId: clientMessageId,
-      platformId: `${WEBCHAT_CHANNEL}:${chatId}:${clientMessageId}`,
-      text,
-      timestamp: Date.now(),
-      mentions: [],
-      wasMentioned: true,
-      attachments: files.refs,
-    } satisfies InboundMessage);
+    const envelope = validateInboundMessage(
+      directMessage({
+        channel: WEBCHAT_CHANNEL,
+        accountId: WEBCHAT_ACCOUNT,
+        chatId,
+        sender: { id: chatId },
+        messageId: clientMessageId,
+        platformId: `${WEBCHAT_CHANNEL}:${chatId}:${clientMessageId}`,
+        text,
+        attachments: files.refs,
+      }),
+    );
     if (!envelope.ok) {
       log.error(
         { chatId, issues: formatIssues(envelope.errors) },

@@ -2,10 +2,12 @@
  * `switchyard pipelines validate | show | graph | run | signal`. validate, show and graph work
  * without a server; run starts a pipelineWorkflow through a Temporal client and waits for it.
  */
+
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Command } from 'commander';
+import { directMessage } from '../../channels/direct-message.js';
 import { defaultPipelineDirs, loadPipelineLibrary, type PipelineLibrary } from '../../client/pipelines.js';
 import type { Config } from '../../config/config.js';
 import { type CompiledPipeline, describePipeline, formatErrors, renderMermaid } from '../../engine/index.js';
@@ -195,17 +197,17 @@ function parseJsonOrExit(text: string, what: string): unknown {
 
 /** A direct message from the command line, so pipelines that read `message` have one. */
 function cliMessage(text: string) {
+  const id = `cli-${randomUUID()}`;
   return {
-    id: `cli-${randomUUID()}`,
-    channel: 'cli',
-    accountId: 'cli',
-    chat: { id: 'cli', kind: 'direct' },
-    sender: { id: 'cli', name: 'CLI' },
-    text,
-    attachments: [],
-    mentions: [],
-    mentionsMe: true,
-    timestamp: new Date().toISOString(),
+    id,
+    ...directMessage({
+      channel: 'cli',
+      accountId: 'cli',
+      chatId: 'cli',
+      sender: { id: 'cli', name: 'CLI' },
+      messageId: id,
+      text,
+    }),
   };
 }
 

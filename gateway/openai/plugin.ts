@@ -6,8 +6,10 @@
 //
 // Envelope: accountId = the agent id (`model`), chat.id = sender.id = the conversation (`user`
 // field, or the `x-switchyard-conversation` header, else a fresh id per request).
+
 import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { directMessage } from '../../channels/direct-message.js';
 import { type InboundMessage, validateInboundMessage } from '../../channels/envelope.js';
 import { deltaRunKey } from '../../channels/run-key.js';
 import { formatIssues } from '../../channels/schema-validation.js';
@@ -117,19 +119,16 @@ export async function openaiPlugin(app: FastifyInstance, options: OpenaiPluginOp
       }
       const conversation = conversationOf(req, body);
       const messageId = randomUUID();
-      const checked = validateInboundMessage({
-        channel: OPENAI_CHANNEL,
-        accountId: agent.id,
-        chat: { id: conversation, kind: 'direct' },
-        sender: { id: conversation },
-        messageId,
-        platformId: `${OPENAI_CHANNEL}:${messageId}`,
-        text,
-        timestamp: Date.now(),
-        mentions: [],
-        wasMentioned: true,
-        attachments: [],
-      } satisfies InboundMessage);
+      const checked = validateInboundMessage(
+        directMessage({
+          channel: OPENAI_CHANNEL,
+          accountId: agent.id,
+          chatId: conversation,
+          sender: { id: conversation },
+          messageId,
+          text,
+        }),
+      );
       if (!checked.ok) {
         return reply
           .code(400)

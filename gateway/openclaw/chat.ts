@@ -5,9 +5,10 @@
  * `openclaw` channel. `chat.abort` cancels the turn in the session (it sends no reply) and ends
  * the live run with an `aborted` event instead. `chat.history` reads the session workflow.
  */
+
 import type { Client } from '@temporalio/client';
 import type { ChannelSender } from '../../activities/channel-send.js';
-import type { InboundMessage } from '../../channels/envelope.js';
+import { directMessage } from '../../channels/direct-message.js';
 import { deltaRunKey } from '../../channels/run-key.js';
 import { abortSession, SessionNotFoundError } from '../../client/sessions.js';
 import type { IngestToSession } from '../channels/router.js';
@@ -126,19 +127,15 @@ export function createOpenclawChat(options: {
       ts: Date.now(),
       data: { phase: 'start' },
     });
-    const inbound: InboundMessage = {
+    const inbound = directMessage({
       channel: OPENCLAW_CHANNEL,
       accountId: 'default',
-      chat: { id: sessionKey, kind: 'direct' },
+      chatId: sessionKey,
       sender: { id: ctx.client.deviceId ?? ctx.client.clientId, name: ctx.client.clientId },
       messageId,
       platformId: `${OPENCLAW_CHANNEL}:${sessionKey}:${messageId}`,
       text,
-      attachments: [],
-      mentions: [],
-      wasMentioned: true,
-      timestamp: Date.now(),
-    };
+    });
     try {
       await ingestToSession(inbound, sessionKey);
     } catch (err) {

@@ -6,10 +6,12 @@
  * evaluated `with:`, a `call:`'s inputs, a `foreach:`'s items), every value read from `env`
  * masked; the step then runs with exactly those values. Denied or unanswered: `StepNotApproved`.
  */
+
 import type { InboundMessage } from '../../channels/envelope.js';
 import { resolveTemplate } from '../../engine/expr.js';
 import { Failures } from '../../engine/failures.js';
 import type { Expr, Step, Template } from '../../engine/ir.js';
+import { isRecord } from '../../engine/records.js';
 import { awaitApproval, stepRefusalText } from '../agent/approval.js';
 import { DEFAULT_APPROVAL_TIMEOUT_MS } from '../agent/approval-api.js';
 import { approvalNoticeTarget } from '../agent/approval-notice.js';
@@ -111,8 +113,4 @@ function maskValues(value: unknown, secrets: Array<[string, string]>): unknown {
     return out;
   }
   return value;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }

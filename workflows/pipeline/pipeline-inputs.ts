@@ -3,8 +3,10 @@
  * required inputs are present and have the declared JSON type. (The full schema was checked
  * at compile time; ajv cannot run in the workflow sandbox, so this is the small subset.)
  */
+
 import { Failures } from '../../engine/failures.js';
 import type { JsonSchemaObject } from '../../engine/ir.js';
+import { isRecord } from '../../engine/records.js';
 import { stepFailure } from './pipeline-errors.js';
 
 export function prepareInputs(
@@ -45,7 +47,7 @@ function hasType(value: unknown, type: string): boolean {
     case 'array':
       return Array.isArray(value);
     case 'object':
-      return value !== null && typeof value === 'object' && !Array.isArray(value);
+      return isRecord(value);
     default:
       return true;
   }

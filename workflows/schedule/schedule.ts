@@ -4,6 +4,7 @@
  * A failure is reported at the failure destination and then fails the run, so the Schedule sees
  * it (`pauseOnFailure`) and `switchyard cron runs` shows it.
  */
+
 import {
   ApplicationFailure,
   CancellationScope,
@@ -15,6 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SendToChannelInput, SendToChannelResult } from '../../activities/channel-send.js';
+import { directMessage } from '../../channels/direct-message.js';
 import type { InboundMessage } from '../../channels/envelope.js';
 import type { CronDestination, CronTask } from '../../config/cron-task.js';
 import { Failures } from '../../engine/failures.js';
@@ -203,17 +205,15 @@ function runInput(
   // `id` too: pipelines written against the engine's message type read `message.id`.
   const message: InboundMessage & { id: string } = {
     id: workflowId,
-    channel: CRON_CHANNEL,
-    accountId: 'default',
-    chat: { id: `cron:${task.id}`, kind: 'direct' },
-    sender: { id: CRON_CHANNEL, name: task.name ?? task.id },
-    messageId: workflowId,
-    text,
-    attachments: [],
-    mentions: [],
-    wasMentioned: true,
-    timestamp: Date.now(),
-    platformId: workflowId,
+    ...directMessage({
+      channel: CRON_CHANNEL,
+      accountId: 'default',
+      chatId: `cron:${task.id}`,
+      sender: { id: CRON_CHANNEL, name: task.name ?? task.id },
+      messageId: workflowId,
+      platformId: workflowId,
+      text,
+    }),
   };
   return {
     ir: pipeline.ir,
