@@ -8,11 +8,13 @@ import { discordConnectorProperties } from './discord/config.js';
 import { compileSchema, type SchemaIssue } from './schema-validation.js';
 import { slackConnectorProperties } from './slack/config.js';
 import { telegramConnectorProperties } from './telegram/config.js';
+import { whatsappConnectorProperties } from './whatsapp/config.js';
 
 const CONNECTOR_PROPERTIES: Record<string, Record<string, unknown>> = {
   telegram: telegramConnectorProperties,
   slack: slackConnectorProperties,
   discord: discordConnectorProperties,
+  whatsapp: whatsappConnectorProperties,
 };
 
 const validators = new Map(

@@ -13,7 +13,7 @@ import { BlobStore } from '../media/blob-store.js';
 import { connectionOptions, workflowUiLink } from '../temporal/connection.js';
 import { CRON_CHANNEL } from '../workflows/channel/channel-api.js';
 import { type Channels, configuredAgents, startChannels } from './channels/channels.js';
-import { createRouter } from './channels/router.js';
+import { createRouter, type Router } from './channels/router.js';
 import { echoPlugin } from './echo.js';
 import { type HealthOptions, healthPlugin } from './health.js';
 import { createDetachedChannel, HOOK_CHANNEL, hooksPlugin } from './hooks.js';
@@ -58,6 +58,8 @@ export interface Gateway {
   channels: Channels;
   /** The connector accounts' live states. */
   status: ConnectorStatusBoard;
+  /** The one entry into conversations (what every connector hands accepted messages to). */
+  router: Router;
   /** Attachments and the files derived from them. */
   media: BlobStore;
   /** Settles once switchyard.yaml's schedules match Temporal's (retries while Temporal is down). */
@@ -191,6 +193,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     pipelines,
     channels,
     status,
+    router,
     media,
     schedulesReconciled,
     close: () => app.close(),

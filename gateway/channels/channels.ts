@@ -1,6 +1,6 @@
 /**
  * The gateway's channels, composed: each connector (web chat, OpenAI-compatible API, Telegram,
- * Slack and Discord when configured) hands accepted messages to the router, and the gateway serves each
+ * WhatsApp, Slack and Discord when configured) hands accepted messages to the router, and the gateway serves each
  * channel's task queue (`<taskQueue>.channel.<id>`) with the exactly-once send activity — the process
  * that holds a platform connection is the one that sends on it, checked against one outbox.
  */
@@ -33,6 +33,7 @@ import type { DeltaHub } from '../stream/hub.js';
 import { channelTaskQueue, type RunningChannelWorker, startChannelWorker } from './channel-worker.js';
 import type { Ingest } from './router.js';
 import { createTypingIndicator } from './typing.js';
+import { startWhatsAppAccounts } from './whatsapp.js';
 
 export interface ChannelsOptions {
   app: FastifyInstance;
@@ -210,6 +211,20 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
   }
   if (discordSenders.length > 0) senders.set('discord', discordSenders);
   reportDisabled(status, config, 'discord');
+
+  const whatsapp = await startWhatsAppAccounts({
+    app,
+    config,
+    db,
+    token,
+    hub,
+    status,
+    ingest,
+    ...(options.attachments ? { attachments: options.attachments } : {}),
+  });
+  if (whatsapp.senders.length > 0) senders.set('whatsapp', whatsapp.senders);
+  closers.push(() => whatsapp.close());
+  reportDisabled(status, config, 'whatsapp');
 
   for (const sender of options.extraSenders ?? []) senders.set(sender.channel, [sender]);
 

@@ -15,6 +15,8 @@ export interface TypingOptions {
   channel: string;
   /** One typing action (Telegram shows it for about 5 s). */
   typing(chatId: string, threadId?: string): Promise<void>;
+  /** Ends the indicator at once (WhatsApp's "paused"), when the platform has such a call. */
+  stopTyping?(chatId: string, threadId?: string): Promise<void>;
   onError?(error: unknown): void;
   /** Between typing actions. Default 4.5 s (Telegram's indicator lasts 5 s). */
   intervalMs?: number;
@@ -25,6 +27,8 @@ export interface TypingOptions {
 }
 
 interface Watch {
+  chatId: string;
+  threadId?: string;
   unsubscribe(): void;
   repeat?: NodeJS.Timeout;
   idle?: NodeJS.Timeout;
@@ -53,6 +57,9 @@ export function createTypingIndicator(options: TypingOptions): TypingIndicator {
     clearInterval(w.repeat);
     clearTimeout(w.idle);
     clearTimeout(w.expire);
+    if (w.repeat && options.stopTyping) {
+      options.stopTyping(w.chatId, w.threadId).catch((error) => options.onError?.(error));
+    }
   }
 
   return {
@@ -62,6 +69,8 @@ export function createTypingIndicator(options: TypingOptions): TypingIndicator {
       const type = () =>
         options.typing(message.chat.id, message.chat.threadId).catch((error) => options.onError?.(error));
       const w: Watch = {
+        chatId: message.chat.id,
+        ...(message.chat.threadId ? { threadId: message.chat.threadId } : {}),
         unsubscribe: () => {},
         expire: setTimeout(() => stop(runKey), maxMs),
       };

@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { INBOUND_JOURNAL_TABLES } from './inbound-journal.js';
 import { OUTBOX_TABLES } from './outbox.js';
 import { PAIRING_TABLES } from './pairing.js';
 
@@ -19,6 +20,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { name: 'pairing and allowlist', sql: PAIRING_TABLES },
   { name: 'outbox', sql: OUTBOX_TABLES },
+  { name: 'inbound journal', sql: INBOUND_JOURNAL_TABLES },
 ];
 
 export interface OpenDbOptions {
