@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   sessions: async () => (await import('./commands/sessions.js')).registerSessionsCommands,
   approvals: async () => (await import('./commands/approvals.js')).registerApprovalsCommands,
   cron: async () => (await import('./commands/cron.js')).registerCronCommands,
+  channels: async () => (await import('./commands/channels.js')).registerChannelsCommands,
   // `pairing` and `allowlist` are registered together; both edit the gateway's SQLite.
   pairing: pairingCommands,
   allowlist: pairingCommands,

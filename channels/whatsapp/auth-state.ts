@@ -27,7 +27,7 @@ const CREDS = 'creds.json';
 /** Opens (or creates) the account folder and reads its credentials; fresh ones when there are none. */
 export async function openAuthState(dir: string): Promise<WhatsAppAuth> {
   await ensurePrivateDir(dir);
-  const creds: AuthenticationCreds = (await readJson(dir, CREDS)) ?? initAuthCreds();
+  const creds = ((await readJson(dir, CREDS)) as AuthenticationCreds | undefined) ?? initAuthCreds();
   const writes = new Map<string, Promise<void>>();
   // One write at a time per file, in order: baileys fires key updates concurrently.
   const queue = (file: string, job: () => Promise<void>) => {
@@ -96,7 +96,7 @@ function keyFile(type: string, id: string): string {
   return `${type}-${id}.json`.replace(/\//g, '__').replace(/:/g, '-');
 }
 
-async function readJson(dir: string, file: string): Promise<any> {
+async function readJson(dir: string, file: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(join(dir, file), 'utf8');

@@ -81,7 +81,6 @@ export function createWhatsAppConnection(options: WhatsAppConnectionOptions): Wh
       browser: Browsers.ubuntu('Switchyard'),
       markOnlineOnConnect: false,
       syncFullHistory: false,
-      shouldSyncHistoryMessage: () => false,
       ...(options.wsUrl ? { waWebSocketUrl: options.wsUrl } : {}),
     });
     sock = socket;

@@ -71,7 +71,6 @@ export function linkWhatsApp(options: LinkOptions): Linking {
           browser: Browsers.ubuntu('Switchyard'),
           markOnlineOnConnect: false,
           syncFullHistory: false,
-          shouldSyncHistoryMessage: () => false,
           ...(options.wsUrl ? { waWebSocketUrl: options.wsUrl } : {}),
         });
         end = () => void sock.end(undefined).catch(() => undefined);

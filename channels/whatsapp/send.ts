@@ -79,7 +79,11 @@ export function createWhatsAppSend(
       await sock.sendMessage(chatJid, { text }, { messageId, ...(quote ? { quoted: quote } : {}) });
       const refused = await ack.done;
       if (refused) {
-        throw new WhatsAppSendError(`WhatsApp refused the message to ${chatJid} (error ${refused})`, true, true);
+        throw new WhatsAppSendError(
+          `WhatsApp refused the message to ${chatJid} (error ${refused})`,
+          true,
+          true,
+        );
       }
       return { messageId };
     } catch (error) {

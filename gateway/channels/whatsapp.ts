@@ -2,8 +2,9 @@
  * WhatsApp in the gateway: one connector per configured account (channels.whatsapp, with
  * `accounts:` for several numbers), its sender for the `<taskQueue>.channel.whatsapp` queue
  * (message ids derived from the outbox key: exactly once), "typing…" while a turn streams, and
- * QR linking: `GET /channels/whatsapp/login` shows the QR code of an account that is not linked,
- * `GET /channels/whatsapp/login/state` is the same as JSON (for the page and the CLI). Both
+ * QR linking: `GET /channels/whatsapp/login` starts linking an account that is not linked and
+ * shows its QR code; `GET /channels/whatsapp/login/state` is the same as JSON (for the page and
+ * the CLI; `?start` begins linking, or tries again after a failure). Both
  * answer loopback callers, or anyone with the gateway token (`?token=` or a Bearer header).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -119,12 +120,17 @@ export async function startWhatsAppAccounts(
     });
   }
 
-  /** The account's login state; starts linking when it is not linked and nobody is linking it. */
-  function loginState(account: Account): LoginState {
+  /**
+   * The account's login state. With `start`, linking begins when the account is not linked and
+   * nobody is linking it (or the last attempt failed); without, it is only reported.
+   */
+  function loginState(account: Account, start: boolean): LoginState {
     const { connector } = account;
     const identity = connector.connection.identity();
     if (identity) return { accountId: connector.accountId, state: 'linked', phone: personId(identity.jid) };
-    if (!account.linking || account.login.state === 'failed') startLinking(account);
+    const inProgress =
+      account.linking && (account.login.state === 'starting' || account.login.state === 'waiting-for-scan');
+    if (start && !inProgress) startLinking(account);
     return account.login;
   }
 
@@ -143,7 +149,6 @@ export async function startWhatsAppAccounts(
     account.linking = linking;
     linking.done.then(
       async (result) => {
-        account.linking = undefined;
         account.login = { accountId: connector.accountId, state: 'linked', phone: result.phone };
         log.info({ phone: result.phone }, 'whatsapp: account linked; connecting');
         await connector.stop();
@@ -193,13 +198,13 @@ export async function startWhatsAppAccounts(
   app.get(`${WHATSAPP_LOGIN_PATH}/state`, async (req, reply) => {
     const account = pick(req, reply);
     if (!account) return reply;
-    const state = loginState(account);
+    const state = loginState(account, Object.hasOwn(req.query as object, 'start'));
     return { ...state, ...(state.qr ? { qrSvg: await qrAsSvg(state.qr) } : {}) };
   });
   app.get(WHATSAPP_LOGIN_PATH, async (req, reply) => {
     const account = pick(req, reply);
     if (!account) return reply;
-    loginState(account);
+    loginState(account, true);
     const query = new URLSearchParams();
     query.set('account', account.connector.accountId);
     const token = (req.query as { token?: unknown }).token;

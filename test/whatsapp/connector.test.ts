@@ -1,7 +1,9 @@
 // The baileys-based connector against a local server speaking WhatsApp Web's protocol
 // (crabline): inbound DMs, the access policy at the door, sends with ids derived from the
 // outbox key, typing, reconnects and logged-out detection, reported through ConnectorHealth.
-import { statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { InboundMessage } from '../../channels/envelope.js';
@@ -11,6 +13,7 @@ import { hasLinkedCreds } from '../../channels/whatsapp/auth-state.js';
 import { createWhatsAppConnector, type WhatsAppConnector } from '../../channels/whatsapp/connector.js';
 import { whatsappMessageId } from '../../channels/whatsapp/send.js';
 import { PairingStore } from '../../gateway/store/pairing.js';
+import { BlobStore } from '../../media/blob-store.js';
 import { until } from '../helpers/until.js';
 import { Inbox, recordingLog, tempDb } from '../telegram/helpers.js';
 import { type FakeWhatsApp, linkedAuthDir, startFakeWhatsApp } from './helpers.js';
@@ -28,8 +31,11 @@ describe('whatsapp connector against a local WhatsApp Web server', () => {
   let authDir: string;
   const logged = recordingLog();
 
-  async function startConnector(overrides: { wsUrl?: string; connectTimeoutMs?: number } = {}) {
+  async function startConnector(
+    overrides: { wsUrl?: string; connectTimeoutMs?: number; attachments?: BlobStore } = {},
+  ) {
     connector = createWhatsAppConnector({
+      ...(overrides.attachments ? { attachments: overrides.attachments } : {}),
       authDir,
       wsUrl: overrides.wsUrl ?? wa.wsUrl,
       access: new PairingStore(store.db),
@@ -89,6 +95,32 @@ describe('whatsapp connector against a local WhatsApp Web server', () => {
       text: 'hello bot',
       platformId: `whatsapp:${OWNER}:IN-1`,
     });
+  });
+
+  it('downloads a voice note into the blob store and hands on only its reference', async () => {
+    const media = new BlobStore({ dir: mkdtempSync(join(tmpdir(), 'switchyard-test-wa-media-')) });
+    await startConnector({ attachments: media });
+    await connector.connection.opened();
+    const bytes = Buffer.from('OggS fake opus voice note bytes');
+    await wa.inject({
+      chatJid: OWNER,
+      senderJid: OWNER,
+      messageId: 'IN-V1',
+      audio: { contentBase64: bytes.toString('base64'), mimeType: 'audio/ogg; codecs=opus', ptt: true },
+    });
+    const [msg] = await inbound.waitFor(1, 20_000);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    expect(msg!.attachments).toEqual([
+      {
+        id: 'IN-V1',
+        kind: 'voice',
+        mime: 'audio/ogg',
+        size: bytes.length,
+        sha256,
+        url: 'whatsapp:message/IN-V1',
+      },
+    ]);
+    expect(await media.read(sha256)).toEqual(bytes);
   });
 
   it('sends a stranger a pairing code and hands nothing on', async () => {
