@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import Database from 'better-sqlite3';
 import { describe, expect, inject, it } from 'vitest';
 import { buildGateway } from '../../gateway/server.js';
 import { isServing, PortInUseError, startDevServer } from '../../temporal/dev-server.js';
@@ -76,6 +77,13 @@ describe('the Temporal dev server launcher', () => {
       await connection.close();
     } finally {
       await second.stop();
+    }
+    // The file is kept in WAL mode (set by SQLITE_PRAGMAS, persistent in the file itself).
+    const db = new Database(options.dbFile, { readonly: true });
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      db.close();
     }
   });
 
