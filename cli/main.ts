@@ -67,4 +67,27 @@ for (const command of wanted) {
   (await load())(program);
 }
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // A Temporal that cannot be reached or a query no worker answers is one line, not a gRPC stack.
+  const { CliProblem, temporalProblem } = await import('./temporal.js');
+  const line = error instanceof CliProblem ? error.message : temporalProblem(error, await whereOf());
+  if (line === undefined) throw error;
+  console.error(`error: ${line}`);
+  process.exit(1);
+}
+
+/** The configured Temporal address and task queue, for error messages (empty when the config does not load). */
+async function whereOf(): Promise<{ address?: string; taskQueue?: string }> {
+  try {
+    const [{ loadConfig }, { connectionOptions }] = await Promise.all([
+      import('../config/load.js'),
+      import('../temporal/connection.js'),
+    ]);
+    const config = loadConfig();
+    return { address: connectionOptions(config).address, taskQueue: config.temporal.taskQueue };
+  } catch {
+    return {};
+  }
+}

@@ -9,11 +9,11 @@ import {
   resolveApprovalById,
 } from '../../client/approvals.js';
 import { printLine, table } from '../output.js';
-import { connectFromConfig, withOpened } from '../temporal.js';
+import { connectFromConfig, type TemporalWhere, withOpened } from '../temporal.js';
 
 export interface ApprovalsCommandsContext {
   /** A Temporal client, and how to let it go; defaults to the configured server. */
-  connect?: () => Promise<{ client: Client; close: () => Promise<void> }>;
+  connect?: () => Promise<{ client: Client; close: () => Promise<void> } & TemporalWhere>;
   /** Clock for "expires in"; default Date.now. */
   now?: () => number;
 }

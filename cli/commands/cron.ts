@@ -26,16 +26,18 @@ import { parseDuration } from '../../engine/duration.js';
 import { workflowUiLink } from '../../temporal/connection.js';
 import { loadConfigOrExit } from '../load.js';
 import { printLine, table } from '../output.js';
-import { connectFromConfig, withOpened } from '../temporal.js';
+import { connectFromConfig, type TemporalWhere, withOpened } from '../temporal.js';
 
 export interface CronCommandsContext {
   /** A cron context (client, task queue, UI links) and how to let it go; defaults to the configured server. */
-  connect?: () => Promise<{ ctx: CronContext; close: () => Promise<void> }>;
+  connect?: () => Promise<{ ctx: CronContext; close: () => Promise<void> } & TemporalWhere>;
 }
 
-async function connectCron(): Promise<{ ctx: CronContext; close: () => Promise<void> }> {
-  const { client, config, close } = await connectFromConfig();
+async function connectCron(): Promise<{ ctx: CronContext; close: () => Promise<void> } & TemporalWhere> {
+  const { client, config, close, address, taskQueue } = await connectFromConfig();
   return {
+    address,
+    taskQueue,
     ctx: {
       client,
       target: { taskQueue: config.temporal.taskQueue },

@@ -14,6 +14,7 @@ import { type CompiledPipeline, describePipeline, formatErrors, renderMermaid } 
 import { connectionOptions, workflowUiLink } from '../../temporal/connection.js';
 import type { PipelineRunInput, PipelineSignal } from '../../workflows/pipeline/pipeline-api.js';
 import { loadConfigOrExit } from '../load.js';
+import { temporalProblem } from '../temporal.js';
 
 export function registerPipelinesCommands(program: Command): void {
   const pipelines = program
@@ -215,8 +216,9 @@ async function connectOrExit(config: Config): Promise<Connection> {
   try {
     return await Connection.connect(connectionOptions(config));
   } catch (error) {
+    const address = connectionOptions(config).address;
     console.error(
-      `Cannot reach Temporal at ${connectionOptions(config).address}: ${(error as Error).message}. Is \`switchyard up\` running?`,
+      `error: ${temporalProblem(error, { address }) ?? `cannot reach Temporal at ${address}: ${(error as Error).message.split('\n')[0]}`}`,
     );
     process.exit(1);
   }

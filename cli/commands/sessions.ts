@@ -11,11 +11,11 @@ import {
   turnUsage,
 } from '../../client/sessions.js';
 import { printLine, table } from '../output.js';
-import { connectFromConfig, withOpened } from '../temporal.js';
+import { connectFromConfig, type TemporalWhere, withOpened } from '../temporal.js';
 
 export interface SessionsCommandsContext {
   /** A Temporal client, and how to let it go; defaults to the configured server. */
-  connect?: () => Promise<{ client: Client; close: () => Promise<void> }>;
+  connect?: () => Promise<{ client: Client; close: () => Promise<void> } & TemporalWhere>;
 }
 
 export function registerSessionsCommands(program: Command, ctx: SessionsCommandsContext = {}): void {
