@@ -10,6 +10,7 @@ import {
   Events,
   GatewayIntentBits,
   type Message,
+  MessageFlags,
   Options,
   Partials,
 } from 'discord.js';
@@ -21,12 +22,14 @@ import {
   pairingPrompt,
   type ResolvedChannelPolicy,
 } from '../access.js';
+import type { AttachmentStore } from '../attachments.js';
 import { type InboundMessage, validateInboundMessage } from '../envelope.js';
 import type { ConnectorLog } from '../log.js';
 import { pause } from '../pause.js';
 import type { ChannelPolicy } from '../routing.js';
 import { formatIssues } from '../schema-validation.js';
 import type { ConnectorHealth } from '../status.js';
+import { createDiscordFiles } from './files.js';
 import { DISCORD_CHANNEL, type DiscordMessageFacts, normalizeDiscordMessage } from './normalize.js';
 import {
   createDiscordSend,
@@ -53,6 +56,11 @@ export interface DiscordConnectorOptions {
   retry?: { minMs?: number; maxMs?: number };
   /** Where the connector reports its state (gateway/channels builds one per account). */
   health?: ConnectorHealth;
+  /**
+   * Where the files of accepted messages are downloaded to (the gateway's blob store). Absent:
+   * attachments stay references to Discord's CDN and nothing is downloaded.
+   */
+  attachments?: AttachmentStore;
 }
 
 export interface DiscordConnector {
@@ -99,6 +107,7 @@ export function createDiscordConnector(options: DiscordConnectorOptions): Discor
     ...(options.apiRoot ? { rest: { api: options.apiRoot } } : {}),
   });
   const post = createDiscordSend(client.rest);
+  const files = options.attachments ? createDiscordFiles({ store: options.attachments }) : undefined;
   const health = options.health;
   let stopped = false;
   let handOffs: Promise<void> = Promise.resolve();
@@ -125,9 +134,16 @@ export function createDiscordConnector(options: DiscordConnectorOptions): Discor
     const decision = decideAccess(policy, msg, access);
     const where = { messageId: msg.messageId, chatId: msg.chat.id, senderId: msg.sender.id };
     switch (decision.kind) {
-      case 'accept':
-        await onInbound(msg);
+      case 'accept': {
+        // Only now, and only for messages that will be answered: a stranger's file is never fetched.
+        const stored = files && msg.attachments.length > 0 ? await files.store(msg.attachments) : undefined;
+        for (const ref of stored ?? []) {
+          if (ref.error)
+            log.warn({ ...where, file: ref.id, reason: ref.error }, 'discord: attachment not kept');
+        }
+        await onInbound(stored ? { ...msg, attachments: stored } : msg);
         return;
+      }
       case 'context-only':
         if (onContext) await onContext(msg, decision.reason);
         else log.debug({ ...where, reason: decision.reason }, 'discord: kept as context only');
@@ -346,6 +362,7 @@ function toFacts(message: Message): DiscordMessageFacts {
       url: a.url,
     })),
     createdTimestamp: message.createdTimestamp,
+    isVoiceMessage: message.flags.has(MessageFlags.IsVoiceMessage),
   };
 }
 

@@ -33,6 +33,8 @@ export interface DiscordMessageFacts {
     url: string;
   }>;
   createdTimestamp: number;
+  /** A recorded voice message (its one audio attachment is the recording). */
+  isVoiceMessage?: boolean;
 }
 
 export type SkipReason = 'from-a-bot' | 'service-message' | 'empty';
@@ -54,7 +56,7 @@ export function normalizeDiscordMessage(
   // Other bots (and ourselves) never start a turn: two assistants would answer each other forever.
   if (msg.author.bot) return { kind: 'skip', reason: 'from-a-bot' };
   if (!USER_MESSAGE_TYPES.has(msg.type)) return { kind: 'skip', reason: 'service-message' };
-  const attachments = attachmentsOf(msg.attachments);
+  const attachments = attachmentsOf(msg.attachments, msg.isVoiceMessage === true);
   if (msg.content.trim() === '' && attachments.length === 0) return { kind: 'skip', reason: 'empty' };
 
   const replyTo: ReplyRef | undefined = msg.referenceMessageId
@@ -103,14 +105,14 @@ function chatOf(msg: DiscordMessageFacts): Chat {
 const MIME = /^[a-z0-9.+-]+\/[a-zA-Z0-9.+_-]+$/;
 
 /** Attachments by reference: Discord's CDN URLs (signed, expiring), never the bytes. */
-function attachmentsOf(list: DiscordMessageFacts['attachments']): AttachmentRef[] {
+function attachmentsOf(list: DiscordMessageFacts['attachments'], voice: boolean): AttachmentRef[] {
   return list.map((a) => {
     const declared = a.contentType?.split(';')[0]?.trim();
     const mime = declared && MIME.test(declared) ? declared : 'application/octet-stream';
     return {
       id: a.id,
-      // Discord marks voice messages with a flag the connector reads; here the MIME type decides.
-      kind: kindFromMime(mime),
+      // A voice message is flagged on the message; any other audio file is just audio.
+      kind: voice && mime.startsWith('audio/') ? 'voice' : kindFromMime(mime),
       mime,
       url: a.url,
       ...(a.size === undefined ? {} : { size: a.size }),

@@ -13,6 +13,7 @@ import {
   pairingPrompt,
   type ResolvedChannelPolicy,
 } from '../access.js';
+import type { AttachmentStore } from '../attachments.js';
 import { type InboundMessage, validateInboundMessage } from '../envelope.js';
 import type { ConnectorLog } from '../log.js';
 import { pause } from '../pause.js';
@@ -21,6 +22,7 @@ import { formatIssues } from '../schema-validation.js';
 import type { ConnectorHealth } from '../status.js';
 import type { SlackMode } from './config.js';
 import { type SlackDelivery, slackEventsRoute } from './events-route.js';
+import { createSlackFiles } from './files.js';
 import {
   isDirectChannel,
   normalizeSlackEvent,
@@ -58,6 +60,11 @@ export interface SlackConnectorOptions {
   log: ConnectorLog;
   /** Where the connector reports its state (gateway/channels builds one per account). */
   health?: ConnectorHealth;
+  /**
+   * Where the files of accepted messages are downloaded to (the gateway's blob store). Absent:
+   * attachments stay references to Slack's private URLs and nothing is downloaded.
+   */
+  attachments?: AttachmentStore;
   /** Backoff bounds between connection attempts. */
   retry?: { minMs?: number; maxMs?: number };
 }
@@ -113,6 +120,13 @@ export function createSlackConnector(options: SlackConnectorOptions): SlackConne
     ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
   });
   const post = createSlackSend(client);
+  const files = options.attachments
+    ? createSlackFiles({
+        botToken: options.botToken,
+        store: options.attachments,
+        ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}),
+      })
+    : undefined;
   const recover = createSlackRecover(client);
   const handled = new RecentKeys(RECENT_LIMIT);
   const botThreads = new RecentKeys(RECENT_LIMIT);
@@ -173,9 +187,16 @@ export function createSlackConnector(options: SlackConnectorOptions): SlackConne
       senderId: msg.sender.id,
     };
     switch (decision.kind) {
-      case 'accept':
-        await onInbound(msg);
+      case 'accept': {
+        // Only now, and only for messages that will be answered: a stranger's file is never fetched.
+        const stored = files && msg.attachments.length > 0 ? await files.store(msg.attachments) : undefined;
+        for (const ref of stored ?? []) {
+          if (ref.error)
+            log.warn({ ...where, file: ref.id, reason: ref.error }, 'slack: attachment not kept');
+        }
+        await onInbound(stored ? { ...msg, attachments: stored } : msg);
         return;
+      }
       case 'context-only':
         if (onContext) await onContext(msg, decision.reason);
         else log.debug({ ...where, reason: decision.reason }, 'slack: kept as context only');

@@ -154,6 +154,7 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
       },
       log: app.log.child({ channel: 'slack', accountId: account.accountId }),
       health,
+      ...(options.attachments ? { attachments: options.attachments } : {}),
     });
     if (slack.eventsRoute) await app.register(slack.eventsRoute);
     slackSenders.push({
@@ -194,6 +195,7 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
       },
       log,
       health,
+      ...(options.attachments ? { attachments: options.attachments } : {}),
     });
     closers.push(async () => typing.close());
     discordSenders.push({

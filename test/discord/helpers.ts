@@ -40,6 +40,14 @@ export interface FakeDiscord {
   dmChannel(userId: string): string;
   /** A user's message, delivered to the bot over the gateway. Returns the created message. */
   send(message: DiscordInbound): Promise<{ id: string; channel_id: string }>;
+  /**
+   * A person's message with files. crabline takes files only from its driver bot, so the driver
+   * posts them and the proxy delivers its dispatch as written by a person (`as`), not a bot.
+   */
+  sendFiles(
+    message: { channelId: string; content: string; as: { id: string; username: string } },
+    files: Array<{ name: string; mime: string; bytes: Buffer }>,
+  ): Promise<{ id: string }>;
   /** Deliver the MESSAGE_CREATE dispatch of that message again, on the open connection. */
   redeliver(messageId: string): void;
   /** Close the bot's gateway connections from the server side. */
@@ -75,6 +83,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   const dispatches = new Map<string, string>();
   let sessions = 0;
   let refusing = false;
+  /** Who wrote the driver's posts, by their text. */
+  const people = new Map<string, { id: string; username: string }>();
   let proxy: ApiProxy | undefined;
   proxy = await startApiProxy({
     target: upstream.origin,
@@ -110,6 +120,22 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
           t?: string;
           d?: { id?: string; resume_gateway_url?: string };
         };
+        const fromDriver =
+          frame.op === 0 &&
+          frame.t === 'MESSAGE_CREATE' &&
+          (frame.d as { author?: { id?: string } } | undefined)?.author?.id === manifest.driverBotUserId;
+        const person = fromDriver
+          ? people.get(String((frame.d as { content?: unknown }).content))
+          : undefined;
+        if (person) {
+          text = JSON.stringify({
+            ...frame,
+            d: {
+              ...frame.d,
+              author: { id: person.id, username: person.username, discriminator: '0', bot: false },
+            },
+          });
+        }
         if (frame.op === 0 && frame.t === 'MESSAGE_CREATE' && frame.d?.id) dispatches.set(frame.d.id, text);
         if (frame.op === 0 && frame.t === 'READY' && frame.d?.resume_gateway_url) {
           // Resumes come back through the proxy too.
@@ -174,6 +200,30 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       if (!res.ok || !answer.message)
         throw new Error(`inject refused: ${res.status} ${JSON.stringify(answer)}`);
       return answer.message;
+    },
+    async sendFiles(message, files) {
+      const form = new FormData();
+      form.set(
+        'payload_json',
+        JSON.stringify({
+          content: message.content,
+          attachments: files.map((file, i) => ({ id: i, filename: file.name })),
+        }),
+      );
+      files.forEach((file, i) => {
+        form.set(`files[${i}]`, new Blob([new Uint8Array(file.bytes)], { type: file.mime }), file.name);
+      });
+      // crabline dispatches the message while it handles the post: say who wrote it first.
+      people.set(message.content, { ...message.as });
+      const res = await fetch(`${upstream.origin}/api/v10/channels/${message.channelId}/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bot ${manifest.driverBotToken}` },
+        body: form,
+      });
+      const created = (await res.json()) as { id?: string };
+      if (!res.ok || !created.id)
+        throw new Error(`driver post refused: ${res.status} ${JSON.stringify(created)}`);
+      return { id: created.id };
     },
     redeliver(messageId) {
       const frame = dispatches.get(messageId);

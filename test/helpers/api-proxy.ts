@@ -14,10 +14,9 @@ export interface ProxiedRequest {
   body: Buffer;
 }
 
-export interface LocalAnswer {
-  status: number;
-  json: unknown;
-}
+export type LocalAnswer =
+  | { status: number; json: unknown }
+  | { status: number; body: Buffer; contentType: string };
 
 export interface ApiProxyOptions {
   /** Origin of the server behind, e.g. http://127.0.0.1:4567. */
@@ -49,8 +48,13 @@ export async function startApiProxy(options: ApiProxyOptions): Promise<ApiProxy>
     try {
       const local = options.intercept?.(request);
       if (local) {
-        res.writeHead(local.status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(local.json));
+        if ('json' in local) {
+          res.writeHead(local.status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(local.json));
+        } else {
+          res.writeHead(local.status, { 'content-type': local.contentType });
+          res.end(local.body);
+        }
         return;
       }
       const headers = new Headers();

@@ -42,6 +42,16 @@ export interface FakeSlack {
    * the open connection (and acknowledged), in HTTP mode crabline posts it to the gateway.
    */
   send(message: SlackMessageInput): Promise<SlackEventCallback>;
+  /**
+   * Socket Mode: a user's message with files, as Slack sends it (subtype file_share): crabline
+   * stores the message (it keeps no files), the files are served here at url_private, for the bot token only.
+   */
+  sendFiles(
+    message: SlackMessageInput,
+    files: Array<{ name: string; mime: string; bytes: Buffer }>,
+  ): Promise<void>;
+  /** Downloads of served files, with whether the bot token came along. */
+  downloads(): Array<{ path: string; authorized: boolean }>;
   /** Socket Mode: push an envelope (again, as Slack does when it retries); resolves when acknowledged. */
   push(event: SlackEventCallback, retry?: { attempt: number; reason: string }): Promise<void>;
   /** Socket Mode: open connections, and how many were ever opened (apps.connections.open calls). */
@@ -81,6 +91,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const acks = new Map<string, () => void>();
   let opened = 0;
   let refusing = false;
+  const served = new Map<string, { bytes: Buffer; mime: string }>();
+  const downloads: Array<{ path: string; authorized: boolean }> = [];
   let proxy: ApiProxy | undefined;
   const wss = new WebSocketServer({ noServer: true });
   wss.on('connection', (socket) => {
@@ -102,6 +114,16 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   proxy = await startApiProxy({
     target: new URL(manifest.endpoints.apiRoot).origin,
     intercept(request) {
+      if (request.url.startsWith('/files-pri/')) {
+        const authorized = request.headers.authorization === `Bearer ${manifest.botToken}`;
+        downloads.push({ path: request.url, authorized });
+        const file = served.get(request.url);
+        // Without the token Slack answers with its sign-in page, and status 200.
+        if (!authorized)
+          return { status: 200, body: Buffer.from('<html>sign in</html>'), contentType: 'text/html' };
+        if (!file) return { status: 404, body: Buffer.from('gone'), contentType: 'text/plain' };
+        return { status: 200, body: file.bytes, contentType: file.mime };
+      }
       if (!request.url.startsWith('/api/apps.connections.open')) return undefined;
       if (refusing) return { status: 503, json: { ok: false, error: 'service_unavailable' } };
       if (request.headers.authorization !== `Bearer ${SLACK_APP_TOKEN}`) {
@@ -158,6 +180,33 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       if (socketMode) await fake.push(answer.event);
       return answer.event;
     },
+    async sendFiles(message, files) {
+      const res = await fetch(manifest.endpoints.adminInboundUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-crabline-admin-token': manifest.adminToken },
+        body: JSON.stringify(message),
+      });
+      const answer = (await res.json()) as { ok: boolean; event?: SlackEventCallback };
+      if (!answer.ok || !answer.event?.event) throw new Error(`inject refused: ${JSON.stringify(answer)}`);
+      const described = files.map((file, i) => {
+        const id = `F0TEST${String(served.size + i).padStart(4, '0')}`;
+        const path = `/files-pri/TCRABLINE-${id}/${encodeURIComponent(file.name)}`;
+        served.set(path, { bytes: file.bytes, mime: file.mime });
+        return {
+          id,
+          name: file.name,
+          mimetype: file.mime,
+          size: file.bytes.length,
+          url_private: `${proxy!.origin}${path}`,
+          url_private_download: `${proxy!.origin}${path}`,
+        };
+      });
+      await fake.push({
+        ...answer.event,
+        event: { ...answer.event.event, subtype: 'file_share', files: described },
+      });
+    },
+    downloads: () => downloads,
     async push(event, retry) {
       await until(() => (sockets.size > 0 ? true : undefined), 20_000, 25);
       const envelopeId = randomUUID();
