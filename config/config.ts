@@ -1,6 +1,7 @@
 import type { AttachmentKind } from '../channels/envelope.js';
 import type { RoutingConfig } from '../channels/routing.js';
 import type { CronConfig } from './cron-task.js';
+import type { SecretInput } from './secrets.js';
 
 /** The typed configuration every process receives. Mirrors schemas/config.schema.json after defaults. */
 export interface Config {
@@ -41,6 +42,8 @@ export interface Config {
   cron: CronConfig;
   /** Attachments: size limits per kind, where the blob store lives and how long it keeps files. */
   media: MediaConfig;
+  /** The agent's notes indexed for search (schemas/config.schema.json `memory`; see docs/memory.md). */
+  memory: MemoryConfig;
   /** Settings of the agent's built-in tools. */
   tools: {
     webFetch: {
@@ -50,6 +53,34 @@ export interface Config {
       allowPrivate: boolean;
     };
   };
+}
+
+export type EmbeddingProvider = 'local' | 'openai' | 'gemini' | 'ollama' | 'openai-compatible';
+
+export interface MemoryConfig {
+  enabled: boolean;
+  backend: 'sqlite' | 'qdrant';
+  /** `<data dir>/memory`: the embedded indexes and the embedding cache. */
+  dir: string;
+  embedding: {
+    provider: EmbeddingProvider;
+    model?: string;
+    baseUrl?: string;
+    apiKey?: SecretInput;
+    dimensions?: number;
+    batchSize?: number;
+    modelPath?: string;
+  };
+  chunking: { tokens?: number; overlap?: number };
+  search: {
+    maxResults: number;
+    minScore: number;
+    vectorWeight: number;
+    textWeight: number;
+    candidateMultiplier: number;
+  };
+  qdrant: { url?: string; apiKey?: SecretInput; collection: string };
+  timezone?: string;
 }
 
 export interface TemporalTls {

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import formats from 'ajv-formats';
 import { LineCounter, parseDocument } from 'yaml';
@@ -10,7 +11,7 @@ import schema from '../schemas/config.schema.json' with { type: 'json' };
 import cronSchema from '../schemas/cron.schema.json' with { type: 'json' };
 import providersSchema from '../schemas/providers.schema.json' with { type: 'json' };
 import routingSchema from '../schemas/routing.schema.json' with { type: 'json' };
-import type { Config, MediaConfig } from './config.js';
+import type { Config, MediaConfig, MemoryConfig } from './config.js';
 import type { CronConfig } from './cron-task.js';
 import { validateCronConfig } from './cron-validate.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
@@ -142,6 +143,8 @@ const ENV_KEYS: Array<[string, string[], 'int' | 'string']> = [
   ['SWITCHYARD_TEMPORAL_PORT', ['temporal', 'devServer', 'port'], 'int'],
   ['SWITCHYARD_TEMPORAL_UI_PORT', ['temporal', 'devServer', 'uiPort'], 'int'],
   ['SWITCHYARD_LOG_LEVEL', ['log', 'level'], 'string'],
+  ['SWITCHYARD_MEMORY_BACKEND', ['memory', 'backend'], 'string'],
+  ['SWITCHYARD_QDRANT_URL', ['memory', 'qdrant', 'url'], 'string'],
 ];
 
 function envVarFor(key: string): string | undefined {
@@ -212,7 +215,7 @@ function subschemaAt(schemaPath: string): Record<string, unknown> | undefined {
 function toConfig(v: Record<string, unknown>, home: string, configFile: string | undefined): Config {
   const c = v as unknown as Omit<
     Config,
-    'home' | 'configFile' | 'routing' | 'models' | 'cron' | 'tools' | 'media'
+    'home' | 'configFile' | 'routing' | 'models' | 'cron' | 'tools' | 'media' | 'memory'
   > &
     RoutingConfig & {
       providers?: unknown;
@@ -220,6 +223,7 @@ function toConfig(v: Record<string, unknown>, home: string, configFile: string |
       cron?: unknown;
       tools?: { webFetch?: { allowHosts?: string[]; allowPrivate?: boolean } };
       media: RawMediaConfig;
+      memory: Omit<MemoryConfig, 'dir'>;
     };
   return {
     home,
@@ -239,6 +243,7 @@ function toConfig(v: Record<string, unknown>, home: string, configFile: string |
     models: { providers: c.providers, secretsFile: c.secretsFile, agents: c.agents },
     cron: (c.cron ?? {}) as CronConfig,
     media: mediaConfig(c.media, home),
+    memory: { ...c.memory, dir: join(home, 'memory') },
     tools: {
       webFetch: {
         allowHosts: (c.tools?.webFetch?.allowHosts ?? []).map((h) => h.toLowerCase()),
