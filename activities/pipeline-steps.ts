@@ -1,11 +1,18 @@
 /**
- * Activities behind the `uses:` step types of engine/step-types.ts. The two below are honest
- * PLACEHOLDERS (the registry marks them `placeholder: true`): they keep the contract (arguments
- * and output shape) so pipelines compile and run end to end, and every output says plainly
- * that nothing real happened. The media and memory work replaces them. (`agent.turn` and
- * `reply.send` are real and run in the interpreter: workflows/pipeline/pipeline-builtins.ts.)
+ * Activities behind the `uses:` step types of engine/step-types.ts. `media.enrich` is still an
+ * honest PLACEHOLDER (the registry marks it `placeholder: true`): it keeps the contract
+ * (arguments and output shape) so pipelines compile and run end to end, and its output says
+ * plainly that nothing real happened. `memory.recall` and `memory.remember` are real
+ * (activities/memory.ts). (`agent.turn` and `reply.send` run in the interpreter:
+ * workflows/pipeline/pipeline-builtins.ts.)
  */
 import { Context } from '@temporalio/activity';
+import {
+  createMemoryActivities,
+  type MemoryActivityDeps,
+  type MemoryRecallArgs,
+  type MemoryRememberArgs,
+} from './memory.js';
 
 /** Second argument of every step activity: where the call comes from (idempotency keys). */
 export interface StepCall {
@@ -14,7 +21,7 @@ export interface StepCall {
 }
 
 /** Observes every step activity call (tests count attempts and concurrency through it). */
-export interface PipelineStepDeps {
+export interface PipelineStepDeps extends MemoryActivityDeps {
   onCall?: (event: { activity: string; call: StepCall; args: unknown; attempt: number }) => void;
 }
 
@@ -23,13 +30,10 @@ export interface MediaEnrichArgs {
   transcribe?: boolean;
   describe?: boolean;
 }
-export interface MemoryRecallArgs {
-  query: string;
-  limit?: number;
-  scope?: string;
-}
+export type { MemoryRecallArgs, MemoryRememberArgs };
 
 export function createPipelineStepActivities(deps: PipelineStepDeps = {}) {
+  const memory = createMemoryActivities(deps);
   const observe = (activity: string, args: unknown, call: StepCall) =>
     deps.onCall?.({ activity, call, args, attempt: Context.current().info.attempt });
 
@@ -48,10 +52,16 @@ export function createPipelineStepActivities(deps: PipelineStepDeps = {}) {
       return { items, text: items.map((i) => i.text).join('\n'), placeholder: true };
     },
 
-    /** Placeholder: there is no memory store yet, so nothing is ever remembered. */
+    /** Searches the agent's notes (hybrid); small snippets with their source and score. */
     async memoryRecall(args: MemoryRecallArgs, call: StepCall) {
       observe('memoryRecall', args, call);
-      return { hits: [] as Array<{ text: string; score: number; source: string }>, placeholder: true };
+      return memory.memoryRecall(args);
+    },
+
+    /** Appends to the agent's daily note or MEMORY.md, exactly once across retries. */
+    async memoryRemember(args: MemoryRememberArgs, call: StepCall) {
+      observe('memoryRemember', args, call);
+      return memory.memoryRemember(args);
     },
   };
 }

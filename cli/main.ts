@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   approvals: async () => (await import('./commands/approvals.js')).registerApprovalsCommands,
   cron: async () => (await import('./commands/cron.js')).registerCronCommands,
   channels: async () => (await import('./commands/channels.js')).registerChannelsCommands,
+  memory: async () => (await import('./commands/memory.js')).registerMemoryCommands,
   // `pairing` and `allowlist` are registered together; both edit the gateway's SQLite.
   pairing: pairingCommands,
   allowlist: pairingCommands,

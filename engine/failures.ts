@@ -70,6 +70,18 @@ export const Failures = {
   /** `sessions_history` names a session that does not exist. */
   SessionNotFound: 'SessionNotFound',
 
+  // --- memory (memory/, activities/memory.ts, the memory_* tools) ---
+  /** The memory store (Qdrant) cannot be reached or answered with a server error; the message says what to fix. */
+  MemoryStoreUnavailable: 'MemoryStoreUnavailable',
+  /** The embedding provider cannot be reached, is rate-limiting or answered with a server error. */
+  EmbeddingUnavailable: 'EmbeddingUnavailable',
+  /** Memory cannot work as configured: the local model is not installed, a key is refused, a setting is wrong. */
+  MemoryConfigError: 'MemoryConfigError',
+  /** `memory_get` or `memory_append` named a path that is not a memory file of the workspace, or one that cannot be read. */
+  MemoryPathRefused: 'MemoryPathRefused',
+  /** `memory_append` or `memory.remember` was given empty text. */
+  EmptyMemory: 'EmptyMemory',
+
   // --- sending replies (activities/channel-send.ts) ---
   /** No connector of this gateway serves the reply's channel and account. */
   ChannelNotServed: 'ChannelNotServed',
@@ -109,6 +121,8 @@ export type FailureName = (typeof Failures)[keyof typeof Failures];
 export const RETRYABLE_FAILURES: readonly FailureName[] = [
   Failures.ModelCallRetryable,
   Failures.WebFetchFailed,
+  Failures.MemoryStoreUnavailable,
+  Failures.EmbeddingUnavailable,
   Failures.SendUncertain,
   Failures.SendFailed,
   Failures.WebhookUnavailable,

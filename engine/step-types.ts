@@ -72,13 +72,18 @@ export const builtInStepTypes: StepTypeRegistry = {
     defaults: { timeout: '2m' },
   },
   'memory.recall': {
-    description: 'Finds notes and past turns relevant to a query.',
+    description:
+      "Searches the agent's memory notes (MEMORY.md and memory/*.md), hybrid vector + keyword; hits are short snippets with their source (path#Lstart-Lend) and score.",
     execution: 'activity',
     activity: 'memoryRecall',
-    placeholder: true,
     with: {
       type: 'object',
-      properties: { query: str, limit: { type: 'integer', minimum: 1 }, scope: str },
+      properties: {
+        query: str,
+        limit: { type: 'integer', minimum: 1, maximum: 20 },
+        agent: str,
+        min_score: { type: 'number', minimum: 0, maximum: 1 },
+      },
       required: ['query'],
       additionalProperties: false,
     },
@@ -87,11 +92,43 @@ export const builtInStepTypes: StepTypeRegistry = {
       properties: {
         hits: {
           type: 'array',
-          items: { type: 'object', properties: { text: str, score: { type: 'number' }, source: str } },
+          items: {
+            type: 'object',
+            properties: {
+              text: str,
+              score: { type: 'number' },
+              source: str,
+              path: str,
+              startLine: { type: 'integer' },
+              endLine: { type: 'integer' },
+            },
+          },
         },
+        stale: { type: 'boolean' },
       },
     },
     defaults: { timeout: '30s' },
+  },
+  'memory.remember': {
+    description:
+      "Appends text to the agent's daily note (memory/YYYY-MM-DD.md) or to MEMORY.md, exactly once across retries, and indexes it.",
+    execution: 'activity',
+    activity: 'memoryRemember',
+    with: {
+      type: 'object',
+      properties: {
+        text: str,
+        target: { type: 'string', enum: ['daily', 'long-term'] },
+        agent: str,
+      },
+      required: ['text'],
+      additionalProperties: false,
+    },
+    output: {
+      type: 'object',
+      properties: { path: str, appended: { type: 'boolean' } },
+    },
+    defaults: { timeout: '1m' },
   },
   'agent.turn': {
     description:

@@ -30,7 +30,8 @@ type Part =
   | 'cli'
   | 'schemas'
   | 'skills'
-  | 'media';
+  | 'media'
+  | 'memory';
 
 /** engine/ files that workflows/ may import inside the sandbox (they import only cel-js and engine types). */
 const ENGINE_RUNTIME = new Set([
@@ -66,6 +67,7 @@ function partOf(file: string): Part | undefined {
     'schemas',
     'skills',
     'media',
+    'memory',
   ];
   return parts.find((p) => p === top);
 }
@@ -86,6 +88,7 @@ const ALL: Part[] = [
   'schemas',
   'skills',
   'media',
+  'memory',
 ];
 const LOWER: Part[] = ['engine', 'engine-runtime', 'config', 'channels', 'schemas', 'workflow-api'];
 
@@ -129,7 +132,7 @@ const RULES: Record<
   temporal: { values: ['config'], types: [], packages: true },
   client: { values: [...LOWER, 'temporal'], types: ['activities'], packages: true },
   activities: {
-    values: [...LOWER, 'client', 'temporal', 'media'],
+    values: [...LOWER, 'client', 'temporal', 'media', 'memory'],
     types: ['workflows'],
     packages: true,
   },
@@ -141,8 +144,10 @@ const RULES: Record<
   },
   // The blob store and the conversions: plain Node code the activities, gateway, worker and CLI share.
   media: { values: ['engine-runtime', 'config', 'channels', 'schemas'], types: [], packages: true },
+  // The memory store, its backends and embedders: plain Node code the activities and the CLI share.
+  memory: { values: ['engine-runtime', 'config', 'schemas'], types: [], packages: true },
   worker: {
-    values: [...LOWER, 'client', 'temporal', 'activities', 'skills', 'media'],
+    values: [...LOWER, 'client', 'temporal', 'activities', 'skills', 'media', 'memory'],
     types: ['workflows'],
     packages: true,
   },

@@ -1,7 +1,10 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import {
   createCronTool,
+  createMemoryAppendTool,
+  createMemoryGetTool,
+  createMemorySearchTool,
   createMessageTool,
   createSessionsHistoryTool,
   createWebFetchTool,
@@ -10,6 +13,7 @@ import {
 import {
   type AgentActivityDeps,
   type AgentModelsConfig,
+  type AgentToolDefinition,
   loadAgentModelsConfig,
 } from '../activities/agent/index.js';
 import { type ActivityDeps, createActivities } from '../activities/index.js';
@@ -20,7 +24,11 @@ import { defaultPipelineDirs, loadPipelineLibrary } from '../client/pipelines.js
 import { sessionHistory } from '../client/sessions.js';
 import type { Config } from '../config/config.js';
 import { describeRefusedEdit, liveConfig } from '../config/live.js';
+import { secretSourcesOf } from '../config/secrets.js';
 import { gatewayToken } from '../config/token.js';
+import type { MemoryLog } from '../memory/agent-memory.js';
+import { MemoryError } from '../memory/errors.js';
+import { createMemoryService, type MemoryService } from '../memory/service.js';
 import { connectionOptions, workflowUiLink } from '../temporal/connection.js';
 import { loadWorkflowBundle } from './bundle.js';
 
@@ -142,6 +150,8 @@ function productionDeps(
     }
   });
   const config = initial;
+  // Memory settings are read at start; which workspace an agent has follows the live config.
+  const memory = productionMemory(config, () => modelsOf(live.current()));
   const pipelines = loadPipelineLibrary({ dirs: defaultPipelineDirs(config), watch: true });
   const connection = Connection.lazy(connectionOptions(config, address));
   const client = new Client({ connection, namespace: config.temporal.namespace });
@@ -173,8 +183,10 @@ function productionDeps(
           history: (key) => sessionHistory(client, key),
           currentSession: (_runKey, ctx) => sessionOfTurn(ctx.idempotencyKey),
         }),
+        ...memoryTools(memory),
       ],
     },
+    pipelineSteps: { memory },
     schedule: {
       getPipeline: (name) => pipelines.get(name),
       ingest: (r) =>
@@ -193,9 +205,51 @@ function productionDeps(
     async close() {
       live.close();
       pipelines.close();
+      await memory.close();
       await connection.close();
     },
   };
+}
+
+/**
+ * The agents' memory (memory: in switchyard.yaml), checked now so a bad memory setting stops the
+ * worker with its message; nothing is opened or loaded before the first recall or memory tool.
+ */
+export function productionMemory(
+  config: Config,
+  agents: () => { agents: Array<{ id: string; workspace: string }> },
+): MemoryService {
+  return createMemoryService(config.memory, {
+    workspaceOf: (agentId) => {
+      const current = agents().agents;
+      const agent = current.find((a) => a.id.toLowerCase() === agentId.toLowerCase());
+      if (!agent) {
+        throw new MemoryError(
+          'config',
+          `no agent '${agentId}' in the config (agents: ${current.map((a) => a.id).join(', ') || 'none'})`,
+        );
+      }
+      return agent.workspace;
+    },
+    secrets: secretSourcesOf(config),
+    log,
+  });
+}
+
+/** memory_search, memory_get and memory_append, reading and writing the notes of the turn's agent. */
+export function memoryTools(memory: MemoryService): AgentToolDefinition[] {
+  if (!memory.enabled) return [];
+  const agentOf = (ctx: { idempotencyKey: string }) => agentOfSession(sessionOfTurn(ctx.idempotencyKey));
+  return [
+    createMemorySearchTool({ memory, agentOf }),
+    createMemoryGetTool({ memory, agentOf }),
+    createMemoryAppendTool({ memory, agentOf }),
+  ];
+}
+
+/** `agent:<id>:…` session keys name their agent. */
+function agentOfSession(sessionKey: string | undefined): string | undefined {
+  return sessionKey?.startsWith('agent:') ? sessionKey.split(':')[1] : undefined;
 }
 
 /** Chats the owner controls: the senders allowed by name in each channel's `allowFrom`. */
