@@ -218,6 +218,7 @@ function productionDeps(
 export function productionMemory(
   config: Config,
   agents: () => { agents: Array<{ id: string; workspace: string }> },
+  log: MemoryLog = (level, message, fields) => Runtime.instance().logger[level](message, fields),
 ): MemoryService {
   return createMemoryService(config.memory, {
     workspaceOf: (agentId) => {
