@@ -43,7 +43,7 @@ export function memoryConfig(home: string, over: Partial<MemoryConfig> = {}): Me
     dir: join(home, 'memory'),
     embedding: { provider: 'local' },
     chunking: {},
-    search: { maxResults: 6, minScore: 0.35, vectorWeight: 0.7, textWeight: 0.3, candidateMultiplier: 4 },
+    search: { maxResults: 6, minScore: 0.25, vectorWeight: 0.7, textWeight: 0.3, candidateMultiplier: 4 },
     qdrant: { collection: 'switchyard-memory' },
     ...over,
   };
