@@ -86,6 +86,11 @@ export class ConnectorStatusBoard {
     return health;
   }
 
+  /** Drops an account (removed from the config, or rebuilt: its next handle starts afresh). */
+  forget(channel: string, accountId: string): void {
+    this.accounts.delete(`${channel}/${accountId}`);
+  }
+
   /** Every account's status, in the order they were registered. */
   list(): ConnectorStatus[] {
     return [...this.accounts.values()].map((a) => a.current());

@@ -6,9 +6,10 @@ import { defaultAgentId } from '../channels/routing.js';
 import { buildMainSessionKey } from '../channels/session-key.js';
 import { ConnectorStatusBoard } from '../channels/status.js';
 import { defaultPipelineDirs, loadPipelineLibrary, type PipelineLibrary } from '../client/pipelines.js';
-import { reconcileInBackground } from '../client/schedules.js';
+import { reconcileDeclared, reconcileInBackground } from '../client/schedules.js';
 import type { Config } from '../config/config.js';
 import { homePaths } from '../config/home.js';
+import { describeRefusedEdit, type LiveConfig, liveConfig } from '../config/live.js';
 import { BlobStore } from '../media/blob-store.js';
 import { connectionOptions, workflowUiLink } from '../temporal/connection.js';
 import { CRON_CHANNEL } from '../workflows/channel/channel-api.js';
@@ -45,6 +46,8 @@ export interface GatewayOptions {
   pipelineDirs?: string[];
   /** Recompile pipelines when their files change (default true). */
   watchPipelines?: boolean;
+  /** Watch switchyard.yaml and the secrets file (default true); reads are exact without it. */
+  watchConfig?: boolean;
   env?: NodeJS.ProcessEnv;
   /** The blob store connectors download attachments into; defaults to <data dir>/media. */
   media?: BlobStore;
@@ -52,6 +55,8 @@ export interface GatewayOptions {
 
 export interface Gateway {
   app: FastifyInstance;
+  /** switchyard.yaml as it is now (re-read when it changes). */
+  config: LiveConfig;
   client: Client;
   db: Database;
   pipelines: PipelineLibrary;
@@ -112,7 +117,13 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     watch: options.watchPipelines ?? true,
     onError: (message) => app.log.error(message),
   });
-  const router = createRouter({ client, config, pipelines, taskQueue });
+  // switchyard.yaml as it is now: routing, agents, channels and schedules follow its edits.
+  const live = liveConfig(config, {
+    watch: options.watchConfig ?? true,
+    onInvalid: (error, file) => app.log.error(describeRefusedEdit(error, file)),
+  });
+  const current = () => live.current();
+  const router = createRouter({ client, config: current, pipelines, taskQueue });
   const media = options.media ?? new BlobStore({ dir: config.media.dir, maxBytes: config.media.maxBytes });
   scheduleMediaRetention(app, media, config.media);
   // Live token deltas from workers (outside Temporal history) to the chats that show them.
@@ -121,7 +132,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   // OpenClaw's apps and CLI talk to sessions they name; their answers come back on `openclaw`.
   const openclawChat = createOpenclawChat({ client, hub, ingestToSession: router.ingestToSession });
   const mainSessionKey = () =>
-    buildMainSessionKey(defaultAgentId(config.routing), config.routing.session?.mainKey);
+    buildMainSessionKey(defaultAgentId(current().routing), current().routing.session?.mainKey);
   const hooks = createDetachedChannel(HOOK_CHANNEL);
   // Scheduled system events reach the main session on the `cron` pseudo-channel.
   const cronEvents = createDetachedChannel(CRON_CHANNEL);
@@ -159,10 +170,13 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         onAborted: openclawChat.abortedInSession,
       }).services,
       ...createOpenclawConfig({
-        config,
+        config: current,
         token: options.token,
         env: options.env,
-        agents: () => ({ defaultId: defaultAgentId(config.routing), agents: configuredAgents(config) }),
+        agents: () => ({
+          defaultId: defaultAgentId(current().routing),
+          agents: configuredAgents(current()),
+        }),
       }).services,
       ...createOpenclawApprovals({ client }).services,
       ...createOpenclawCron({ client, taskQueue, uiLink: (w, r) => workflowUiLink(config, w, r) }).services,
@@ -178,8 +192,27 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     log: app.log,
     cancelled: () => closing,
   });
+  live.onChange(({ config: next, changed, needsRestart }) => {
+    app.log.info(`switchyard.yaml reloaded (${changed.join(', ')} changed)`);
+    if (needsRestart.length > 0) {
+      app.log.warn(
+        `switchyard.yaml: ${needsRestart.join(', ')} changed; the gateway uses the new value when it restarts`,
+      );
+    }
+    if (changed.some((k) => k === 'channels' || k === 'secrets' || k === 'agents')) void channels.apply(next);
+    if (changed.includes('cron')) {
+      reconcileDeclared(client, next, taskQueue).then(
+        (r) =>
+          app.log.info(
+            `schedules reconciled: ${r.created.length} created, ${r.updated.length} updated, ${r.deleted.length} deleted`,
+          ),
+        (err: unknown) => app.log.error(`schedules not reconciled: ${(err as Error).message}`),
+      );
+    }
+  });
   app.addHook('onClose', async () => {
     closing = true;
+    live.close();
     await schedulesReconciled;
     await channels.close();
     pipelines.close();
@@ -188,6 +221,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   });
   return {
     app,
+    config: live,
     client,
     db,
     pipelines,

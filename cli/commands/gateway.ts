@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { reconcileDeclared } from '../../client/schedules.js';
 import { ensureHome } from '../../config/home.js';
-import { loadConfig } from '../../config/load.js';
 import { gatewayToken } from '../../config/token.js';
 import { buildGateway, type Gateway } from '../../gateway/server.js';
 import { effectiveAddress } from '../../temporal/connection.js';
@@ -47,12 +46,12 @@ export function registerGatewayCommand(program: Command): void {
         process.exit(0);
       };
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, stop);
-      // SIGHUP: re-read switchyard.yaml and bring the Schedules in line (pipelines reload by
-      // themselves; other keys take effect at the next start).
+      // switchyard.yaml is watched (gateway.config); SIGHUP makes the gateway look at it now and
+      // bring the Schedules in line even when the file did not change.
       process.on('SIGHUP', () => {
         void (async () => {
           try {
-            const fresh = loadConfig();
+            const fresh = gateway.config.current();
             const result = await reconcileDeclared(gateway.client, fresh, fresh.temporal.taskQueue);
             gateway.app.log.info(
               `config reloaded: schedules ${result.created.length} created, ${result.updated.length} updated, ${result.deleted.length} deleted`,

@@ -8,17 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { type ChannelSender, createChannelSendActivities } from '../../activities/channel-send.js';
-import { channelPolicyFor } from '../../channels/access.js';
 import { accountBlocks } from '../../channels/accounts.js';
 import type { AttachmentStore } from '../../channels/attachments.js';
-import { resolveDiscordAccounts } from '../../channels/discord/config.js';
-import { createDiscordConnector } from '../../channels/discord/connector.js';
 import { DEFAULT_AGENT_ID } from '../../channels/session-key.js';
-import { resolveSlackAccounts } from '../../channels/slack/config.js';
-import { createSlackConnector } from '../../channels/slack/connector.js';
 import type { ConnectorStatusBoard } from '../../channels/status.js';
-import { resolveTelegramAccounts } from '../../channels/telegram/config.js';
-import { createTelegramConnector } from '../../channels/telegram/connector.js';
 import { createWebchatConnector } from '../../channels/webchat/connector.js';
 import type { Config } from '../../config/config.js';
 import { secretSourcesOf } from '../../config/secrets.js';
@@ -28,11 +21,17 @@ import { openaiPlugin } from '../openai/plugin.js';
 import { PendingReplies } from '../openai/replies.js';
 import type { Database } from '../store/db.js';
 import { Outbox } from '../store/outbox.js';
-import { PairingStore } from '../store/pairing.js';
 import type { DeltaHub } from '../stream/hub.js';
 import { channelTaskQueue, type RunningChannelWorker, startChannelWorker } from './channel-worker.js';
+import {
+  type AccountConnector,
+  type AccountContext,
+  createAccount,
+  PLATFORMS,
+  resolvePlatformAccounts,
+  type WantedAccount,
+} from './platforms.js';
 import type { Ingest } from './router.js';
-import { createTypingIndicator } from './typing.js';
 import { startWhatsAppAccounts } from './whatsapp.js';
 
 export interface ChannelsOptions {
@@ -57,6 +56,8 @@ export interface Channels {
   ids: string[];
   /** Resolves once every channel's send worker polls (it retries while Temporal is down). */
   workersReady: Promise<void>;
+  /** Restarts the platform accounts a changed config changes (see startChannels). */
+  apply(config: Config): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -86,7 +87,9 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
   await app.register(webchat.plugin);
   senders.set('webchat', [webchat.sender]);
 
-  const agents = () => configuredAgents(config);
+  // The config in effect (apply() moves it on): new agents are served by the OpenAI API at once.
+  let latest = config;
+  const agents = () => configuredAgents(latest);
   const replies = new PendingReplies();
   await app.register(openaiPlugin, { ingest, hub, token, replies, agents });
   senders.set(
@@ -94,126 +97,63 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
     agents().map((a) => replies.sender(a.id)),
   );
 
-  const sources = secretSourcesOf(config, options.env ?? process.env);
-  const telegramSenders: ChannelSender[] = [];
-  for (const account of resolveTelegramAccounts(config.routing.channels?.telegram, sources)) {
-    const log = app.log.child({ channel: 'telegram', accountId: account.accountId });
-    const health = status.account('telegram', account.accountId, {
-      mode: account.mode,
-      secrets: [account.botToken, ...(account.webhookSecret ? [account.webhookSecret] : [])],
-    });
-    // Telegram cannot show an answer as it forms: "typing…" while the turn streams instead.
-    const typing = createTypingIndicator({
-      hub,
-      channel: 'telegram',
-      typing: (chatId, threadId) => telegram.typing(chatId, threadId),
-      onError: (err) => log.debug({ err }, 'typing indicator failed'),
-    });
-    const telegram = createTelegramConnector({
-      ...account,
-      access: new PairingStore(db),
-      policy: channelPolicyFor(config.routing, 'telegram', account.accountId),
-      onInbound: async (message) => {
-        await ingest(message);
-        typing.watch(message);
-      },
-      log,
-      health,
-      ...(options.attachments ? { attachments: options.attachments } : {}),
-    });
-    closers.push(async () => typing.close());
-    app.route(telegram.webhookRoute);
-    telegramSenders.push({
-      channel: telegram.channel,
-      accountId: telegram.accountId,
-      textLimit: telegram.textLimit,
-      send: (chatId, text, opts) => {
-        typing.replied(chatId, opts?.replyToMessageId);
-        return telegram.sender(chatId, text, opts);
-      },
-    });
-    app.addHook('onReady', () => telegram.start());
-    closers.push(() => telegram.stop());
-  }
-  if (telegramSenders.length > 0) senders.set('telegram', telegramSenders);
-  reportDisabled(status, config, 'telegram');
+  // The platforms' accounts (Telegram, Slack, Discord): built from the config, restarted one by
+  // one when switchyard.yaml or the secrets file changes them (`apply`).
+  const env = options.env ?? process.env;
+  const ctx: AccountContext = {
+    app,
+    db,
+    hub,
+    status,
+    ingest,
+    ...(options.attachments ? { attachments: options.attachments } : {}),
+  };
+  const running = new Map<string, { connector: AccountConnector; fingerprint: string }>();
+  /** Accounts whose HTTP route was registered at start, by key; fastify takes no routes later. */
+  const routed = new Map<string, boolean>();
+  const keyOf = (channel: string, accountId: string) => `${channel}/${accountId}`;
+  const sendersOf = (channel: string) => {
+    let list = senders.get(channel);
+    if (!list) {
+      list = [];
+      senders.set(channel, list);
+    }
+    return list;
+  };
+  const putSender = (sender: ChannelSender) => {
+    const list = sendersOf(sender.channel);
+    const at = list.findIndex((s) => s.accountId === sender.accountId);
+    if (at >= 0) list[at] = sender;
+    else list.push(sender);
+  };
+  const dropSender = (channel: string, accountId: string) => {
+    const list = sendersOf(channel);
+    const at = list.findIndex((s) => s.accountId === accountId);
+    if (at >= 0) list.splice(at, 1);
+  };
 
-  const slackSenders: ChannelSender[] = [];
-  for (const account of resolveSlackAccounts(config.routing.channels?.slack, sources)) {
-    const health = status.account('slack', account.accountId, {
-      mode: account.mode,
-      secrets: [account.botToken, account.appToken ?? '', account.signingSecret ?? ''],
-    });
-    // Slack has no typing indicator for bots outside its assistant threads: nothing to show.
-    const slack = createSlackConnector({
-      ...account,
-      access: new PairingStore(db),
-      policy: channelPolicyFor(config.routing, 'slack', account.accountId),
-      onInbound: async (message) => {
-        await ingest(message);
-      },
-      log: app.log.child({ channel: 'slack', accountId: account.accountId }),
-      health,
-      ...(options.attachments ? { attachments: options.attachments } : {}),
-    });
-    if (slack.eventsRoute) await app.register(slack.eventsRoute);
-    slackSenders.push({
-      channel: slack.channel,
-      accountId: slack.accountId,
-      textLimit: slack.textLimit,
-      send: slack.sender,
-      recover: slack.recover,
-    });
-    app.addHook('onReady', () => slack.start());
-    closers.push(() => slack.stop());
+  let started = false;
+  for (const wanted of resolvePlatformAccounts(config, secretSourcesOf(config, env))) {
+    const connector = createAccount(wanted, ctx);
+    const key = keyOf(wanted.channel, wanted.accountId);
+    running.set(key, { connector, fingerprint: wanted.fingerprint });
+    if (connector.route) {
+      await connector.route.register(app, () => running.get(key)?.connector);
+      routed.set(key, connector.route.rebindable);
+    }
+    putSender(connector.sender);
   }
-  if (slackSenders.length > 0) senders.set('slack', slackSenders);
-  reportDisabled(status, config, 'slack');
+  for (const platform of PLATFORMS) reportDisabled(status, config, platform);
+  app.addHook('onReady', async () => {
+    started = true;
+    await Promise.all([...running.values()].map(({ connector }) => connector.start()));
+  });
+  closers.push(async () => {
+    await Promise.all([...running.values()].map(({ connector }) => connector.stop()));
+  });
 
-  const discordSenders: ChannelSender[] = [];
-  for (const account of resolveDiscordAccounts(config.routing.channels?.discord, sources)) {
-    const log = app.log.child({ channel: 'discord', accountId: account.accountId });
-    const health = status.account('discord', account.accountId, {
-      mode: 'gateway',
-      secrets: [account.botToken],
-    });
-    // Discord's "typing…" lasts about 10 s: repeated every 8 s while the turn streams.
-    const typing = createTypingIndicator({
-      hub,
-      channel: 'discord',
-      typing: (chatId, threadId) => discord.typing(chatId, threadId),
-      onError: (err) => log.debug({ err }, 'typing indicator failed'),
-      intervalMs: 8000,
-    });
-    const discord = createDiscordConnector({
-      ...account,
-      access: new PairingStore(db),
-      policy: channelPolicyFor(config.routing, 'discord', account.accountId),
-      onInbound: async (message) => {
-        await ingest(message);
-        typing.watch(message);
-      },
-      log,
-      health,
-      ...(options.attachments ? { attachments: options.attachments } : {}),
-    });
-    closers.push(async () => typing.close());
-    discordSenders.push({
-      channel: discord.channel,
-      accountId: discord.accountId,
-      textLimit: discord.textLimit,
-      send: (chatId, text, opts) => {
-        typing.replied(chatId, opts?.replyToMessageId);
-        return discord.sender(chatId, text, opts);
-      },
-      recover: discord.recover,
-    });
-    app.addHook('onReady', () => discord.start());
-    closers.push(() => discord.stop());
-  }
-  if (discordSenders.length > 0) senders.set('discord', discordSenders);
-  reportDisabled(status, config, 'discord');
-
+  // WhatsApp accounts hold a linked device session and a login page: started once, here; a
+  // change to channels.whatsapp is applied when the gateway restarts (apply() says so).
   const whatsapp = await startWhatsAppAccounts({
     app,
     config,
@@ -228,34 +168,117 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
   closers.push(() => whatsapp.close());
   reportDisabled(status, config, 'whatsapp');
 
+  /**
+   * Brings the running accounts in line with a changed config: an account whose settings or
+   * access policy changed is stopped and started again, a new one starts, a removed or disabled
+   * one stops. What cannot change without a restart (a webhook route fastify took at start) is
+   * said in the log. A config whose credentials cannot be read changes nothing.
+   */
+  const needsRoute = (w: WantedAccount) =>
+    (w.channel === 'telegram' && w.settings.mode === 'webhook') ||
+    (w.channel === 'slack' && w.settings.mode === 'http');
+  const applyNow = async (next: Config): Promise<void> => {
+    if (
+      JSON.stringify(next.routing.channels?.whatsapp) !== JSON.stringify(latest.routing.channels?.whatsapp)
+    ) {
+      app.log.warn('channels: channels.whatsapp changed in switchyard.yaml; restart the gateway to apply it');
+    }
+    latest = next;
+    for (const agent of agents()) {
+      if (!sendersOf(OPENAI_CHANNEL).some((s) => s.accountId === agent.id))
+        putSender(replies.sender(agent.id));
+    }
+    let wanted: WantedAccount[];
+    try {
+      wanted = resolvePlatformAccounts(next, secretSourcesOf(next, env));
+    } catch (err) {
+      app.log.error(
+        `channels: ${(err as Error).message}; the running connectors are kept (fix switchyard.yaml or the secrets file)`,
+      );
+      return;
+    }
+    const wantedKeys = new Set(wanted.map((w) => keyOf(w.channel, w.accountId)));
+    for (const [key, { connector }] of [...running]) {
+      if (wantedKeys.has(key)) continue;
+      running.delete(key);
+      dropSender(connector.channel, connector.accountId);
+      await connector.stop();
+      status.forget(connector.channel, connector.accountId);
+      app.log.info(`channels: ${key} stopped (no longer in switchyard.yaml)`);
+    }
+    for (const w of wanted) {
+      const key = keyOf(w.channel, w.accountId);
+      const old = running.get(key);
+      if (old?.fingerprint === w.fingerprint) continue;
+      if (needsRoute(w) && routed.get(key) !== true) {
+        app.log.warn(
+          `channels: ${key} changed in switchyard.yaml, but its webhook route can only be set up when the gateway starts; restart the gateway to apply it`,
+        );
+        continue;
+      }
+      if (old) {
+        await old.connector.stop();
+        status.forget(w.channel, w.accountId);
+      }
+      const connector = createAccount(w, ctx);
+      running.set(key, { connector, fingerprint: w.fingerprint });
+      putSender(connector.sender);
+      ensureWorker(w.channel);
+      if (started) await connector.start();
+      app.log.info(`channels: ${key} ${old ? 'restarted' : 'started'} (switchyard.yaml changed)`);
+    }
+    for (const platform of PLATFORMS) reportDisabled(status, next, platform);
+  };
+  // One change at a time, in the order they came.
+  let applying = Promise.resolve();
+  const apply = (next: Config) => {
+    applying = applying
+      .then(() => applyNow(next))
+      .catch((err) => app.log.error({ err }, 'channels: applying the changed config failed'));
+    return applying;
+  };
+
   for (const sender of options.extraSenders ?? []) senders.set(sender.channel, [sender]);
 
   const outbox = new Outbox(db, { runId: randomUUID() });
   const workers: RunningChannelWorker[] = [];
+  const served = new Set<string>();
+  let connection: NativeConnection | undefined;
   let closed = false;
+  /** One send worker per channel queue; a channel that appears with a config change gets its own. */
+  const serve = async (channel: string) => {
+    if (!connection || closed || served.has(channel)) return;
+    served.add(channel);
+    workers.push(
+      await startChannelWorker({
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue: channelTaskQueue(config.temporal.taskQueue, channel),
+        activities: createChannelSendActivities({ outbox, senders: sendersOf(channel) }),
+      }),
+    );
+  };
+  const ensureWorker = (channel: string) => {
+    serve(channel).catch((err) => app.log.error({ err, channel }, 'channel send worker failed to start'));
+  };
   const workersReady = (async () => {
-    const connection = await connectWithRetry(options.temporal, () => closed, app);
+    connection = await connectWithRetry(options.temporal, () => closed, app);
     if (!connection) return;
-    for (const [channel, list] of senders) {
-      workers.push(
-        await startChannelWorker({
-          connection,
-          namespace: config.temporal.namespace,
-          taskQueue: channelTaskQueue(config.temporal.taskQueue, channel),
-          activities: createChannelSendActivities({ outbox, senders: list }),
-        }),
-      );
-    }
+    const open = connection;
     closers.push(async () => {
       await Promise.all(workers.map((w) => w.shutdown()));
-      await connection.close();
+      await open.close();
     });
+    for (const channel of senders.keys()) await serve(channel);
   })();
   workersReady.catch((err) => app.log.error({ err }, 'channel send workers failed to start'));
 
   return {
-    ids: [...senders.keys()],
+    get ids() {
+      return [...senders.keys()];
+    },
     workersReady,
+    apply,
     async close() {
       closed = true;
       await workersReady.catch(() => {});

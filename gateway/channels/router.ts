@@ -40,7 +40,8 @@ export interface Router {
 
 export function createRouter(options: {
   client: Client;
-  config: Config;
+  /** The config in effect now: routing follows edits of switchyard.yaml. */
+  config: () => Config;
   pipelines: PipelineLibrary;
   taskQueue: string;
 }): Router {
@@ -68,7 +69,7 @@ export function createRouter(options: {
   };
   return {
     async ingest(message) {
-      const route = resolveRoute(routingFor(config, message), message);
+      const route = resolveRoute(routingFor(config(), message), message);
       // `/approve <id>` or `/deny <id> [reason]` in a direct chat answers a tool approval pending
       // in this same conversation, instead of starting a turn. Approvals of other conversations
       // are out of reach from here (someone paired for one chat cannot approve another's tools):
@@ -78,8 +79,9 @@ export function createRouter(options: {
       return deliver(message, route);
     },
     async ingestToSession(message, sessionKey) {
-      const agentId = parseSessionKey(sessionKey)?.agentId ?? defaultAgentId(config.routing);
-      const agent = config.routing.agents?.find((a) => a.id.toLowerCase() === agentId.toLowerCase());
+      const { routing } = config();
+      const agentId = parseSessionKey(sessionKey)?.agentId ?? defaultAgentId(routing);
+      const agent = routing.agents?.find((a) => a.id.toLowerCase() === agentId.toLowerCase());
       return deliver(message, { agentId, pipeline: agent?.pipeline ?? DEFAULT_PIPELINE, sessionKey });
     },
   };

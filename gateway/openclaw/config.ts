@@ -24,7 +24,8 @@ import { GatewayMethodError, type GatewayServices, type JsonObject } from './pro
 export const REDACTED = '__OPENCLAW_REDACTED__';
 
 export interface OpenclawConfigOptions {
-  config: Config;
+  /** The config in effect now (switchyard.yaml is re-read when it changes). */
+  config: () => Config;
   /** The gateway's shared token as in effect (it may come from the data dir, not the config). */
   token: string;
   /** The configured agents and the default one (`agents.list`). */
@@ -50,10 +51,10 @@ export function createOpenclawConfig(options: OpenclawConfigOptions): OpenclawCo
         };
       },
       async modelsList(params: ModelsListParams) {
-        return { models: listModels(loadModels(config), params.agentId) };
+        return { models: listModels(loadModels(config()), params.agentId) };
       },
       async configGet() {
-        return configSnapshot(config, knownSecrets(options));
+        return configSnapshot(config(), knownSecrets(options));
       },
     },
   };
@@ -199,11 +200,12 @@ export function redact(value: unknown, secrets: readonly string[], key = ''): un
 /** Secret values the gateway knows of (at least 6 characters, to not redact every short word). */
 function knownSecrets(options: OpenclawConfigOptions): string[] {
   const env = options.env ?? process.env;
-  const telegram = options.config.routing.channels?.telegram as JsonObject | undefined;
+  const config = options.config();
+  const telegram = config.routing.channels?.telegram as JsonObject | undefined;
   return [
     options.token,
-    options.config.gateway.token,
-    options.config.temporal.apiKey,
+    config.gateway.token,
+    config.temporal.apiKey,
     telegram?.botToken,
     telegram?.webhookSecret,
     env.TELEGRAM_BOT_TOKEN,
