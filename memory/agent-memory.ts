@@ -11,9 +11,8 @@ import type { IndexedFile, MemoryBackend, StoredChunk } from './backend.js';
 import { chunkMarkdown, sha256, WRITE_MARKER } from './chunker.js';
 import type { Embedder } from './embedder.js';
 import type { EmbeddingCache } from './embedding-cache.js';
-import { MemoryError } from './errors.js';
+import { isCorruption, MemoryError } from './errors.js';
 import { fuse, type Hit } from './hybrid.js';
-import { isCorruption } from './sqlite-backend.js';
 import { textTerms } from './text-query.js';
 import {
   type AppendResult,
@@ -288,6 +287,7 @@ export class AgentMemory {
     }
     const files = await listMemoryFiles(workspace);
     report.files = files.length;
+    if (files.length > 0) await embedder.prepare?.();
     const indexed = await backend.files();
     const present = new Set(files.map((f) => f.path));
     for (const file of files) {

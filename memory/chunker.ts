@@ -57,7 +57,9 @@ export function chunkMarkdown(source: string, options: ChunkOptions): Chunk[] {
       .join('\n')
       .trim();
     if (text) {
-      chunks.push({ text, startLine: current[0]!.n, endLine: current.at(-1)!.n, hash: sha256(text) });
+      // The range covers the lines with text (blank lines at either end are not part of it).
+      const filled = current.filter((l) => l.text.trim());
+      chunks.push({ text, startLine: filled[0]!.n, endLine: filled.at(-1)!.n, hash: sha256(text) });
     }
   };
   /** Ends the current chunk; the next one starts with its trailing lines up to `overlap` tokens. */

@@ -14,7 +14,22 @@ export interface Embedder {
   countTokens(text: string): number;
   /** One vector per text, in order. Throws MemoryError (`embedding-unavailable` or `config`). */
   embed(texts: string[]): Promise<Float32Array[]>;
+  /** Loads what countTokens needs (called before chunking; embedders built lazily use it). */
+  prepare?(): Promise<void>;
   close?(): Promise<void>;
+}
+
+export const LOCAL_MODEL_ID = 'local:all-MiniLM-L6-v2-int8';
+
+export const DEFAULT_EMBEDDING_MODELS: Record<string, string | undefined> = {
+  openai: 'text-embedding-3-small',
+  gemini: 'gemini-embedding-001',
+  ollama: 'nomic-embed-text',
+};
+
+/** The id of a provider's vectors: provider, model and (when shortened) dimensions. */
+export function remoteEmbedderId(provider: string, model: string | undefined, dimensions?: number): string {
+  return `${provider}:${model ?? DEFAULT_EMBEDDING_MODELS[provider] ?? '?'}${dimensions ? `@${dimensions}` : ''}`;
 }
 
 /** Cosine similarity of two vectors of the same length. */

@@ -8,7 +8,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Embedder } from './embedder.js';
-import { isCorruption } from './sqlite-backend.js';
+import { isCorruption } from './errors.js';
 
 export interface EmbeddingCache {
   /** Vectors for `texts` (by their hashes), embedding only the ones not cached. */

@@ -10,10 +10,9 @@ import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { projectRoot } from '../config/home.js';
-import { type Embedder, normalise } from './embedder.js';
+import { type Embedder, LOCAL_MODEL_ID, normalise } from './embedder.js';
 import { MemoryError } from './errors.js';
 
-export const LOCAL_MODEL_ID = 'local:all-MiniLM-L6-v2-int8';
 export const LOCAL_DIMS = 384;
 /** The model's position embeddings stop at 512; sentence-transformers trains and runs it at 256. */
 const MAX_SEQUENCE = 256;

@@ -6,7 +6,13 @@
  */
 import { GoogleGenAI } from '@google/genai';
 import OpenAI from 'openai';
-import { approximateTokens, type Embedder, normalise } from './embedder.js';
+import {
+  approximateTokens,
+  DEFAULT_EMBEDDING_MODELS,
+  type Embedder,
+  normalise,
+  remoteEmbedderId,
+} from './embedder.js';
 import { MemoryError, reason } from './errors.js';
 
 export interface RemoteEmbedderOptions {
@@ -23,15 +29,8 @@ export interface RemoteEmbedderOptions {
   maxTokens?: number;
 }
 
-const DEFAULT_MODELS = {
-  openai: 'text-embedding-3-small',
-  gemini: 'gemini-embedding-001',
-  ollama: 'nomic-embed-text',
-  'openai-compatible': undefined,
-} as const;
-
 export function createRemoteEmbedder(options: RemoteEmbedderOptions): Embedder {
-  const model = options.model ?? DEFAULT_MODELS[options.provider];
+  const model = options.model ?? DEFAULT_EMBEDDING_MODELS[options.provider];
   if (!model) {
     throw new MemoryError('config', `memory.embedding.model: ${options.provider} needs a model id`);
   }
@@ -48,7 +47,7 @@ export function createRemoteEmbedder(options: RemoteEmbedderOptions): Embedder {
   const call =
     options.provider === 'gemini' ? geminiCall(options, model, where) : openaiCall(options, model, where);
   return {
-    id: `${options.provider}:${model}${options.dimensions ? `@${options.dimensions}` : ''}`,
+    id: remoteEmbedderId(options.provider, model, options.dimensions),
     maxTokens,
     countTokens: approximateTokens,
     async embed(texts) {

@@ -9,13 +9,9 @@ import type { MemoryConfig } from '../config/config.js';
 import { resolveSecret, type SecretSources } from '../config/secrets.js';
 import { AgentMemory, type AgentMemorySettings, type MemoryLog } from './agent-memory.js';
 import type { MemoryBackend } from './backend.js';
-import type { Embedder } from './embedder.js';
+import { type Embedder, LOCAL_MODEL_ID, remoteEmbedderId } from './embedder.js';
 import { type EmbeddingCache, openEmbeddingCache } from './embedding-cache.js';
 import { MemoryError, reason } from './errors.js';
-import { createLocalEmbedder } from './local-embedder.js';
-import { openQdrantBackend } from './qdrant-backend.js';
-import { createRemoteEmbedder } from './remote-embedders.js';
-import { openSqliteBackend } from './sqlite-backend.js';
 
 export interface MemoryServiceDeps {
   /** The agent's workspace directory; throws for an unknown agent. */
@@ -49,29 +45,41 @@ export function createMemoryService(config: MemoryConfig, deps: MemoryServiceDep
     maxQueryChars: 2_000,
     ...(config.timezone ? { timeZone: config.timezone } : {}),
   };
-  let embedder: Embedder | undefined = deps.embedder;
+  let embedder: Promise<Embedder> | undefined = deps.embedder ? Promise.resolve(deps.embedder) : undefined;
   let cache: EmbeddingCache | undefined;
   const agents = new Map<string, AgentMemory>();
 
-  const getEmbedder = (): Embedder => {
+  const getEmbedder = (): Promise<Embedder> => {
     embedder ??= buildEmbedder(config, deps.secrets);
+    embedder.catch(() => {
+      embedder = undefined;
+    });
     return embedder;
   };
+  // Backends and embedders are imported when first used: a worker that never recalls loads
+  // neither ONNX nor the Qdrant client.
   const openBackend = (agentId: string): MemoryBackend => {
     if (deps.backend) return deps.backend(agentId);
     if (config.backend === 'qdrant') {
       const apiKey = config.qdrant.apiKey
         ? secret(config.qdrant.apiKey, deps.secrets, 'memory.qdrant.apiKey')
         : undefined;
-      return openQdrantBackend({
-        url: config.qdrant.url!,
-        ...(apiKey ? { apiKey } : {}),
-        collectionPrefix: `${config.qdrant.collection}-${agentId.toLowerCase()}`,
-      });
+      return lazyBackend('qdrant', async () =>
+        (await import('./qdrant-backend.js')).openQdrantBackend({
+          url: config.qdrant.url!,
+          ...(apiKey ? { apiKey } : {}),
+          collectionPrefix: `${config.qdrant.collection}-${agentId.toLowerCase()}`,
+        }),
+      );
     }
-    return openSqliteBackend(join(config.dir, `${agentId.toLowerCase()}.sqlite`), {
-      onRecovered: (why) => deps.log?.('warn', `memory: ${why}`),
-    });
+    return lazyBackend('sqlite', async () =>
+      (await import('./sqlite-backend.js')).openSqliteBackend(
+        join(config.dir, `${agentId.toLowerCase()}.sqlite`),
+        {
+          onRecovered: (why) => deps.log?.('warn', `memory: ${why}`),
+        },
+      ),
+    );
   };
 
   return {
@@ -86,7 +94,7 @@ export function createMemoryService(config: MemoryConfig, deps: MemoryServiceDep
           agentId: key,
           workspace,
           backend: openBackend(key),
-          embedder: lazyEmbedder(getEmbedder, config),
+          embedder: deps.embedder ?? lazyEmbedder(getEmbedder, embedderId(config)),
           cache,
           settings,
           ...(deps.log ? { log: deps.log } : {}),
@@ -104,7 +112,7 @@ export function createMemoryService(config: MemoryConfig, deps: MemoryServiceDep
     async close() {
       await Promise.allSettled([...agents.values()].map((a) => a.close()));
       agents.clear();
-      await embedder?.close?.();
+      await (await embedder?.catch(() => undefined))?.close?.();
       cache?.close();
       cache = undefined;
     },
@@ -139,20 +147,56 @@ function checkSettings(config: MemoryConfig): void {
 
 /** The id vectors are stored under, without building the embedder (no model load, no key read). */
 function embedderId(config: MemoryConfig): string {
-  if (config.embedding.provider === 'local') return 'local:all-MiniLM-L6-v2-int8';
-  return createRemoteEmbedder({ ...remoteOptions(config), apiKey: 'unused' }).id;
+  const e = config.embedding;
+  return e.provider === 'local' ? LOCAL_MODEL_ID : remoteEmbedderId(e.provider, e.model, e.dimensions);
 }
 
 /** An embedder built on first use, so a workspace without notes never loads a model or reads a key. */
-function lazyEmbedder(get: () => Embedder, config: MemoryConfig): Embedder {
-  const id = embedderId(config);
+function lazyEmbedder(get: () => Promise<Embedder>, id: string): Embedder {
+  let ready: Embedder | undefined;
+  const loaded = (): Embedder => {
+    if (!ready) throw new Error('memory: embedder used before prepare()');
+    return ready;
+  };
   return {
     id,
     get maxTokens() {
-      return get().maxTokens;
+      return loaded().maxTokens;
     },
-    countTokens: (text) => get().countTokens(text),
-    embed: (texts) => get().embed(texts),
+    countTokens: (text) => loaded().countTokens(text),
+    async prepare() {
+      ready ??= await get();
+    },
+    async embed(texts) {
+      ready ??= await get();
+      return ready.embed(texts);
+    },
+  };
+}
+
+/** A backend whose module is imported on its first call. */
+function lazyBackend(name: MemoryBackend['name'], open: () => Promise<MemoryBackend>): MemoryBackend {
+  let backend: Promise<MemoryBackend> | undefined;
+  const get = () => {
+    backend ??= open();
+    backend.catch(() => {
+      backend = undefined;
+    });
+    return backend;
+  };
+  return {
+    name,
+    useModel: async (model) => (await get()).useModel(model),
+    files: async () => (await get()).files(),
+    replaceFile: async (path, hash, chunks) => (await get()).replaceFile(path, hash, chunks),
+    removeFile: async (path) => (await get()).removeFile(path),
+    vectorSearch: async (vector, limit) => (await get()).vectorSearch(vector, limit),
+    textSearch: async (terms, limit) => (await get()).textSearch(terms, limit),
+    status: async () => (await get()).status(),
+    clear: async () => (await get()).clear(),
+    close: async () => {
+      if (backend) await (await backend.catch(() => undefined))?.close();
+    },
   };
 }
 
@@ -167,9 +211,10 @@ function remoteOptions(config: MemoryConfig) {
   };
 }
 
-function buildEmbedder(config: MemoryConfig, secrets: SecretSources): Embedder {
+async function buildEmbedder(config: MemoryConfig, secrets: SecretSources): Promise<Embedder> {
   const e = config.embedding;
   if (e.provider === 'local') {
+    const { createLocalEmbedder } = await import('./local-embedder.js');
     return createLocalEmbedder({
       ...(e.modelPath ? { modelPath: e.modelPath } : {}),
       ...(e.batchSize ? { batchSize: e.batchSize } : {}),
@@ -180,6 +225,7 @@ function buildEmbedder(config: MemoryConfig, secrets: SecretSources): Embedder {
   const input = e.apiKey ?? (defaultEnv ? { env: defaultEnv } : undefined);
   const keySource = e.apiKey ? 'memory.embedding.apiKey' : defaultEnv;
   const apiKey = input ? secret(input, secrets, 'memory.embedding.apiKey') : undefined;
+  const { createRemoteEmbedder } = await import('./remote-embedders.js');
   return createRemoteEmbedder({
     ...remoteOptions(config),
     ...(apiKey ? { apiKey } : {}),

@@ -14,6 +14,7 @@ import * as sqliteVec from 'sqlite-vec';
 import type { BackendStatus, IndexedFile, MemoryBackend } from './backend.js';
 import { BitIndex } from './bit-index.js';
 import { cosine } from './embedder.js';
+import { isCorruption } from './errors.js';
 import type { TextCandidate, VectorCandidate } from './hybrid.js';
 import { ftsMatch } from './text-query.js';
 
@@ -59,13 +60,6 @@ interface ChunkRow {
   start_line: number;
   end_line: number;
   text: string;
-}
-
-const CORRUPT = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_VTAB']);
-
-export function isCorruption(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === 'string' && (CORRUPT.has(code) || code.startsWith('SQLITE_CORRUPT'));
 }
 
 export function openSqliteBackend(path: string, options: SqliteBackendOptions = {}): MemoryBackend {
