@@ -143,7 +143,10 @@ describe('the embedded store above its exact limit (sign-bit candidates, exact r
     const exact = openSqliteBackend(join(dir, 'exact.sqlite'));
     const quantised = openSqliteBackend(join(dir, 'bits.sqlite'), { exactLimit: 50 });
     let seed = 7;
-    const random = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+    const random = () => {
+      seed = (seed * 1664525 + 1013904223) >>> 0;
+      return (seed / 2 ** 32) * 2 - 1;
+    };
     const vec = () => normalise(Float32Array.from({ length: 64 }, random));
     for (const store of [exact, quantised]) await store.useModel('test:random');
     for (let f = 0; f < 20; f++) {

@@ -62,12 +62,12 @@ describe('memory.remember across retries', () => {
       [
         'name: remember',
         'inputs: { text: { type: string } }',
-        'outputs: { appended: { value: "${{ steps.write.output.appended }}" } }',
+        `outputs: { appended: { value: "\${{ steps.write.output.appended }}" } }`,
         'steps:',
         '  - id: write',
         '    uses: memory.remember',
         '    retry: { max_attempts: 3, initial_interval: 50ms }',
-        '    with: { text: "${{ inputs.text }}" }',
+        `    with: { text: "\${{ inputs.text }}" }`,
       ].join('\n'),
       builtInStepTypes,
     );
