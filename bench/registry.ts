@@ -1,4 +1,5 @@
 import { echoLoad } from './echo-load.js';
+import { memory } from './memory.js';
 import { pipelineCompile, stepOverhead } from './pipeline-measurements.js';
 import { rss } from './rss.js';
 import { rssAfterTurns } from './rss-after-turns.js';
@@ -19,6 +20,7 @@ export const measurements: Measurement[] = [
   pipelineCompile,
   echoLoad,
   stepOverhead,
+  memory,
   wsColdStart,
   turns,
   wsTurns,

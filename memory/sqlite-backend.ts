@@ -21,7 +21,7 @@ import { ftsMatch } from './text-query.js';
 type Database = BetterSqlite3.Database;
 
 export interface SqliteBackendOptions {
-  /** Up to this many chunks, vector search is exact; above, quantised with rescoring. Default 20,000. */
+  /** Up to this many chunks, vector search is exact; above, quantised with rescoring. Default 5,000. */
   exactLimit?: number;
   /** Candidates the bit index hands to exact rescoring. Default max(200, 10 × limit). */
   candidates?: (limit: number) => number;
@@ -63,7 +63,7 @@ interface ChunkRow {
 }
 
 export function openSqliteBackend(path: string, options: SqliteBackendOptions = {}): MemoryBackend {
-  const exactLimit = options.exactLimit ?? 20_000;
+  const exactLimit = options.exactLimit ?? 5_000;
   const candidateCount = options.candidates ?? ((limit: number) => Math.max(200, limit * 10));
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   let db = open();

@@ -159,6 +159,15 @@ describe('docker-compose.yml (checked with the compose tool; no Docker engine he
     expect(volumeTargets(services.postgres!)).toContain('/var/lib/postgresql/data');
     expect(volumeTargets(services.qdrant!)).toContain('/qdrant/storage');
     expect(volumeTargets(gateway)).toContain('/data');
+    // Workers keep the agents' notes (memory's source of truth) in the same volume, and memory's
+    // index in the compose Qdrant.
+    expect(volumeTargets(worker)).toContain('/data');
+    for (const service of [gateway, worker]) {
+      expect(environmentOf(service)).toMatchObject({
+        SWITCHYARD_MEMORY_BACKEND: 'qdrant',
+        SWITCHYARD_QDRANT_URL: 'http://qdrant:6333',
+      });
+    }
     expect(Object.keys(config.volumes ?? {})).toEqual(
       expect.arrayContaining(['postgres-data', 'qdrant-data', 'switchyard-data']),
     );
