@@ -5,10 +5,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memoryFailure } from '../../activities/memory.js';
+import { Failures, RETRYABLE_FAILURES } from '../../engine/failures.js';
 import type { MemoryBackend, StoredChunk } from '../../memory/backend.js';
 import { chunkMarkdown, sha256 } from '../../memory/chunker.js';
 import { normalise } from '../../memory/embedder.js';
+import { MemoryError } from '../../memory/errors.js';
 import { openQdrantBackend } from '../../memory/qdrant-backend.js';
 import { openSqliteBackend } from '../../memory/sqlite-backend.js';
 
@@ -194,5 +198,23 @@ describe('chunking', () => {
     // Overlap: each later chunk of section B starts with the last line of the one before.
     for (let i = 2; i < chunks.length; i++) expect(chunks[i]!.startLine).toBe(chunks[i - 1]!.endLine);
     expect(chunks.at(-1)!.endLine).toBe(18);
+  });
+});
+
+describe('an unreachable Qdrant', () => {
+  it('fails with an error that names the server and what to fix, retried as MemoryStoreUnavailable', async () => {
+    const store = openQdrantBackend({
+      url: 'http://127.0.0.1:9',
+      collectionPrefix: 'switchyard-unreachable',
+    });
+    const error = await store.useModel('test:model').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MemoryError);
+    expect(error).toMatchObject({ kind: 'store-unavailable' });
+    expect((error as Error).message).toMatch(
+      /^Qdrant at http:\/\/127\.0\.0\.1:9 is not reachable when asked to list collections: .*Start Qdrant \(docker compose up -d qdrant\) or fix memory\.qdrant\.url$/,
+    );
+    const failure = memoryFailure(error) as ApplicationFailure;
+    expect(failure).toMatchObject({ type: Failures.MemoryStoreUnavailable, nonRetryable: false });
+    expect(RETRYABLE_FAILURES).toContain(Failures.MemoryStoreUnavailable);
   });
 });
