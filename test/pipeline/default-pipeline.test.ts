@@ -6,9 +6,12 @@ import { promisify } from 'node:util';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AgentModelsConfig } from '../../activities/agent/index.js';
+import type { PipelineStepDeps } from '../../activities/pipeline-steps.js';
 import type { InboundMessage } from '../../channels/envelope.js';
 import { projectRoot } from '../../config/home.js';
 import { builtInStepTypes } from '../../engine/index.js';
+import { MemoryError } from '../../memory/errors.js';
+import type { MemoryService } from '../../memory/service.js';
 import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
 import { startRecordingChannel } from '../helpers/recording-channel.js';
 import { compile, type Harness, startHarness } from './harness.js';
@@ -42,11 +45,13 @@ describe('the shipped default pipeline on a real worker, with the faux model and
 
   // The worker reads the agent configuration on every call, as a real one re-reads its config.
   let models: AgentModelsConfig;
+  // Read by the step activities at each call: a test may swap the memory.
+  const stepDeps: PipelineStepDeps = { onCall: (e) => calls.push(e.activity) };
   beforeAll(async () => {
     agent = fauxAgent({ agents: ['main'], silent: ['mute'] });
     models = agent.config;
     h = await startHarness(address, 'default', {
-      pipelineSteps: { onCall: (e) => calls.push(e.activity) },
+      pipelineSteps: stepDeps,
       agent: { config: () => models },
     });
     chat = await startRecordingChannel(address, h.taskQueue);
@@ -101,6 +106,29 @@ describe('the shipped default pipeline on a real worker, with the faux model and
       compaction: { summary: string; kept: number };
     };
     expect(small.compaction).toEqual({ summary: '', kept: 2 });
+  });
+
+  it('answers without memories when memory is down, after the recall step’s retries', async () => {
+    sent().length = 0;
+    calls.length = 0;
+    stepDeps.memory = {
+      enabled: true,
+      agent: () => ({
+        search: async () => {
+          throw new MemoryError('store-unavailable', 'Qdrant at http://qdrant:6333 is not reachable');
+        },
+      }),
+    } as unknown as MemoryService;
+    try {
+      agent.answerWith((prompt) =>
+        prompt.includes('[Things you remember]') ? 'Remembered.' : 'Answered anyway.',
+      );
+      const out = await h.run(p, {}, message({ attachments: [] }));
+      expect(out.reply).toBe('Answered anyway.');
+      expect(calls.filter((c) => c === 'memoryRecall')).toHaveLength(3);
+    } finally {
+      delete stepDeps.memory;
+    }
   });
 
   it('does not answer a group message that does not mention it, and calls nothing', async () => {
