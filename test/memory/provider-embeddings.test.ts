@@ -109,6 +109,29 @@ describe('provider embeddings at the wire', () => {
     await service.close();
   });
 
+  it('re-indexes every note when the embedding model changes, never mixing the two models', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'switchyard-model-change-'));
+    const workspace = join(home, 'ws');
+    writeWorkspace(workspace);
+    const open = (embedding: MemoryConfig['embedding']) =>
+      createMemoryService(memoryConfig(home, { embedding }), {
+        workspaceOf: () => workspace,
+        secrets: { env: { OPENAI_API_KEY: 'sk-test' } },
+      });
+    const first = open({ provider: 'openai', baseUrl: `${provider.url}/v1` });
+    expect((await first.agent('main').sync()).indexed).toHaveLength(4);
+    await first.close();
+    const second = open({ provider: 'gemini', baseUrl: provider.url, apiKey: 'g-key', dimensions: 8 });
+    const report = await second.agent('main').sync();
+    expect(report).toMatchObject({ rebuilt: true });
+    expect(report.indexed).toHaveLength(4);
+    expect(await second.agent('main').status()).toMatchObject({
+      model: 'gemini:gemini-embedding-001@8',
+      chunks: 5,
+    });
+    await second.close();
+  });
+
   it('names the server to start or the setting to fix when the provider is unreachable', async () => {
     const service = serviceFor({ provider: 'ollama', baseUrl: 'http://127.0.0.1:9/v1' });
     const error = await service
