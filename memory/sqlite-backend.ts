@@ -245,7 +245,8 @@ export function openSqliteBackend(path: string, options: SqliteBackendOptions = 
             .all(blob(vector), Math.min(limit, 4096)) as Array<{ id: number; distance: number }>
         ).map((r) => ({ id: Number(r.id), similarity: 1 - r.distance }));
       } else {
-        const ids = bitIndex(vector.length).candidates(vector, candidateCount(limit));
+        // Hamming candidates, re-ranked by their int8 copies; the best few scored exactly.
+        const ids = bitIndex(vector.length).nearest(vector, candidateCount(limit), Math.max(limit * 2, 20));
         const read = db.prepare('select embedding from chunks_vec where rowid = ?').pluck();
         scored = ids
           .map((id) => ({ id, similarity: cosine(vector, toVector(read.get(BigInt(id)) as Buffer)) }))
@@ -307,7 +308,7 @@ export function openSqliteBackend(path: string, options: SqliteBackendOptions = 
         vectorIndex:
           chunks <= exactLimit
             ? `exact float32 cosine scan (sqlite-vec vec0), up to ${exactLimit} chunks`
-            : `sign-bit Hamming candidates (centred, in memory) + exact float32 rescoring`,
+            : 'sign-bit Hamming candidates (centred) re-ranked by int8 copies, in memory; the best exactly in float32',
       };
     },
 
