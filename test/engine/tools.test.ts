@@ -83,7 +83,7 @@ describe('renderMermaid and describePipeline', () => {
     const d = describePipeline(compileOk(readFileSync('pipelines/default.yaml', 'utf8')));
     expect(d).toMatchObject({ name: 'default', outputs: ['reply', 'compaction'], calls: [] });
     expect(d.hash).toMatch(/^sha256:/);
-    expect(d.stepCount).toBe(12);
+    expect(d.stepCount).toBe(16);
   });
 });
 
