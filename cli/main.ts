@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   cron: async () => (await import('./commands/cron.js')).registerCronCommands,
   channels: async () => (await import('./commands/channels.js')).registerChannelsCommands,
   memory: async () => (await import('./commands/memory.js')).registerMemoryCommands,
+  skills: async () => (await import('./commands/skills.js')).registerSkillsCommands,
   // `pairing` and `allowlist` are registered together; both edit the gateway's SQLite.
   pairing: pairingCommands,
   allowlist: pairingCommands,

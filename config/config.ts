@@ -52,7 +52,35 @@ export interface Config {
       /** Every loopback/private address is reachable. */
       allowPrivate: boolean;
     };
+    browser: BrowserToolConfig;
+    exec: ExecToolConfig;
   };
+  /** Skills: which are offered and their settings (docs/skills.md). */
+  skills: SkillsConfig;
+}
+
+export interface BrowserToolConfig {
+  enabled: boolean;
+  idleMs: number;
+  navigationTimeoutMs: number;
+  maxSnapshotChars: number;
+}
+
+/** OpenClaw's exec levels: `security` (deny | allowlist | full) and `ask` (off | on-miss | always). */
+export interface ExecToolConfig {
+  security: 'deny' | 'allowlist' | 'full';
+  ask: 'off' | 'on-miss' | 'always';
+  /** Globs of resolved binary paths that run without approval. */
+  allowlist: string[];
+  network: boolean;
+  timeoutMs: number;
+  maxOutputBytes: number;
+}
+
+export interface SkillsConfig {
+  entries: Record<string, { enabled?: boolean; env?: Record<string, string> }>;
+  allowBundled: string[] | undefined;
+  extraDirs: string[];
 }
 
 export type EmbeddingProvider = 'local' | 'openai' | 'gemini' | 'ollama' | 'openai-compatible';

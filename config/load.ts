@@ -11,7 +11,14 @@ import schema from '../schemas/config.schema.json' with { type: 'json' };
 import cronSchema from '../schemas/cron.schema.json' with { type: 'json' };
 import providersSchema from '../schemas/providers.schema.json' with { type: 'json' };
 import routingSchema from '../schemas/routing.schema.json' with { type: 'json' };
-import type { Config, MediaConfig, MemoryConfig } from './config.js';
+import type {
+  BrowserToolConfig,
+  Config,
+  ExecToolConfig,
+  MediaConfig,
+  MemoryConfig,
+  SkillsConfig,
+} from './config.js';
 import type { CronConfig } from './cron-task.js';
 import { validateCronConfig } from './cron-validate.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
@@ -215,13 +222,18 @@ function subschemaAt(schemaPath: string): Record<string, unknown> | undefined {
 function toConfig(v: Record<string, unknown>, home: string, configFile: string | undefined): Config {
   const c = v as unknown as Omit<
     Config,
-    'home' | 'configFile' | 'routing' | 'models' | 'cron' | 'tools' | 'media' | 'memory'
+    'home' | 'configFile' | 'routing' | 'models' | 'cron' | 'tools' | 'media' | 'memory' | 'skills'
   > &
     RoutingConfig & {
       providers?: unknown;
       secretsFile?: unknown;
       cron?: unknown;
-      tools?: { webFetch?: { allowHosts?: string[]; allowPrivate?: boolean } };
+      tools?: {
+        webFetch?: { allowHosts?: string[]; allowPrivate?: boolean };
+        browser?: RawBrowser;
+        exec?: RawExec;
+      };
+      skills?: RawSkills;
       media: RawMediaConfig;
       memory: Omit<MemoryConfig, 'dir'>;
     };
@@ -249,7 +261,56 @@ function toConfig(v: Record<string, unknown>, home: string, configFile: string |
         allowHosts: (c.tools?.webFetch?.allowHosts ?? []).map((h) => h.toLowerCase()),
         allowPrivate: c.tools?.webFetch?.allowPrivate === true,
       },
+      browser: browserConfig(c.tools?.browser ?? {}),
+      exec: execConfig(c.tools?.exec ?? {}),
     },
+    skills: {
+      entries: c.skills?.entries ?? {},
+      allowBundled: c.skills?.allowBundled,
+      extraDirs: c.skills?.load?.extraDirs ?? [],
+    },
+  };
+}
+
+interface RawBrowser {
+  enabled?: boolean;
+  idleMinutes?: number;
+  navigationTimeoutSeconds?: number;
+  maxSnapshotChars?: number;
+}
+
+interface RawExec {
+  security?: ExecToolConfig['security'];
+  ask?: ExecToolConfig['ask'];
+  allowlist?: string[];
+  network?: boolean;
+  timeoutSeconds?: number;
+  maxOutputKB?: number;
+}
+
+interface RawSkills {
+  entries?: SkillsConfig['entries'];
+  allowBundled?: string[];
+  load?: { extraDirs?: string[] };
+}
+
+function browserConfig(raw: RawBrowser): BrowserToolConfig {
+  return {
+    enabled: raw.enabled !== false,
+    idleMs: Math.round((raw.idleMinutes ?? 10) * 60_000),
+    navigationTimeoutMs: Math.round((raw.navigationTimeoutSeconds ?? 30) * 1000),
+    maxSnapshotChars: raw.maxSnapshotChars ?? 20_000,
+  };
+}
+
+function execConfig(raw: RawExec): ExecToolConfig {
+  return {
+    security: raw.security ?? 'deny',
+    ask: raw.ask ?? 'on-miss',
+    allowlist: raw.allowlist ?? [],
+    network: raw.network === true,
+    timeoutMs: Math.round((raw.timeoutSeconds ?? 60) * 1000),
+    maxOutputBytes: (raw.maxOutputKB ?? 1024) * 1024,
   };
 }
 

@@ -69,6 +69,24 @@ export const Failures = {
   NoSession: 'NoSession',
   /** `sessions_history` names a session that does not exist. */
   SessionNotFound: 'SessionNotFound',
+  /** `read` was asked for a file outside the skill folders, a missing file, or one that is not text. */
+  ReadRefused: 'ReadRefused',
+  /** The `browser` tool refused a URL (a private address not allowed, not http(s)) or an action the page cannot take (an unknown ref). */
+  BrowserRefused: 'BrowserRefused',
+  /** A page did not load or an element did not respond within the browser's timeout, or the page went away. */
+  BrowserFailed: 'BrowserFailed',
+  /** Chromium is not installed or could not start. */
+  BrowserUnavailable: 'BrowserUnavailable',
+  /** `exec` refused the command: outside the allowlist with `ask: off`, or not a command at all. */
+  ExecRefused: 'ExecRefused',
+  /** The sandbox cannot run here (bubblewrap missing, user namespaces off) or failed to start the command. */
+  ExecUnavailable: 'ExecUnavailable',
+  /** The command ran longer than its time limit and was killed. */
+  ExecTimedOut: 'ExecTimedOut',
+  /** The command printed more than `tools.exec.maxOutputKB` and was stopped. */
+  ExecOutputLimit: 'ExecOutputLimit',
+  /** A retried call whose command had already started on a worker that stopped: it is not run again, and its result is unknown. */
+  ExecOutcomeUnknown: 'ExecOutcomeUnknown',
 
   // --- memory (memory/, activities/memory.ts, the memory_* tools) ---
   /** The memory store (Qdrant) cannot be reached or answered with a server error; the message says what to fix. */

@@ -132,7 +132,7 @@ const RULES: Record<
   temporal: { values: ['config'], types: [], packages: true },
   client: { values: [...LOWER, 'temporal'], types: ['activities'], packages: true },
   activities: {
-    values: [...LOWER, 'client', 'temporal', 'media', 'memory'],
+    values: [...LOWER, 'client', 'temporal', 'media', 'memory', 'skills'],
     types: ['workflows'],
     packages: true,
   },

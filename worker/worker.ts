@@ -30,6 +30,7 @@ import type { MemoryLog } from '../memory/agent-memory.js';
 import { MemoryError } from '../memory/errors.js';
 import { createMemoryService, type MemoryService } from '../memory/service.js';
 import { connectionOptions, workflowUiLink } from '../temporal/connection.js';
+import { agentExtras } from './agent-extras.js';
 import { loadWorkflowBundle } from './bundle.js';
 
 /** Where a production worker says what it did with an edit of switchyard.yaml; pino fits. */
@@ -160,6 +161,8 @@ function productionDeps(
     target: { taskQueue },
     uiLink: (w: string, r?: string) => workflowUiLink(config, w, r),
   };
+  // browser, exec and the skills (with `read`); each turn sees whether they are on.
+  const extras = agentExtras(() => live.current(), { warn: (m) => log.warn(m) });
   const deps: ActivityDeps = {
     agent: {
       // Read when each activity runs: a reset turn calls the provider as it is configured now.
@@ -184,7 +187,9 @@ function productionDeps(
           currentSession: (_runKey, ctx) => sessionOfTurn(ctx.idempotencyKey),
         }),
         ...memoryTools(memory),
+        ...extras.tools,
       ],
+      skills: extras.skills,
     },
     pipelineSteps: { memory },
     schedule: {
@@ -204,6 +209,7 @@ function productionDeps(
     deps,
     async close() {
       live.close();
+      await extras.close();
       pipelines.close();
       await memory.close();
       await connection.close();

@@ -16,13 +16,15 @@ import { AgentConfigError, type AgentModelsConfig } from './config.js';
 import { configFailure } from './errors.js';
 import { callModel, type DeltaSink } from './model-call.js';
 import { modelInfo, resolveModel } from './models.js';
-import { type AgentToolDefinition, callTool, toolSpec } from './tools.js';
+import { type AgentSkillsDeps, READ_TOOL, skillsForTurns } from './skills.js';
+import { type AgentToolDefinition, callTool, checkToolApproval, toolSpec } from './tools.js';
 import { buildSystemPrompt } from './workspace.js';
 
 export type * from '../../workflows/agent/agent-api.js';
 export type { AgentModelsConfig } from './config.js';
 export { AgentConfigError, loadAgentModelsConfig, parseModelRef } from './config.js';
 export type { DeltaSink } from './model-call.js';
+export type { AgentSkillsDeps } from './skills.js';
 export type { AgentToolDefinition, ToolCallContext } from './tools.js';
 
 export interface AgentActivityDeps {
@@ -33,6 +35,11 @@ export interface AgentActivityDeps {
   /** Receives live token deltas; connect it to the gateway. Never blocks, never in history. */
   onDelta?: DeltaSink;
   tools?: AgentToolDefinition[];
+  /**
+   * The agent's skills (SKILL.md folders): listed in the system prompt, read with the `read`
+   * tool, which is added to the tools. Absent: no skills.
+   */
+  skills?: AgentSkillsDeps;
 }
 
 const DEFAULT_RESERVE = 16_384;
@@ -41,6 +48,10 @@ export function createAgentActivities(deps: AgentActivityDeps) {
   const config = typeof deps.config === 'function' ? deps.config : () => deps.config as AgentModelsConfig;
   const env = deps.env ?? process.env;
   const tools = new Map((deps.tools ?? []).map((t) => [t.name, t]));
+  const skills = deps.skills
+    ? skillsForTurns(deps.skills, () => config().agents.map((a) => a.workspace))
+    : undefined;
+  if (skills && !tools.has(READ_TOOL)) tools.set(READ_TOOL, skills.readTool());
 
   return {
     /** Reads the agent's workspace files and resolves its models (no keys) and tools. */
@@ -73,11 +84,33 @@ export function createAgentActivities(deps: AgentActivityDeps) {
       if (unknown.length > 0) {
         throw ApplicationFailure.nonRetryable(`unknown tools: ${unknown.join(', ')}`, Failures.UnknownTool);
       }
-      const selected = input.tools ? input.tools.map((name) => tools.get(name)!) : [...tools.values()];
+      const off = (input.tools ?? []).flatMap((name) => {
+        const why = tools.get(name)!.unavailable?.();
+        return why ? [`${name} (${why})`] : [];
+      });
+      if (off.length > 0) {
+        throw ApplicationFailure.nonRetryable(`tools that are off: ${off.join('; ')}`, Failures.UnknownTool);
+      }
+      let selected = input.tools
+        ? input.tools.map((name) => tools.get(name)!)
+        : [...tools.values()].filter((t) => !t.unavailable?.());
       const window = Math.min(...models.map((m) => m.contextWindow));
+      const prompt = await buildSystemPrompt(agent.workspace);
+      const offered = skills
+        ? await skills.forTurn(
+            agent.workspace,
+            selected.map((t) => t.name),
+          )
+        : undefined;
+      // `read` only opens skills: without one to read, a turn that did not ask for it goes without.
+      if (skills && !input.tools && offered?.names.length === 0) {
+        selected = selected.filter((t) => t.name !== READ_TOOL);
+      }
       return {
         agent: agent.id,
-        ...(await buildSystemPrompt(agent.workspace)),
+        systemPrompt: offered?.section ? `${prompt.systemPrompt}\n\n${offered.section}` : prompt.systemPrompt,
+        contextFiles: prompt.contextFiles,
+        ...(offered && offered.names.length > 0 ? { skills: offered.names } : {}),
         models,
         thinking: settings?.thinking ?? 'off',
         ...(settings?.maxTokens !== undefined ? { maxTokens: settings.maxTokens } : {}),
@@ -90,6 +123,11 @@ export function createAgentActivities(deps: AgentActivityDeps) {
     /** One model call (streams deltas to onDelta, heartbeats, classifies failures). */
     agentModelCall(input: ModelCallInput) {
       return callModel(input, { config, env, ...(deps.onDelta ? { onDelta: deps.onDelta } : {}) });
+    },
+
+    /** Whether one call of a `per-call` tool (exec) runs by itself, waits for the owner, or is refused. */
+    agentToolApproval(input: ToolCallInput) {
+      return checkToolApproval(input, tools);
     },
 
     /** One tool call; its start and end are pushed to onDelta (clients show "using <tool>…"). */

@@ -6,7 +6,13 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Failures } from '../../engine/failures.js';
-import type { RetrySpec, ToolCallInput, ToolCallResult, ToolSpec } from '../../workflows/agent/agent-api.js';
+import type {
+  RetrySpec,
+  ToolApprovalCheck,
+  ToolCallInput,
+  ToolCallResult,
+  ToolSpec,
+} from '../../workflows/agent/agent-api.js';
 
 export interface ToolCallContext {
   toolCallId: string;
@@ -15,6 +21,10 @@ export interface ToolCallContext {
   idempotencyKey: string;
   attempt: number;
   signal: AbortSignal;
+  /** The owner approved this call (told only to `per-call` tools). */
+  approved?: boolean;
+  /** Tells Temporal the call is alive (tools with `heartbeatTimeoutMs` call it every few seconds). */
+  heartbeat?(): void;
 }
 
 export interface AgentToolDefinition {
@@ -26,8 +36,23 @@ export interface AgentToolDefinition {
   timeoutMs?: number;
   /** Default: 3 attempts, 1 s doubling up to 30 s. */
   retry?: Partial<RetrySpec>;
-  /** `required`: each call waits for the owner to approve it (`switchyard approvals`, `/approve <id>`). */
-  approval?: 'required';
+  /**
+   * `required`: each call waits for the owner to approve it (`switchyard approvals`, `/approve <id>`).
+   * `per-call`: `approvalFor` decides for each call, before it runs.
+   */
+  approval?: 'required' | 'per-call';
+  /** For `per-call` tools: whether this call runs by itself, needs the owner's approval, or is refused. */
+  approvalFor?(
+    args: Record<string, unknown>,
+    ctx: { toolCallId: string; runKey: string; idempotencyKey: string },
+  ): ToolApprovalCheck | Promise<ToolApprovalCheck>;
+  /** The call heartbeats (`ctx.heartbeat()`); a worker that stops is noticed after this long. */
+  heartbeatTimeoutMs?: number;
+  /**
+   * Why the tool is off right now (config, a missing program), or undefined when it is on. An off
+   * tool is not offered; a step that lists it by name fails saying why. Read at each turn.
+   */
+  unavailable?(): string | undefined;
   /** How long a call waits for approval before it counts as denied. Default 10 minutes. */
   approvalTimeoutMs?: number;
   /** A string becomes one text block; throw to report an error to the model. */
@@ -48,11 +73,30 @@ export function toolSpec(tool: AgentToolDefinition): ToolSpec {
     parameters: tool.parameters,
     timeoutMs: tool.timeoutMs ?? 60_000,
     retry: { ...DEFAULT_TOOL_RETRY, ...tool.retry },
-    ...(tool.approval === 'required' ? { approval: 'required' as const } : {}),
-    ...(tool.approval === 'required' && tool.approvalTimeoutMs !== undefined
+    ...(tool.approval ? { approval: tool.approval } : {}),
+    ...(tool.approval && tool.approvalTimeoutMs !== undefined
       ? { approvalTimeoutMs: tool.approvalTimeoutMs }
       : {}),
+    ...(tool.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: tool.heartbeatTimeoutMs } : {}),
   };
+}
+
+/** A `per-call` tool's decision about one call; any other tool runs (its approval is the workflow's). */
+export async function checkToolApproval(
+  input: ToolCallInput,
+  tools: ReadonlyMap<string, AgentToolDefinition>,
+): Promise<ToolApprovalCheck> {
+  const tool = tools.get(input.tool);
+  if (!tool) {
+    throw ApplicationFailure.nonRetryable(`no tool '${input.tool}' in this worker`, Failures.UnknownTool);
+  }
+  if (!tool.approvalFor) return { approval: 'none', why: `${input.tool} decides nothing per call` };
+  const { info } = Context.current();
+  return tool.approvalFor(input.args, {
+    toolCallId: input.toolCallId,
+    runKey: input.runKey,
+    idempotencyKey: `${info.workflowExecution?.workflowId ?? 'standalone'}/${info.activityId}`,
+  });
 }
 
 export async function callTool(input: ToolCallInput, tools: ReadonlyMap<string, AgentToolDefinition>) {
@@ -60,13 +104,16 @@ export async function callTool(input: ToolCallInput, tools: ReadonlyMap<string, 
   if (!tool) {
     throw ApplicationFailure.nonRetryable(`no tool '${input.tool}' in this worker`, Failures.UnknownTool);
   }
-  const { info, cancellationSignal } = Context.current();
+  const context = Context.current();
+  const { info, cancellationSignal } = context;
   const result = await tool.execute(input.args, {
     toolCallId: input.toolCallId,
     runKey: input.runKey,
     idempotencyKey: `${info.workflowExecution?.workflowId ?? 'standalone'}/${info.activityId}`,
     attempt: info.attempt,
     signal: cancellationSignal,
+    approved: input.approved === true,
+    heartbeat: () => context.heartbeat(),
   });
   return (
     typeof result === 'string' ? { content: [{ type: 'text', text: result }] } : result

@@ -48,12 +48,28 @@ export function toolActivity(
   timeoutMs: number,
   retry: RetrySpec,
   summary: string,
+  heartbeatTimeoutMs?: number,
 ): AgentActivities['agentToolCall'] {
   return proxyActivities<AgentActivities>({
     startToCloseTimeout: timeoutMs,
+    ...(heartbeatTimeoutMs !== undefined ? { heartbeatTimeout: heartbeatTimeoutMs } : {}),
     retry: temporalRetry(retry),
     summary,
   }).agentToolCall;
+}
+
+/** Asks a `per-call` tool whether this call runs, needs the owner's approval, or is refused. */
+export function toolApprovalActivity(summary: string): AgentActivities['agentToolApproval'] {
+  return proxyActivities<AgentActivities>({
+    startToCloseTimeout: 30_000,
+    retry: temporalRetry({
+      maximumAttempts: 3,
+      initialIntervalMs: 1000,
+      backoffCoefficient: 2,
+      maximumIntervalMs: 10_000,
+    }),
+    summary,
+  }).agentToolApproval;
 }
 
 export function prepareActivity(): AgentActivities['agentPrepareTurn'] {

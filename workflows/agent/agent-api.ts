@@ -34,8 +34,13 @@ export interface ToolSpec {
   parameters: Record<string, unknown>;
   timeoutMs: number;
   retry: RetrySpec;
-  /** Each call waits for the owner's approval (workflows/agent/approval.ts) before it runs. */
-  approval?: 'required';
+  /**
+   * `required`: each call waits for the owner's approval (workflows/agent/approval.ts) before it
+   * runs. `per-call`: the tool decides for each call (`agentToolApproval`): run, ask, or refuse.
+   */
+  approval?: 'required' | 'per-call';
+  /** The call's activity heartbeats: a worker that dies is noticed after this long, not at the timeout. */
+  heartbeatTimeoutMs?: number;
   /** How long to wait for that answer (default 10 minutes); no answer counts as a denial. */
   approvalTimeoutMs?: number;
 }
@@ -54,6 +59,8 @@ export interface PreparedTurn {
   systemPrompt: string;
   /** Which workspace files went into the prompt (for humans reading history). */
   contextFiles: string[];
+  /** The skills the prompt lists (for humans reading history). */
+  skills?: string[];
   /** Primary first, then the fallbacks, in order. */
   models: ModelInfo[];
   thinking: ThinkingLevel;
@@ -88,7 +95,15 @@ export interface ToolCallInput {
   toolCallId: string;
   args: Record<string, unknown>;
   runKey: string;
+  /** The owner approved this call (set for `per-call` tools, which check it again before running). */
+  approved?: boolean;
 }
+
+/** A `per-call` tool's answer for one call, before it runs. */
+export type ToolApprovalCheck =
+  | { approval: 'none' | 'required'; why: string }
+  /** Never runs: the model reads this. */
+  | { refused: string };
 
 export interface ToolCallResult {
   content: Array<TextContent | ImageContent>;

@@ -3,7 +3,7 @@
 import type { AgentTool } from '@mariozechner/pi-agent-core';
 import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
 import { Failures } from '../../engine/failures.js';
-import { failureText, toolActivity } from './activity-options.js';
+import { failureText, toolActivity, toolApprovalActivity } from './activity-options.js';
 import type { RetrySpec, ToolSpec } from './agent-api.js';
 import { awaitApproval, refusalText } from './approval.js';
 import { DEFAULT_APPROVAL_TIMEOUT_MS } from './approval-api.js';
@@ -53,6 +53,7 @@ export function durableTool(spec: ToolSpec, override: ToolOverride | undefined, 
     override?.timeoutMs ?? spec.timeoutMs,
     { ...spec.retry, ...override?.retry },
     `tool ${spec.name}`,
+    spec.heartbeatTimeoutMs,
   );
   return {
     name: spec.name,
@@ -60,22 +61,35 @@ export function durableTool(spec: ToolSpec, override: ToolOverride | undefined, 
     description: spec.description,
     parameters: spec.parameters as unknown as AgentTool['parameters'],
     async execute(toolCallId, params) {
+      const args = params as Record<string, unknown>;
+      const approvalTimeoutMs = override?.approvalTimeoutMs ?? spec.approvalTimeoutMs;
+      let approved = false;
       if (override?.approval === 'required' || spec.approval === 'required') {
-        await requireApproval(
-          spec.name,
+        await requireApproval(spec.name, toolCallId, args, approvalTimeoutMs, run);
+        approved = true;
+      } else if (spec.approval === 'per-call') {
+        // The tool decides from the arguments (is this command in the allowlist?); only tools
+        // that say per-call take this path, so histories without them replay unchanged.
+        const check = await toolApprovalActivity(`check ${spec.name}`)({
+          tool: spec.name,
           toolCallId,
-          params as Record<string, unknown>,
-          override?.approvalTimeoutMs ?? spec.approvalTimeoutMs,
-          run,
-        );
+          args,
+          runKey,
+        });
+        if ('refused' in check) throw new Error(`tool ${spec.name} refused: ${check.refused}`);
+        if (check.approval === 'required') {
+          await requireApproval(spec.name, toolCallId, args, approvalTimeoutMs, run);
+          approved = true;
+        }
       }
       counter.toolCalls++;
       try {
         const result = await call({
           tool: spec.name,
           toolCallId,
-          args: params as Record<string, unknown>,
+          args,
           runKey,
+          ...(spec.approval === 'per-call' && approved ? { approved } : {}),
         });
         return { content: result.content, details: result.details ?? null };
       } catch (err) {

@@ -1,0 +1,289 @@
+// The exec tool's parts, for real: commands run in bubblewrap (no network, the workspace only,
+// killed at their time or output limit), OpenClaw's deny/allowlist/full × ask levels decide per
+// call, and the SQLite journal makes a retried call report what the first attempt did instead of
+// running the command again.
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createExecTool } from '../../activities/agent/builtin-tools/exec.js';
+import { ExecJournal } from '../../activities/agent/builtin-tools/exec-journal.js';
+import { decideExec } from '../../activities/agent/builtin-tools/exec-policy.js';
+import { findBwrap, probeSandbox, runSandboxed } from '../../activities/agent/builtin-tools/exec-sandbox.js';
+import type { ToolCallContext } from '../../activities/agent/index.js';
+import type { ExecToolConfig } from '../../config/config.js';
+
+const bwrap = findBwrap();
+
+function workspace(): string {
+  return mkdtempSync(join(tmpdir(), 'switchyard-exec-ws-'));
+}
+
+/** A loopback TCP server that counts the connections it gets. */
+async function listener(): Promise<{ server: Server; port: number; connections: () => number }> {
+  let n = 0;
+  const server = createServer((socket) => {
+    n++;
+    socket.on('error', () => {}); // the probe hangs up at once
+    socket.end('hello\n');
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: (server.address() as { port: number }).port, connections: () => n };
+}
+
+const PROBE = (port: number) =>
+  `if bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port}' 2>/dev/null; then echo CONNECTED; else echo NO-NETWORK; fi`;
+
+describe('the sandbox', () => {
+  let tcp: Awaited<ReturnType<typeof listener>>;
+  beforeAll(async () => {
+    expect(bwrap, 'bubblewrap must be installed (scripts/setup.mjs --test installs it)').toBeDefined();
+    expect(probeSandbox(bwrap)).toBeUndefined();
+    tcp = await listener();
+  });
+  afterAll(() => tcp.server.close());
+
+  const run = (command: string, over: Partial<Parameters<typeof runSandboxed>[0]> = {}) =>
+    runSandboxed(
+      {
+        command,
+        workspace: over.workspace ?? workspace(),
+        network: false,
+        timeoutMs: 20_000,
+        maxOutputBytes: 1 << 20,
+        ...over,
+      },
+      bwrap!,
+    );
+
+  it('runs in /workspace as uid 1000 with no capabilities, writing to the host folder', async () => {
+    const ws = workspace();
+    writeFileSync(join(ws, 'notes.txt'), 'from the host\n');
+    const result = await run(
+      'pwd; id -u; grep CapEff /proc/self/status; cat notes.txt; echo made > out.txt',
+      {
+        workspace: ws,
+      },
+    );
+    expect(result).toMatchObject({ exitCode: 0, signal: null });
+    expect(result.output.split('\n')).toEqual([
+      '/workspace',
+      '1000',
+      'CapEff:\t0000000000000000',
+      'from the host',
+      '',
+    ]);
+    expect(readFileSync(join(ws, 'out.txt'), 'utf8')).toBe('made\n');
+  });
+
+  it("sees only the system's programs: not the host's home, the data dir or secrets", async () => {
+    const result = await run(
+      'ls /; ls /root 2>&1; cat /etc/shadow 2>&1; ls /work 2>&1; echo $HOME; env | sort',
+    );
+    expect(result.output).toContain("ls: cannot access '/root': No such file or directory");
+    expect(result.output).toContain('cat: /etc/shadow: No such file or directory');
+    expect(result.output).toContain("ls: cannot access '/work'");
+    // A clean environment: nothing of the worker's (its keys, tokens, SWITCHYARD_*) leaks in.
+    const names = result.output.split('\n').flatMap((l) => /^([A-Z_]+)=/.exec(l)?.[1] ?? []);
+    expect(
+      names.filter((n) => !['HOME', 'LANG', 'PATH', 'PWD', 'SHLVL', 'TERM', 'TMPDIR', '_'].includes(n)),
+    ).toEqual([]);
+    expect(result.output).toContain('HOME=/tmp');
+  });
+
+  it('cannot connect to a loopback server on the host when the network is off, and can when it is allowed', async () => {
+    const before = tcp.connections();
+    const off = await run(PROBE(tcp.port));
+    expect(off.output.trim()).toBe('NO-NETWORK');
+    expect(tcp.connections()).toBe(before);
+    const on = await run(PROBE(tcp.port), { network: true });
+    expect(on.output.trim()).toBe('CONNECTED');
+    await expect.poll(() => tcp.connections()).toBe(before + 1);
+  });
+
+  it('kills a command that runs too long, with everything it started', async () => {
+    const marker = `sleep-marker-${process.pid}-${Date.now()}`;
+    const result = await run(`sh -c 'sleep 300; echo ${marker}' & sh -c 'sleep 301; echo ${marker}'`, {
+      timeoutMs: 500,
+    });
+    expect(result.stopped).toBe('timeout');
+    // 'close' comes once every process holding the output is gone: the background one too.
+    expect(() => execFileSync('pgrep', ['-f', marker])).toThrow();
+  });
+
+  it('stops a command that prints without end, keeping its beginning and end', async () => {
+    const result = await run('yes "a line of output"', { maxOutputBytes: 256 * 1024 });
+    expect(result.stopped).toBe('output');
+    expect(result.bytes).toBeGreaterThan(256 * 1024);
+    expect(result.output.length).toBeLessThan(40 * 1024);
+    expect(result.output.startsWith('a line of output\n')).toBe(true);
+    expect(result.output).toMatch(/\[… \d+ bytes left out …\]/);
+  });
+});
+
+const policy = (over: Partial<ExecToolConfig> = {}): ExecToolConfig => ({
+  security: 'allowlist',
+  ask: 'on-miss',
+  allowlist: [],
+  network: false,
+  timeoutMs: 20_000,
+  maxOutputBytes: 1 << 20,
+  ...over,
+});
+
+describe("OpenClaw's exec levels", () => {
+  const ws = workspace();
+  mkdirSync(join(ws, 'bin'));
+  writeFileSync(join(ws, 'bin', 'tool.sh'), '#!/bin/sh\necho tool\n', { mode: 0o755 });
+  const decide = (command: string, over: Partial<ExecToolConfig>) =>
+    decideExec(command, policy(over), { workspace: ws });
+
+  it.each([
+    ['date', { allowlist: ['/usr/bin/date'] }, 'allowed'],
+    ['date -u && ls -la | wc -l', { allowlist: ['/usr/bin/*'] }, 'allowed'],
+    ['LANG=C date', { allowlist: ['/USR/BIN/DATE'] }, 'allowed'],
+    ['./bin/tool.sh', { allowlist: ['/workspace/bin/*'] }, 'allowed'],
+    ['date', { allowlist: ['date'] }, 'ask'],
+    ['date', { allowlist: [] }, 'ask'],
+    ['date > out.txt', { allowlist: ['/usr/bin/date'] }, 'ask'],
+    ['echo $(cat /etc/passwd)', { allowlist: ['/usr/bin/*'] }, 'ask'],
+    ['$CMD', { allowlist: ['/usr/bin/*'] }, 'ask'],
+    ['date; curl example.org', { allowlist: ['/usr/bin/date'] }, 'ask'],
+    ['date', { allowlist: ['/usr/bin/date'], ask: 'always' }, 'ask'],
+    ['rm -rf x', { allowlist: [], ask: 'off' }, 'refused'],
+    ['rm -rf x', { security: 'full', ask: 'off' }, 'allowed'],
+    ['rm -rf x', { security: 'full', ask: 'on-miss' }, 'allowed'],
+    ['rm -rf x', { security: 'full', ask: 'always' }, 'ask'],
+    ['date', { security: 'deny' }, 'refused'],
+    ['   ', { security: 'full' }, 'refused'],
+  ] as Array<[string, Partial<ExecToolConfig>, string]>)('%s with %j: %s', (command, over, expected) => {
+    expect(decide(command, over).run).toBe(expected);
+  });
+
+  it('says why a command is not allowed', () => {
+    expect(decide('curl x', { allowlist: ['/usr/bin/date'], ask: 'off' })).toEqual({
+      run: 'refused',
+      why: "'curl' (/usr/bin/curl) is not in the allowlist, and tools.exec.ask is off (nobody is asked)",
+    });
+    expect(decide('nosuchprogram', { allowlist: ['/usr/bin/*'] }).why).toBe(
+      "'nosuchprogram' is not a program on the sandbox's PATH",
+    );
+  });
+});
+
+function context(key: string, over: Partial<ToolCallContext> = {}): ToolCallContext {
+  return {
+    toolCallId: 'call-1',
+    runKey: 'web:chat:1',
+    idempotencyKey: key,
+    attempt: 1,
+    signal: new AbortController().signal,
+    approved: false,
+    heartbeat: () => {},
+    ...over,
+  };
+}
+
+async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApplicationFailure);
+  return error as ApplicationFailure;
+}
+
+describe('the exec tool', () => {
+  const home = mkdtempSync(join(tmpdir(), 'switchyard-exec-home-'));
+  const ws = workspace();
+  const journal = new ExecJournal(join(home, 'exec-journal.db'));
+  let current = policy({ allowlist: ['/usr/bin/echo'] });
+  const tool = createExecTool({
+    policy: () => current,
+    workspaceOf: () => ws,
+    journal: () => journal,
+    bwrap,
+  });
+  afterAll(() => journal.close());
+
+  it('asks before a command outside the allowlist and runs one inside it by itself', async () => {
+    const ctx = { toolCallId: 'c', runKey: 'r', idempotencyKey: 'k' };
+    expect(await tool.approvalFor!({ command: 'echo hi' }, ctx)).toEqual({
+      approval: 'none',
+      why: 'every program is in the allowlist',
+    });
+    expect(await tool.approvalFor!({ command: 'touch x' }, ctx)).toMatchObject({ approval: 'required' });
+    current = policy({ allowlist: ['/usr/bin/echo'], ask: 'off' });
+    expect(await tool.approvalFor!({ command: 'touch x' }, ctx)).toEqual({
+      refused:
+        "'touch' (/usr/bin/touch) is not in the allowlist, and tools.exec.ask is off (nobody is asked)",
+    });
+    current = policy({ allowlist: ['/usr/bin/echo'] });
+  });
+
+  it('refuses a command that needs approval when the call was not approved', async () => {
+    const error = await failure(tool.execute({ command: 'touch never' }, context('wf-a/1')));
+    expect(error.type).toBe('ExecRefused');
+    expect(error.message).toContain("needs the owner's approval");
+  });
+
+  it('runs an approved call once: a retry gets the recorded result, the command does not run again', async () => {
+    const command = 'echo run >> runs.txt; wc -l < runs.txt';
+    const first = await tool.execute({ command }, context('wf-b/3', { approved: true }));
+    expect(first).toMatch(/^\$ echo run >> runs.txt; wc -l < runs.txt\n1\n\[exit code 0, [\d.]+ s\]$/);
+    const retry = await tool.execute({ command }, context('wf-b/3', { approved: true, attempt: 2 }));
+    expect(retry).toBe(first);
+    expect(readFileSync(join(ws, 'runs.txt'), 'utf8')).toBe('run\n');
+  });
+
+  it('reports the outcome as unknown when the command started but its worker died, and does not run it', async () => {
+    journal.claim('wf-c/5/call-1', 'echo run >> runs-c.txt'); // what a worker wrote before it was killed
+    const error = await failure(
+      tool.execute({ command: 'echo run >> runs-c.txt' }, context('wf-c/5', { approved: true, attempt: 2 })),
+    );
+    expect(error.type).toBe('ExecOutcomeUnknown');
+    expect(error.message).toContain('It was not run again');
+    expect(() => readFileSync(join(ws, 'runs-c.txt'))).toThrow();
+  });
+
+  it('a command past its time limit is a clear error, recorded like any result', async () => {
+    const error = await failure(
+      tool.execute({ command: 'sleep 30', timeout: 1 }, context('wf-d/1', { approved: true })),
+    );
+    expect(error.type).toBe('ExecTimedOut');
+    expect(error.message).toBe('exec: killed after 1 s (its time limit): sleep 30\n(no output)');
+    const again = await failure(
+      tool.execute({ command: 'sleep 30', timeout: 1 }, context('wf-d/1', { approved: true })),
+    );
+    expect([again.type, again.message]).toEqual([error.type, error.message]);
+  });
+
+  it('a command that prints gigabytes is stopped at the output limit', async () => {
+    current = policy({ security: 'full', ask: 'off', maxOutputBytes: 64 * 1024 });
+    const error = await failure(tool.execute({ command: 'cat /dev/zero | tr "\\0" x' }, context('wf-e/1')));
+    expect(error.type).toBe('ExecOutputLimit');
+    expect(error.message).toMatch(/^exec: stopped after printing more than 64 KiB \(its output limit\)/);
+    expect(error.message.length).toBeLessThan(40 * 1024);
+    current = policy({ allowlist: ['/usr/bin/echo'] });
+  });
+
+  it('says so when the sandbox cannot run here', async () => {
+    const broken = createExecTool({
+      policy: () => policy({ security: 'full', ask: 'off' }),
+      workspaceOf: () => ws,
+      journal: () => journal,
+      bwrap: undefined,
+      sandboxProblem: 'bubblewrap is not installed: apt-get install bubblewrap',
+    });
+    const error = await failure(broken.execute({ command: 'echo hi' }, context('wf-f/1')));
+    expect([error.type, error.message]).toEqual([
+      'ExecUnavailable',
+      'exec: bubblewrap is not installed: apt-get install bubblewrap',
+    ]);
+  });
+});
