@@ -2,18 +2,22 @@
  * The browsers of one worker process: one headless Chromium (the system's, found on PATH, started
  * on first use), one browser context per conversation (its own cookies and pages, closed after
  * `idleMs` without an action), the browser closed when the last context is and on worker
- * shutdown. Every request a page makes — the navigation, each image, script, frame, fetch and
- * WebSocket — passes web_fetch's address policy first (route interception): a page on the public
- * internet cannot make the browser reach the home network unless the owner allowed that host.
+ * shutdown. Every request a page makes — the navigation, each redirect, image, script, frame,
+ * fetch and WebSocket — leaves through the context's guard proxy (browser-proxy.ts), which
+ * applies web_fetch's address policy: a page on the public internet cannot make the browser reach
+ * the home network unless the owner allowed that host.
  */
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import {
   AddressRefused,
   HostNotFound,
   type LookupAll,
+  type ResolvedAddress,
+  resolveAll,
   resolvePublic,
   systemLookup,
 } from './address-policy.js';
+import { type GuardProxy, startGuardProxy } from './browser-proxy.js';
 
 export interface AddressPolicy {
   allowHosts: readonly string[];
@@ -30,13 +34,15 @@ export interface BrowserPoolOptions {
   lookup?: LookupAll;
 }
 
-/** One conversation's browser: its context, its page, and what the policy refused lately. */
+/** One conversation's browser: its context, its page, and what did not get through lately. */
 export interface BrowserSession {
   key: string;
   context: BrowserContext;
   page: Page;
-  /** Requests refused since the last action (URL and why), reported to the model. */
+  /** Requests the policy refused (URL and why), reported to the model; cleared at each action. */
   refused: Array<{ url: string; why: string }>;
+  /** Requests that failed in the proxy for other reasons (a name that does not resolve…). */
+  failed: Array<{ url: string; why: string }>;
 }
 
 /** No Chromium, or it would not start. */
@@ -44,7 +50,10 @@ export class BrowserUnavailableError extends Error {
   override readonly name = 'BrowserUnavailableError';
 }
 
-/** Chromium's background traffic (updates, sync, field trials) is noise on a closed network and a leak on an open one. */
+/**
+ * Chromium's background traffic (updates, sync, field trials) is noise on a closed network and a
+ * leak on an open one; QUIC and WebRTC's direct UDP would not go through the proxy.
+ */
 const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -57,30 +66,53 @@ const CHROMIUM_ARGS = [
   '--force-webrtc-ip-handling-policy=disable_non_proxied_udp',
 ];
 
+interface SessionEntry {
+  session: Promise<BrowserSession>;
+  proxy?: GuardProxy;
+  timer?: NodeJS.Timeout;
+  /** Actions running now: the idle clock waits for them. */
+  busy: number;
+}
+
 export class BrowserPool {
   private browser: Promise<Browser> | undefined;
-  private readonly sessions = new Map<string, { session: Promise<BrowserSession>; timer?: NodeJS.Timeout }>();
+  private readonly sessions = new Map<string, SessionEntry>();
   private closed = false;
 
   constructor(private readonly options: BrowserPoolOptions) {}
 
-  /** The conversation's session, opened if needed; its idle timer starts again. */
-  async session(key: string): Promise<BrowserSession> {
+  /**
+   * Runs `action` with the conversation's session, opened first — unless `mustExist`: then the
+   * action gets undefined when none is open. The idle clock stops while an action runs.
+   */
+  async use<T>(
+    key: string,
+    mustExist: boolean,
+    action: (session: BrowserSession | undefined) => Promise<T>,
+  ): Promise<T> {
     if (this.closed) throw new BrowserUnavailableError('the worker is shutting down');
     let entry = this.sessions.get(key);
+    if (!entry && mustExist) return action(undefined);
     if (!entry) {
-      entry = { session: this.open(key) };
-      this.sessions.set(key, entry);
-      entry.session.catch(() => this.sessions.delete(key));
+      const created: SessionEntry = { session: this.open(key, (proxy) => (created.proxy = proxy)), busy: 0 };
+      entry = created;
+      this.sessions.set(key, created);
+      created.session.catch(() => {
+        if (this.sessions.get(key) === created) this.sessions.delete(key);
+      });
     }
-    const session = await entry.session;
-    this.touch(key);
-    return session;
-  }
-
-  /** The conversation's session if it is open (never opens one). */
-  existing(key: string): Promise<BrowserSession> | undefined {
-    return this.sessions.get(key)?.session;
+    const current = entry;
+    current.busy++;
+    clearTimeout(current.timer);
+    try {
+      return await action(await current.session);
+    } finally {
+      current.busy--;
+      if (current.busy === 0 && this.sessions.get(key) === current) {
+        current.timer = setTimeout(() => void this.closeSession(key), this.options.idleMs());
+        current.timer.unref();
+      }
+    }
   }
 
   /** A fresh page in the session (after a page that never loaded, or was closed). */
@@ -97,6 +129,7 @@ export class BrowserPool {
     clearTimeout(entry.timer);
     const session = await entry.session.catch(() => undefined);
     await session?.context.close().catch(() => {});
+    await entry.proxy?.close();
     if (this.sessions.size === 0) await this.closeBrowser();
     return true;
   }
@@ -113,39 +146,7 @@ export class BrowserPool {
     return this.sessions.size;
   }
 
-  private touch(key: string): void {
-    const entry = this.sessions.get(key);
-    if (!entry) return;
-    clearTimeout(entry.timer);
-    entry.timer = setTimeout(() => void this.closeSession(key), this.options.idleMs());
-    entry.timer.unref();
-  }
-
-  private async open(key: string): Promise<BrowserSession> {
-    const browser = await this.launch();
-    const context = await browser.newContext({ serviceWorkers: 'block', acceptDownloads: false });
-    const session: BrowserSession = { key, context, page: undefined as unknown as Page, refused: [] };
-    await context.route('**/*', async (route) => {
-      const url = route.request().url();
-      const why = await this.refusal(url);
-      if (!why) return route.continue();
-      session.refused.push({ url, why });
-      return route.abort('blockedbyclient');
-    });
-    await context.routeWebSocket(
-      () => true,
-      async (ws) => {
-        const why = await this.refusal(ws.url());
-        if (!why) return ws.connectToServer();
-        session.refused.push({ url: ws.url(), why });
-        return ws.close({ code: 1008, reason: 'refused by the address policy' });
-      },
-    );
-    session.page = await context.newPage();
-    return session;
-  }
-
-  /** Why the policy refuses `url`, or undefined when it may be requested. */
+  /** Why the policy refuses `url` (checked before a navigation), or undefined when it may be opened. */
   async refusal(url: string): Promise<string | undefined> {
     let parsed: URL;
     try {
@@ -153,28 +154,47 @@ export class BrowserPool {
     } catch {
       return `not a valid URL: ${url}`;
     }
-    if (parsed.protocol === 'data:' || parsed.protocol === 'blob:' || parsed.href === 'about:blank')
-      return undefined;
-    if (
-      parsed.protocol !== 'http:' &&
-      parsed.protocol !== 'https:' &&
-      parsed.protocol !== 'ws:' &&
-      parsed.protocol !== 'wss:'
-    ) {
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       return `refused: ${parsed.protocol} URLs are not opened (only http and https)`;
     }
-    const policy = this.options.policy();
-    const host = parsed.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-    if (policy.allowPrivate || policy.allowHosts.includes(host)) return undefined;
     try {
-      await resolvePublic(host, this.options.lookup ?? systemLookup);
+      await this.check(parsed.hostname);
       return undefined;
     } catch (error) {
-      if (error instanceof AddressRefused)
-        return error.message.replace('web_fetch only reaches', 'the browser only reaches');
-      if (error instanceof HostNotFound) return undefined; // Chromium reports it itself (net::ERR_NAME_NOT_RESOLVED)
+      if (error instanceof AddressRefused) return browserWords(error.message);
+      if (error instanceof HostNotFound) return undefined; // the navigation says so itself
       throw error;
     }
+  }
+
+  private async open(key: string, onProxy: (proxy: GuardProxy) => void): Promise<BrowserSession> {
+    const browser = await this.launch();
+    const refused: BrowserSession['refused'] = [];
+    const failed: BrowserSession['failed'] = [];
+    const proxy = await startGuardProxy({
+      check: (host) => this.check(host),
+      isRefusal: (error) => error instanceof AddressRefused,
+      onBlocked: (url, why, isRefusal) =>
+        (isRefusal ? refused : failed).push({ url, why: browserWords(why) }),
+    });
+    onProxy(proxy);
+    // Chromium skips a proxy for loopback unless told `<-loopback>`; then nothing bypasses it.
+    const context = await browser.newContext({
+      proxy: { server: proxy.url, bypass: '<-loopback>' },
+      serviceWorkers: 'block',
+      acceptDownloads: false,
+    });
+    return { key, context, page: await context.newPage(), refused, failed };
+  }
+
+  /** The addresses `host` may be reached at under the policy; AddressRefused when it may not. */
+  private check(host: string): Promise<ResolvedAddress[]> {
+    const policy = this.options.policy();
+    const name = host.replace(/^\[|\]$/g, '').toLowerCase();
+    const lookup = this.options.lookup ?? systemLookup;
+    return policy.allowPrivate || policy.allowHosts.includes(name)
+      ? resolveAll(name, lookup)
+      : resolvePublic(name, lookup);
   }
 
   private launch(): Promise<Browser> {
@@ -199,7 +219,10 @@ export class BrowserPool {
           browser.on('disconnected', () => {
             // Crashed or closed: the next action starts a new one.
             if (this.browser === launching) this.browser = undefined;
-            for (const entry of this.sessions.values()) clearTimeout(entry.timer);
+            for (const entry of this.sessions.values()) {
+              clearTimeout(entry.timer);
+              void entry.proxy?.close();
+            }
             this.sessions.clear();
           });
           return browser;
@@ -222,4 +245,9 @@ export class BrowserPool {
     this.browser = undefined;
     if (browser) await (await browser.catch(() => undefined))?.close().catch(() => {});
   }
+}
+
+/** The policy's words, said of the browser. */
+function browserWords(why: string): string {
+  return why.replace('web_fetch only reaches', 'the browser only reaches');
 }

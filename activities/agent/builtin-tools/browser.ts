@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import { Failures } from '../../../engine/failures.js';
 import type { AgentToolDefinition, ToolCallContext } from '../tools.js';
 import { type BrowserPool, type BrowserSession, BrowserUnavailableError } from './browser-pool.js';
+import { REFUSED_HEADER } from './browser-proxy.js';
 
 export interface BrowserToolOptions {
   pool: BrowserPool;
@@ -73,28 +74,37 @@ export function createBrowserTool(options: BrowserToolOptions): AgentToolDefinit
             ? 'Closed the browser of this conversation.'
             : 'No browser was open in this conversation.';
         }
-        if (action === 'navigate') return await navigate(options, key, String(args.url ?? ''));
-        const session = await openSession(options.pool, key);
-        session.refused.length = 0;
-        const page = session.page;
-        switch (action) {
-          case 'snapshot':
-            return await describe(page, session, options, actionTimeoutMs);
-          case 'click':
+        if (action === 'navigate') {
+          const url = checkedUrl(String(args.url ?? ''));
+          const why = await options.pool.refusal(url.href);
+          if (why) throw refused(`browser: ${why}`);
+          return await options.pool.use(key, false, (session) => navigate(options, session!, url));
+        }
+        if (!ACTIONS.includes(action)) {
+          throw refused(`browser: unknown action '${String(action)}' (one of ${ACTIONS.join(', ')})`);
+        }
+        return await options.pool.use(key, true, async (session) => {
+          if (!session) {
+            throw refused(
+              'browser: no page is open in this conversation (the browser closes when idle and when the worker restarts): navigate to a URL first',
+            );
+          }
+          session.refused.length = 0;
+          session.failed.length = 0;
+          const page = session.page;
+          if (action === 'click') {
             await act(page, args, 'click', () => element(page, args).click({ timeout: actionTimeoutMs }));
-            return await describe(page, session, options, actionTimeoutMs);
-          case 'type':
+          } else if (action === 'type') {
             await act(page, args, 'type', async () => {
               const target = element(page, args);
               await target.fill(String(args.text ?? ''), { timeout: actionTimeoutMs });
               if (args.submit === true) await target.press('Enter', { timeout: actionTimeoutMs });
             });
-            return await describe(page, session, options, actionTimeoutMs);
-          case 'screenshot':
+          } else if (action === 'screenshot') {
             return await screenshot(page, options, args.fullPage === true, actionTimeoutMs);
-          default:
-            throw refused(`browser: unknown action '${String(action)}' (one of ${ACTIONS.join(', ')})`);
-        }
+          }
+          return await describe(page, session, options, actionTimeoutMs);
+        });
       } catch (error) {
         if (error instanceof ApplicationFailure) throw error;
         if (error instanceof BrowserUnavailableError) {
@@ -108,52 +118,47 @@ export function createBrowserTool(options: BrowserToolOptions): AgentToolDefinit
   };
 }
 
-async function navigate(options: BrowserToolOptions, key: string, url: string): Promise<string> {
-  let parsed: URL;
+function checkedUrl(url: string): URL {
   try {
-    parsed = new URL(url);
+    return new URL(url);
   } catch {
     throw refused(`browser: not a valid URL: ${url}`);
   }
-  const why = await options.pool.refusal(parsed.href);
-  if (why) throw refused(`browser: ${why}`);
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw refused(`browser: refused: ${parsed.protocol} URLs are not opened (only http and https)`);
-  }
-  const session = await options.pool.session(key);
+}
+
+async function navigate(options: BrowserToolOptions, session: BrowserSession, url: URL): Promise<string> {
   session.refused.length = 0;
+  session.failed.length = 0;
   const timeout = options.settings().navigationTimeoutMs;
   let status: number | undefined;
   try {
-    const response = await session.page.goto(parsed.href, { waitUntil: 'domcontentloaded', timeout });
+    const response = await session.page.goto(url.href, { waitUntil: 'domcontentloaded', timeout });
+    const refusal = response?.headers()[REFUSED_HEADER];
+    if (refusal) {
+      // A redirect led to an address the policy refuses: the proxy said no, nothing was fetched.
+      await session.page.goto('about:blank').catch(() => {});
+      throw refused(`browser: ${decodeURIComponent(refusal)} (${url.href} redirected to ${response!.url()})`);
+    }
     status = response?.status();
     // Give scripts a moment to draw the page; a page that keeps loading is read as it is.
     await session.page.waitForLoadState('load', { timeout: Math.min(5_000, timeout) }).catch(() => {});
   } catch (error) {
+    if (error instanceof ApplicationFailure) throw error;
     const message = firstLine(error);
-    if (message.includes('ERR_BLOCKED_BY_CLIENT')) {
-      const refusal = session.refused.find((r) => r.why)?.why ?? 'refused by the address policy';
-      throw refused(`browser: ${refusal} (while opening ${parsed.href})`);
-    }
-    // A page that never loads leaves the tab busy: start the conversation on a fresh one.
+    // A page that never loads leaves the tab busy: go on with a fresh one.
     await options.pool.replacePage(session);
     if (/Timeout \d+ms exceeded/.test(message)) {
-      throw failed(`browser: ${parsed.href} did not load within ${timeout / 1000} s`);
+      throw failed(`browser: ${url.href} did not load within ${timeout / 1000} s`);
     }
-    throw failed(`browser: could not open ${parsed.href}: ${message.replace(/^page\.goto: /, '')}`);
+    if (message.includes('ERR_TUNNEL_CONNECTION_FAILED') && session.refused[0]) {
+      throw refused(`browser: ${session.refused[0].why} (while opening ${url.href})`);
+    }
+    const cause = session.failed[0]
+      ? `: ${session.failed[0].why}`
+      : `: ${message.replace(/^page\.goto: /, '')}`;
+    throw failed(`browser: could not open ${url.href}${cause}`);
   }
   return describe(session.page, session, options, 10_000, status);
-}
-
-async function openSession(pool: BrowserPool, key: string): Promise<BrowserSession> {
-  const existing = pool.existing(key);
-  if (!existing) {
-    throw refused(
-      'browser: no page is open in this conversation (the browser closes when idle and when the worker restarts): navigate to a URL first',
-    );
-  }
-  await existing;
-  return pool.session(key);
 }
 
 /** The page as the model reads it: title, URL, what was blocked, and the snapshot (bounded). */
