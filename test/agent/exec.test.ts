@@ -4,18 +4,33 @@
 // running the command again.
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  type Context,
+  type FauxProviderRegistration,
+  fauxAssistantMessage,
+  fauxToolCall,
+  registerFauxProvider,
+  type ToolResultMessage,
+} from '@mariozechner/pi-ai';
+import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WorkflowBundle } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createExecTool } from '../../activities/agent/builtin-tools/exec.js';
 import { ExecJournal } from '../../activities/agent/builtin-tools/exec-journal.js';
 import { decideExec } from '../../activities/agent/builtin-tools/exec-policy.js';
 import { findBwrap, probeSandbox, runSandboxed } from '../../activities/agent/builtin-tools/exec-sandbox.js';
-import type { ToolCallContext } from '../../activities/agent/index.js';
+import { loadAgentModelsConfig, type ToolCallContext } from '../../activities/agent/index.js';
+import { resolveApproval, workflowApprovals } from '../../client/approvals.js';
 import type { ExecToolConfig } from '../../config/config.js';
+import type { PendingApproval } from '../../workflows/agent/approval-api.js';
+import type { AgentTurnResult, AgentTurnWorkflowInput } from '../../workflows/agent/index.js';
+import { uniqueTaskQueue } from '../helpers/config.js';
+import { bundleAgentWorkflows, connectClient, scheduledByType, startAgentWorker } from './harness.js';
 
 const bwrap = findBwrap();
 
@@ -285,5 +300,118 @@ describe('the exec tool', () => {
       'ExecUnavailable',
       'exec: bubblewrap is not installed: apt-get install bubblewrap',
     ]);
+  });
+});
+
+describe('exec in an agent turn (real Temporal, faux model)', () => {
+  const address = inject('temporalAddress');
+  let faux: FauxProviderRegistration;
+  let client: Client;
+  let bundle: WorkflowBundle;
+  beforeAll(async () => {
+    faux = registerFauxProvider({ provider: 'faux-exec' });
+    [client, bundle] = await Promise.all([connectClient(address), bundleAgentWorkflows()]);
+  });
+  afterAll(() => faux?.unregister());
+
+  it('runs an allowlisted command by itself, waits for the owner on another, refuses what ask: off forbids', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'switchyard-exec-agent-'));
+    const ws = join(home, 'agents', 'main');
+    mkdirSync(ws, { recursive: true });
+    const config = loadAgentModelsConfig(
+      {
+        providers: {
+          'faux-exec': {
+            type: 'openai-compatible',
+            api: faux.api,
+            baseUrl: 'http://127.0.0.1:9',
+            apiKey: 'none',
+            models: [{ id: 'm', contextWindow: 32_000 }],
+          },
+        },
+        agents: [{ id: 'main', model: 'faux-exec/m' }],
+      },
+      { home },
+    );
+    let exec = policy({ allowlist: ['/usr/bin/echo', '/usr/bin/date'] });
+    const journal = new ExecJournal(join(home, 'exec-journal.db'));
+    const taskQueue = uniqueTaskQueue('exec-agent');
+    const worker = await startAgentWorker({
+      address,
+      taskQueue,
+      bundle,
+      deps: {
+        config,
+        tools: [createExecTool({ policy: () => exec, workspaceOf: () => ws, journal: () => journal, bwrap })],
+      },
+    });
+    const results = (c: Context) =>
+      c.messages
+        .filter((m): m is ToolResultMessage => m.role === 'toolResult')
+        .map((m) => [m.isError, m.content.map((x) => ('text' in x ? x.text : '')).join('')] as const);
+    let seen: ReturnType<typeof results> = [];
+    const calls = (...commands: string[]) =>
+      fauxAssistantMessage(
+        commands.map((command) => fauxToolCall('exec', { command })),
+        { stopReason: 'toolUse' },
+      );
+    try {
+      faux.setResponses([
+        calls('echo hello from the sandbox', 'echo made > made.txt'),
+        (c) => {
+          seen = results(c);
+          return fauxAssistantMessage('done');
+        },
+      ]);
+      const handle = await client.workflow.start('agentTurnWorkflow', {
+        taskQueue,
+        workflowId: `exec-agent-${taskQueue}`,
+        args: [{ args: { prompt: 'say hello and make a file' } } satisfies AgentTurnWorkflowInput],
+      });
+      // The redirection makes the second a miss: it waits; the first has already run.
+      let pending: PendingApproval[] = [];
+      await expect
+        .poll(async () => (pending = await workflowApprovals(client, handle.workflowId)).length, {
+          timeout: 30_000,
+        })
+        .toBe(1);
+      expect(pending[0]).toMatchObject({ tool: 'exec', args: '{"command":"echo made > made.txt"}' });
+      expect(existsSync(join(ws, 'made.txt'))).toBe(false);
+      await resolveApproval(client, handle.workflowId, pending[0]!.id, 'approve');
+      expect(((await handle.result()) as AgentTurnResult).text).toBe('done');
+      expect(seen.map(([isError, text]) => [isError, text.split('\n').slice(0, 2).join('\n')])).toEqual([
+        [false, '$ echo hello from the sandbox\nhello from the sandbox'],
+        [false, '$ echo made > made.txt\n(no output)'],
+      ]);
+      expect(readFileSync(join(ws, 'made.txt'), 'utf8')).toBe('made\n');
+      const events = (await handle.fetchHistory()).events ?? [];
+      expect(scheduledByType(events)).toMatchObject({ agentToolApproval: 2, agentToolCall: 2 });
+
+      // With ask: off, a command outside the allowlist is refused before anyone is asked.
+      exec = policy({ allowlist: ['/usr/bin/echo'], ask: 'off' });
+      faux.setResponses([
+        calls('rm -rf /workspace/*'),
+        (c) => {
+          seen = results(c);
+          return fauxAssistantMessage('refused');
+        },
+      ]);
+      const refusedTurn = (await client.workflow.execute('agentTurnWorkflow', {
+        taskQueue,
+        workflowId: `exec-agent-refused-${taskQueue}`,
+        args: [{ args: { prompt: 'clean up' } } satisfies AgentTurnWorkflowInput],
+      })) as AgentTurnResult;
+      expect(refusedTurn.text).toBe('refused');
+      expect(seen).toEqual([
+        [
+          true,
+          "tool exec refused: 'rm' (/usr/bin/rm) is not in the allowlist, and tools.exec.ask is off (nobody is asked)",
+        ],
+      ]);
+      expect(existsSync(join(ws, 'made.txt'))).toBe(true);
+    } finally {
+      await worker.shutdown();
+      journal.close();
+    }
   });
 });
