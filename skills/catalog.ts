@@ -5,6 +5,7 @@
  * counts from the next turn on.
  */
 import { accessSync, constants } from 'node:fs';
+import { homedir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { projectRoot } from '../config/home.js';
@@ -56,7 +57,9 @@ export function skillRootsFor(config: Config, workspace: string | undefined): Sk
     ...(workspace ? { workspace } : {}),
     dataDir: config.home,
     bundledDir: bundledSkillsDir(),
-    extraDirs: config.skills.extraDirs.map((dir) => (isAbsolute(dir) ? dir : join(config.home, dir))),
+    extraDirs: config.skills.extraDirs.map((dir) =>
+      dir.startsWith('~/') ? join(homedir(), dir.slice(2)) : isAbsolute(dir) ? dir : join(config.home, dir),
+    ),
   };
 }
 

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { findBwrap, probeSandbox } from '../../activities/agent/builtin-tools/exec-sandbox.js';
 import { connectorProblem, describeStatus } from '../../channels/status.js';
 import { findChromium } from '../../config/chromium.js';
 import type { Config } from '../../config/config.js';
@@ -27,7 +28,7 @@ export function registerDoctorCommand(program: Command): void {
   program
     .command('doctor')
     .description(
-      'check this machine and the running gateway: Node, data dir, config, Temporal, chat connections, ffmpeg, Chromium — and say what to fix',
+      'check this machine and the running gateway: Node, data dir, config, Temporal, chat connections, ffmpeg, Chromium, the exec sandbox — and say what to fix',
     )
     .action(async () => {
       const checks = await runChecks();
@@ -130,6 +131,18 @@ export async function runChecks(env: NodeJS.ProcessEnv = process.env): Promise<C
       ? `${firstLine(chromium)!} (${chromiumPath})`
       : 'not found (needed for the browser tool and web chat tests)',
     fix: 'apt-get install chromium (Debian/Ubuntu), or set SWITCHYARD_CHROMIUM=/path/to/chromium',
+  });
+  // The exec tool's sandbox: only needed when tools.exec is on, so optional unless it is.
+  const sandboxProblem = probeSandbox();
+  const execOn = config !== undefined && config.tools.exec.security !== 'deny';
+  checks.push({
+    name: 'exec sandbox',
+    ok: !sandboxProblem,
+    optional: !execOn,
+    detail: sandboxProblem
+      ? `${sandboxProblem}${execOn ? '' : ' (only needed for the exec tool, which is off)'}`
+      : `bubblewrap works (${findBwrap()}); exec is ${execOn ? `on (tools.exec.security: ${config!.tools.exec.security})` : 'off'}`,
+    fix: 'apt-get install bubblewrap (Debian/Ubuntu); in a container, allow user namespaces',
   });
   return checks;
 }

@@ -371,9 +371,13 @@ describe('exec in an agent turn (real Temporal, faux model)', () => {
       // The redirection makes the second a miss: it waits; the first has already run.
       let pending: PendingApproval[] = [];
       await expect
-        .poll(async () => (pending = await workflowApprovals(client, handle.workflowId)).length, {
-          timeout: 30_000,
-        })
+        .poll(
+          async () => {
+            pending = await workflowApprovals(client, handle.workflowId);
+            return pending.length;
+          },
+          { timeout: 30_000 },
+        )
         .toBe(1);
       expect(pending[0]).toMatchObject({ tool: 'exec', args: '{"command":"echo made > made.txt"}' });
       expect(existsSync(join(ws, 'made.txt'))).toBe(false);
