@@ -169,6 +169,7 @@ function changedKeys(previous: Config, next: Config, before: string, after: stri
     secretsFile: c.models.secretsFile,
     cron: c.cron,
     tools: c.tools,
+    skills: c.skills,
   });
   const a = raw(previous);
   const b = raw(next);

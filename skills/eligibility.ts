@@ -50,6 +50,9 @@ export const SWITCHYARD_TOOLS = new Set([
   'read',
   'browser',
   'exec',
+  'memory_search',
+  'memory_get',
+  'memory_append',
 ]);
 
 /** OpenClaw's tool names: a skill that says it uses one of these needs it. */
@@ -75,8 +78,6 @@ const OPENCLAW_TOOLS = new Set([
   'agents_list',
   'subagents',
   'web_search',
-  'memory_search',
-  'memory_get',
   'tts',
   'code_execution',
   'ask_user',

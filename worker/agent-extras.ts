@@ -37,6 +37,12 @@ export interface AgentExtrasOptions {
 export function agentExtras(config: () => Config, options: AgentExtrasOptions = {}): AgentExtras {
   const machine = options.machine ?? probeMachine();
   const off = (name: string) => toolOff(name, config(), machine);
+  // Asked for but impossible here: say so once at start, with the fix (each turn says it too).
+  for (const name of ['exec', 'browser']) {
+    const why = off(name);
+    const wanted = name === 'exec' ? config().tools.exec.security !== 'deny' : config().tools.browser.enabled;
+    if (wanted && why) options.warn?.(`the ${name} tool is ${why}`);
+  }
   const pool = new BrowserPool({
     executablePath: () => machine.chromium,
     policy: () => config().tools.webFetch,

@@ -18,7 +18,7 @@ import {
 import { loadConfigOrExit } from '../load.js';
 import { printLine, table } from '../output.js';
 
-/** The tools a turn offers when its step does not name them: these, and browser/exec when they are on. */
+/** The tools a turn offers when its step does not name them: these, and browser, exec, memory_* when on. */
 const ALWAYS_ON = ['web_fetch', 'message', 'sessions_history', 'cron', 'read'];
 
 export interface SkillsCommandsContext {
@@ -31,7 +31,8 @@ export function registerSkillsCommands(program: Command, ctx: SkillsCommandsCont
     const config = (ctx.config ?? loadConfigOrExit)();
     const machine = (ctx.machine ?? probeMachine)();
     const off = (name: string) => toolOff(name, config, machine);
-    const tools = [...ALWAYS_ON, ...['browser', 'exec'].filter((t) => !off(t))];
+    const optional = ['browser', 'exec', 'memory_search', 'memory_get', 'memory_append'];
+    const tools = [...ALWAYS_ON, ...optional.filter((t) => !off(t))];
     const agents = loadAgentModelsConfig(config.models, { home: config.home }).agents;
     const wanted = options.agent ?? agents[0]?.id ?? 'main';
     const agent = agents.find((a) => a.id.toLowerCase() === wanted.toLowerCase());

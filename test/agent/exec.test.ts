@@ -30,6 +30,7 @@ import type { ExecToolConfig } from '../../config/config.js';
 import type { PendingApproval } from '../../workflows/agent/approval-api.js';
 import type { AgentTurnResult, AgentTurnWorkflowInput } from '../../workflows/agent/index.js';
 import { uniqueTaskQueue } from '../helpers/config.js';
+import { writeHistoryFixture } from '../helpers/histories.js';
 import { bundleAgentWorkflows, connectClient, scheduledByType, startAgentWorker } from './harness.js';
 
 const bwrap = findBwrap();
@@ -388,8 +389,15 @@ describe('exec in an agent turn (real Temporal, faux model)', () => {
         [false, '$ echo made > made.txt\n(no output)'],
       ]);
       expect(readFileSync(join(ws, 'made.txt'), 'utf8')).toBe('made\n');
-      const events = (await handle.fetchHistory()).events ?? [];
-      expect(scheduledByType(events)).toMatchObject({ agentToolApproval: 2, agentToolCall: 2 });
+      const history = await handle.fetchHistory();
+      expect(scheduledByType(history.events ?? [])).toMatchObject({ agentToolApproval: 2, agentToolCall: 2 });
+      if (process.env.RECORD_EXEC_HISTORY) {
+        // RECORD_EXEC_HISTORY=1 npx vitest run test/agent/exec.test.ts → the replay fixture of a per-call approval.
+        writeHistoryFixture(
+          join(import.meta.dirname, '../replay/histories/agent-turn-workflow-exec-per-call.json'),
+          history,
+        );
+      }
 
       // With ask: off, a command outside the allowlist is refused before anyone is asked.
       exec = policy({ allowlist: ['/usr/bin/echo'], ask: 'off' });

@@ -4,11 +4,11 @@
 // web_fetch and cron tools with them. The internet is a local server standing in for Open-Meteo
 // and a news site (web_fetch's connection is pointed at it; its address checks still run).
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   type AssistantMessage,
   type Context,
@@ -155,6 +155,7 @@ describe('the shipped skills, followed by an agent', () => {
   let internet: Awaited<ReturnType<typeof fakeInternet>>;
   let taskQueue: string;
   let worker: Awaited<ReturnType<typeof startAgentWorker>>;
+  let home: string;
   const prompts: string[] = [];
 
   beforeAll(async () => {
@@ -164,7 +165,7 @@ describe('the shipped skills, followed by an agent', () => {
       fakeInternet(),
     ]);
     faux = registerFauxProvider({ provider: 'faux-skills' });
-    const home = mkdtempSync(join(tmpdir(), 'switchyard-skills-e2e-'));
+    home = mkdtempSync(join(tmpdir(), 'switchyard-skills-e2e-'));
     mkdirSync(join(home, 'agents', 'main'), { recursive: true });
     config = loadAgentModelsConfig(
       {
@@ -397,5 +398,64 @@ describe('the shipped skills, followed by an agent', () => {
       'api.open-meteo.com/v1/forecast',
     ]);
     expect(briefing.text).toBe('Good morning! Oslo today: 3.1–9.2 °C, 80 % rain.');
+  });
+
+  it("an OpenClaw user's skills folder works unchanged: listed, read with its references, followed", async () => {
+    internet.requests.length = 0;
+    const skills = join(home, 'agents', 'main', 'skills');
+    const write = (path: string, text: string) => {
+      mkdirSync(dirname(join(skills, path)), { recursive: true });
+      writeFileSync(join(skills, path), text);
+    };
+    // As OpenClaw users write them: one-line metadata JSON, {baseDir}, a gate on a binary.
+    write(
+      'news/local-digest/SKILL.md',
+      [
+        '---',
+        'name: local-digest',
+        'description: "Digest of the local news site: top story in two lines."',
+        'metadata: {"openclaw":{"emoji":"🗞️","homepage":"https://news.example.org"}}',
+        '---',
+        '# Local digest',
+        'Use the `web_fetch` tool on https://news.example.org/2026/night-trains.',
+        'Write it as {baseDir}/references/format.md says.',
+        '',
+      ].join('\n'),
+    );
+    write(
+      'news/local-digest/references/format.md',
+      'Line 1: the headline. Line 2: the first sentence after the byline.\n',
+    );
+    write(
+      'gh-issues/SKILL.md',
+      '---\nname: gh-issues\ndescription: Triage GitHub issues\nmetadata: {"openclaw":{"requires":{"bins":["gh"]}}}\n---\nRun gh with the `exec` tool.\n',
+    );
+    let prompt = '';
+    faux.setResponses([
+      (c) => {
+        prompt = c.systemPrompt ?? '';
+        return call('read', { path: locationOf(c, 'local-digest') });
+      },
+      (c) => call('read', { path: /\S+\/references\/format\.md/.exec(lastResult(c))![0] }),
+      (c) =>
+        call('web_fetch', { url: /https:\/\/news\.example\.org\/\S+?(?=\.?$)/m.exec(results(c)[0]!)![0] }),
+      (c) => {
+        const page = fetched(lastResult(c));
+        const body = page.text
+          .split('\n')
+          .filter((l) => l.trim() && !l.startsWith('#') && !l.startsWith('By '));
+        return fauxAssistantMessage(`${page.title}\n${body[0]}`);
+      },
+    ]);
+    const result = await turn('local news digest please', 'digest');
+    expect(locationOf({ systemPrompt: prompt, messages: [] }, 'local-digest')).toBe(
+      join(skills, 'news', 'local-digest', 'SKILL.md'),
+    );
+    // Needs exec to run gh, which this worker does not have: not listed.
+    expect(prompt).not.toContain('gh-issues');
+    expect(result.text).toBe(
+      'Town votes to keep its night trains\nThe council voted 31 to 4 on Tuesday to keep the two night trains to the coast, which were to be cut in May.',
+    );
+    expect(internet.requests).toEqual(['news.example.org/2026/night-trains']);
   });
 });

@@ -1,7 +1,7 @@
 /**
- * Whether the tools that need something of the machine are on: `browser` (Chromium installed,
- * `tools.browser.enabled`) and `exec` (`tools.exec.security` not deny, bubblewrap able to build
- * its sandbox). The worker offers them by it, skills are judged by it, `switchyard skills` and
+ * Whether the tools that need something of the machine or the config are on: `browser` (Chromium
+ * installed, `tools.browser.enabled`), `exec` (`tools.exec.security` not deny, bubblewrap able to
+ * build its sandbox) and the memory tools (`memory.enabled`). The worker offers them by it, skills are judged by it, `switchyard skills` and
  * `switchyard doctor` say it.
  */
 
@@ -28,6 +28,7 @@ export function toolOff(name: string, config: Config, machine: MachineTools): st
     if (!config.tools.browser.enabled) return 'off (tools.browser.enabled: false)';
     if (!machine.chromium) return `off: ${HOW_TO_GET_CHROMIUM}`;
   }
+  if (name.startsWith('memory_') && !config.memory.enabled) return 'off (memory.enabled: false)';
   if (name === 'exec') {
     if (config.tools.exec.security === 'deny') {
       return 'off (tools.exec.security is deny; set it to allowlist or full to turn exec on)';
