@@ -396,6 +396,7 @@ describe('exec in an agent turn (real Temporal, faux model)', () => {
         writeHistoryFixture(
           join(import.meta.dirname, '../replay/histories/agent-turn-workflow-exec-per-call.json'),
           history,
+          handle.workflowId,
         );
       }
 

@@ -15,7 +15,12 @@ export function withoutStackTraces(json: string): string {
   return `${JSON.stringify(stripped, null, 2)}\n`;
 }
 
-/** Writes a fetched history as a replay fixture, stack traces stripped. */
-export function writeHistoryFixture(file: string, history: History): void {
-  writeFileSync(file, withoutStackTraces(historyToJSON(history)));
+/**
+ * Writes a fetched history as a replay fixture, stack traces stripped. Pass the workflow id when
+ * the workflow code reads it (approval ids are derived from it): test/replay replays under that id.
+ */
+export function writeHistoryFixture(file: string, history: History, workflowId?: string): void {
+  const json = historyToJSON(history);
+  const withId = workflowId === undefined ? json : JSON.stringify({ workflowId, ...JSON.parse(json) });
+  writeFileSync(file, withoutStackTraces(withId));
 }
