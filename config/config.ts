@@ -16,6 +16,8 @@ export interface Config {
     host: string;
     port: number;
     token: string | undefined;
+    /** The channels this gateway serves (schemas/config.schema.json); absent: all. See servesChannel. */
+    channels?: string[];
   };
   temporal: {
     /** Set when Switchyard should connect to an existing cluster instead of starting a dev server. */
@@ -129,4 +131,13 @@ export interface MediaConfig {
     /** Then the oldest go until the rest fit. */
     maxTotalBytes: number;
   };
+}
+
+/**
+ * Whether this gateway serves `channel` (its routes or connection and its send task queue).
+ * Several gateway hosts on one Temporal namespace split the channels between them with
+ * `gateway.channels`, so a reply is always taken from the queue by the host that can deliver it.
+ */
+export function servesChannel(config: Pick<Config, 'gateway'>, channel: string): boolean {
+  return config.gateway.channels === undefined || config.gateway.channels.includes(channel);
 }

@@ -49,6 +49,7 @@ export const RESTART_KEYS = [
   'gateway.host',
   'gateway.port',
   'gateway.token',
+  'gateway.channels',
   'temporal',
   'log.level',
 ] as const;

@@ -138,10 +138,11 @@ function validatedWithEnv(value: Record<string, unknown>, file: string): Record<
   return copy;
 }
 
-const ENV_KEYS: Array<[string, string[], 'int' | 'string']> = [
+const ENV_KEYS: Array<[string, string[], 'int' | 'string' | 'list']> = [
   ['SWITCHYARD_GATEWAY_HOST', ['gateway', 'host'], 'string'],
   ['SWITCHYARD_GATEWAY_PORT', ['gateway', 'port'], 'int'],
   ['SWITCHYARD_GATEWAY_TOKEN', ['gateway', 'token'], 'string'],
+  ['SWITCHYARD_GATEWAY_CHANNELS', ['gateway', 'channels'], 'list'],
   ['TEMPORAL_ADDRESS', ['temporal', 'address'], 'string'],
   ['TEMPORAL_NAMESPACE', ['temporal', 'namespace'], 'string'],
   ['TEMPORAL_API_KEY', ['temporal', 'apiKey'], 'string'],
@@ -155,7 +156,8 @@ const ENV_KEYS: Array<[string, string[], 'int' | 'string']> = [
 ];
 
 function envVarFor(key: string): string | undefined {
-  return ENV_KEYS.find(([, path]) => path.join('.') === key)?.[0];
+  // A list's item (gateway.channels.1) came from the list's variable.
+  return ENV_KEYS.find(([, path]) => key === path.join('.') || key.startsWith(`${path.join('.')}.`))?.[0];
 }
 
 function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
@@ -171,6 +173,11 @@ function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv)
         continue;
       }
       value = Number(text);
+    } else if (kind === 'list') {
+      value = text
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
     }
     let target = out;
     for (const segment of path.slice(0, -1)) {
@@ -240,7 +247,12 @@ function toConfig(v: Record<string, unknown>, home: string, configFile: string |
   return {
     home,
     configFile,
-    gateway: { host: c.gateway.host, port: c.gateway.port, token: c.gateway.token },
+    gateway: {
+      host: c.gateway.host,
+      port: c.gateway.port,
+      token: c.gateway.token,
+      ...(c.gateway.channels ? { channels: c.gateway.channels } : {}),
+    },
     temporal: {
       address: c.temporal.address,
       namespace: c.temporal.namespace,

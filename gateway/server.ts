@@ -7,7 +7,7 @@ import { buildMainSessionKey } from '../channels/session-key.js';
 import { ConnectorStatusBoard } from '../channels/status.js';
 import { defaultPipelineDirs, loadPipelineLibrary, type PipelineLibrary } from '../client/pipelines.js';
 import { reconcileDeclared, reconcileInBackground } from '../client/schedules.js';
-import type { Config } from '../config/config.js';
+import { type Config, servesChannel } from '../config/config.js';
 import { homePaths } from '../config/home.js';
 import { describeRefusedEdit, type LiveConfig, liveConfig } from '../config/live.js';
 import { BlobStore } from '../media/blob-store.js';
@@ -20,7 +20,7 @@ import { type HealthOptions, healthPlugin } from './health.js';
 import { createDetachedChannel, HOOK_CHANNEL, hooksPlugin } from './hooks.js';
 import { scheduleMediaRetention } from './media-retention.js';
 import { createOpenclawApprovals } from './openclaw/approvals.js';
-import { createOpenclawChat } from './openclaw/chat.js';
+import { createOpenclawChat, OPENCLAW_CHANNEL } from './openclaw/chat.js';
 import { createOpenclawConfig } from './openclaw/config.js';
 import { createOpenclawCron } from './openclaw/cron.js';
 import { createProtocolServices } from './openclaw/health.js';
@@ -136,12 +136,16 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const hooks = createDetachedChannel(HOOK_CHANNEL);
   // Scheduled system events reach the main session on the `cron` pseudo-channel.
   const cronEvents = createDetachedChannel(CRON_CHANNEL);
-  await app.register(hooksPlugin, {
-    token: options.token,
-    ingestToSession: router.ingestToSession,
-    mainSessionKey,
-    answers: hooks.answers,
-  });
+  // `gateway.channels` leaves some channels to another gateway host: then their routes are not here.
+  const serves = (channel: string) => servesChannel(config, channel);
+  if (serves(HOOK_CHANNEL)) {
+    await app.register(hooksPlugin, {
+      token: options.token,
+      ingestToSession: router.ingestToSession,
+      mainSessionKey,
+      answers: hooks.answers,
+    });
+  }
   const channels = await startChannels({
     app,
     config,
@@ -155,43 +159,42 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     extraSenders: [openclawChat.sender, hooks.sender, cronEvents.sender],
     status,
   });
-  await app.register(openclawProtocol, {
-    auth: { mode: 'token', token: options.token },
-    db,
-    services: {
-      ...createProtocolServices(health),
-      ...openclawChat.services,
-      ...createOpenclawSessions({
-        client,
-        db,
-        mainSessionKey: mainSessionKey(),
-        sessionsChanged: (payload) =>
-          app.openclaw.broadcast('sessions.changed', payload, { scope: 'operator.read' }),
-        onAborted: openclawChat.abortedInSession,
-      }).services,
-      ...createOpenclawConfig({
-        config: current,
-        token: options.token,
-        env: options.env,
-        agents: () => ({
-          defaultId: defaultAgentId(current().routing),
-          agents: configuredAgents(current()),
-        }),
-      }).services,
-      ...createOpenclawApprovals({ client }).services,
-      ...createOpenclawCron({ client, taskQueue, uiLink: (w, r) => workflowUiLink(config, w, r) }).services,
-    },
-    serverVersion: SWITCHYARD_VERSION,
-    log: app.log,
-  });
+  if (serves(OPENCLAW_CHANNEL)) {
+    await app.register(openclawProtocol, {
+      auth: { mode: 'token', token: options.token },
+      db,
+      services: {
+        ...createProtocolServices(health),
+        ...openclawChat.services,
+        ...createOpenclawSessions({
+          client,
+          db,
+          mainSessionKey: mainSessionKey(),
+          sessionsChanged: (payload) =>
+            app.openclaw.broadcast('sessions.changed', payload, { scope: 'operator.read' }),
+          onAborted: openclawChat.abortedInSession,
+        }).services,
+        ...createOpenclawConfig({
+          config: current,
+          token: options.token,
+          env: options.env,
+          agents: () => ({
+            defaultId: defaultAgentId(current().routing),
+            agents: configuredAgents(current()),
+          }),
+        }).services,
+        ...createOpenclawApprovals({ client }).services,
+        ...createOpenclawCron({ client, taskQueue, uiLink: (w, r) => workflowUiLink(config, w, r) }).services,
+      },
+      serverVersion: SWITCHYARD_VERSION,
+      log: app.log,
+    });
+  }
   let closing = false;
-  const schedulesReconciled = reconcileInBackground({
-    client,
-    config,
-    taskQueue,
-    log: app.log,
-    cancelled: () => closing,
-  });
+  // One gateway keeps switchyard.yaml's schedules in Temporal: the one that serves `cron`.
+  const schedulesReconciled = serves(CRON_CHANNEL)
+    ? reconcileInBackground({ client, config, taskQueue, log: app.log, cancelled: () => closing })
+    : Promise.resolve(undefined);
   live.onChange(({ config: next, changed, needsRestart }) => {
     app.log.info(`switchyard.yaml reloaded (${changed.join(', ')} changed)`);
     if (needsRestart.length > 0) {
@@ -200,7 +203,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       );
     }
     if (changed.some((k) => k === 'channels' || k === 'secrets' || k === 'agents')) void channels.apply(next);
-    if (changed.includes('cron')) {
+    if (changed.includes('cron') && serves(CRON_CHANNEL)) {
       reconcileDeclared(client, next, taskQueue).then(
         (r) =>
           app.log.info(

@@ -13,7 +13,7 @@ import type { AttachmentStore } from '../../channels/attachments.js';
 import { DEFAULT_AGENT_ID } from '../../channels/session-key.js';
 import type { ConnectorStatusBoard } from '../../channels/status.js';
 import { createWebchatConnector } from '../../channels/webchat/connector.js';
-import type { Config } from '../../config/config.js';
+import { type Config, servesChannel } from '../../config/config.js';
 import { secretSourcesOf } from '../../config/secrets.js';
 import type { TemporalConnectionOptions } from '../../temporal/connection.js';
 import { OPENAI_CHANNEL } from '../../workflows/channel/channel-api.js';
@@ -77,25 +77,34 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
   const senders = new Map<string, ChannelSender[]>();
   const closers: Array<() => Promise<void>> = [];
 
-  const webchat = createWebchatConnector({
-    ingest,
-    hub,
-    token,
-    log: app.log.child({ channel: 'webchat' }),
-    ...(options.attachments ? { attachments: options.attachments } : {}),
-  });
-  await app.register(webchat.plugin);
-  senders.set('webchat', [webchat.sender]);
+  // With several gateway hosts, each serves only its `gateway.channels`: a channel it does not
+  // serve has no route here and its send queue is left to the host that holds it.
+  const serves = (channel: string) => servesChannel(config, channel);
+  const notServed = (channel: string) =>
+    app.log.info(`channels: ${channel} is not served by this gateway (gateway.channels)`);
+  if (serves('webchat')) {
+    const webchat = createWebchatConnector({
+      ingest,
+      hub,
+      token,
+      log: app.log.child({ channel: 'webchat' }),
+      ...(options.attachments ? { attachments: options.attachments } : {}),
+    });
+    await app.register(webchat.plugin);
+    senders.set('webchat', [webchat.sender]);
+  }
 
   // The config in effect (apply() moves it on): new agents are served by the OpenAI API at once.
   let latest = config;
   const agents = () => configuredAgents(latest);
   const replies = new PendingReplies();
-  await app.register(openaiPlugin, { ingest, hub, token, replies, agents });
-  senders.set(
-    OPENAI_CHANNEL,
-    agents().map((a) => replies.sender(a.id)),
-  );
+  if (serves(OPENAI_CHANNEL)) {
+    await app.register(openaiPlugin, { ingest, hub, token, replies, agents });
+    senders.set(
+      OPENAI_CHANNEL,
+      agents().map((a) => replies.sender(a.id)),
+    );
+  }
 
   // The platforms' accounts (Telegram, Slack, Discord): built from the config, restarted one by
   // one when switchyard.yaml or the secrets file changes them (`apply`).
@@ -133,7 +142,12 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
   };
 
   let started = false;
-  for (const wanted of resolvePlatformAccounts(config, secretSourcesOf(config, env))) {
+  const servedAccounts = (wanted: WantedAccount[]) => wanted.filter((w) => serves(w.channel));
+  const configured = resolvePlatformAccounts(config, secretSourcesOf(config, env));
+  for (const channel of new Set(configured.filter((w) => !serves(w.channel)).map((w) => w.channel))) {
+    notServed(channel);
+  }
+  for (const wanted of servedAccounts(configured)) {
     const connector = createAccount(wanted, ctx);
     const key = keyOf(wanted.channel, wanted.accountId);
     running.set(key, { connector, fingerprint: wanted.fingerprint });
@@ -156,7 +170,7 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
   // change to channels.whatsapp is applied when the gateway restarts (apply() says so).
   const whatsapp = await startWhatsAppAccounts({
     app,
-    config,
+    config: serves('whatsapp') ? config : withoutWhatsApp(config),
     db,
     token,
     hub,
@@ -179,18 +193,19 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
     (w.channel === 'slack' && w.settings.mode === 'http');
   const applyNow = async (next: Config): Promise<void> => {
     if (
+      serves('whatsapp') &&
       JSON.stringify(next.routing.channels?.whatsapp) !== JSON.stringify(latest.routing.channels?.whatsapp)
     ) {
       app.log.warn('channels: channels.whatsapp changed in switchyard.yaml; restart the gateway to apply it');
     }
     latest = next;
-    for (const agent of agents()) {
+    for (const agent of serves(OPENAI_CHANNEL) ? agents() : []) {
       if (!sendersOf(OPENAI_CHANNEL).some((s) => s.accountId === agent.id))
         putSender(replies.sender(agent.id));
     }
     let wanted: WantedAccount[];
     try {
-      wanted = resolvePlatformAccounts(next, secretSourcesOf(next, env));
+      wanted = servedAccounts(resolvePlatformAccounts(next, secretSourcesOf(next, env)));
     } catch (err) {
       app.log.error(
         `channels: ${(err as Error).message}; the running connectors are kept (fix switchyard.yaml or the secrets file)`,
@@ -238,7 +253,9 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
     return applying;
   };
 
-  for (const sender of options.extraSenders ?? []) senders.set(sender.channel, [sender]);
+  for (const sender of options.extraSenders ?? []) {
+    if (serves(sender.channel)) senders.set(sender.channel, [sender]);
+  }
 
   const outbox = new Outbox(db, { runId: randomUUID() });
   const workers: RunningChannelWorker[] = [];
@@ -316,4 +333,10 @@ export function reportDisabled(status: ConnectorStatusBoard, config: Config, cha
   for (const block of accountBlocks(channel, config.routing.channels?.[channel])) {
     if (!block.enabled) status.account(channel, block.accountId).disabled(`enabled: false in ${block.path}`);
   }
+}
+
+/** The config with no WhatsApp accounts: for a gateway that leaves WhatsApp to another host. */
+function withoutWhatsApp(config: Config): Config {
+  const { whatsapp: _unused, ...others } = config.routing.channels ?? {};
+  return { ...config, routing: { ...config.routing, channels: others } };
 }

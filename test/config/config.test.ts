@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { servesChannel } from '../../config/config.js';
 import { ConfigError } from '../../config/errors.js';
 import { loadConfig } from '../../config/load.js';
 import { effectiveAddress } from '../../temporal/connection.js';
@@ -133,6 +134,34 @@ describe('configuration', () => {
       loadConfig({ home: homeWith(), env: { SWITCHYARD_GATEWAY_PORT: '70000' } }),
     );
     expect(range[0]).toMatch(/^SWITCHYARD_GATEWAY_PORT gateway\.port: must be <= 65535/);
+  });
+
+  it('gives a gateway host its channels with gateway.channels or SWITCHYARD_GATEWAY_CHANNELS', () => {
+    const all = loadConfig({ home: homeWith(), env: {} });
+    expect(all.gateway.channels).toBeUndefined();
+    expect(servesChannel(all, 'telegram')).toBe(true);
+
+    const fromFile = loadConfig({ home: homeWith('gateway:\n  channels: [openai, cron]\n'), env: {} });
+    expect(fromFile.gateway.channels).toEqual(['openai', 'cron']);
+    expect(servesChannel(fromFile, 'openai')).toBe(true);
+    expect(servesChannel(fromFile, 'telegram')).toBe(false);
+
+    const fromEnv = loadConfig({
+      home: homeWith('gateway:\n  channels: [openai]\n'),
+      env: { SWITCHYARD_GATEWAY_CHANNELS: ' telegram, discord ' },
+    });
+    expect(fromEnv.gateway.channels).toEqual(['telegram', 'discord']);
+
+    const typo = problemsOf(() =>
+      loadConfig({ home: homeWith(), env: { SWITCHYARD_GATEWAY_CHANNELS: 'telegram,telgram' } }),
+    );
+    expect(typo).toEqual([
+      expect.stringMatching(
+        /^SWITCHYARD_GATEWAY_CHANNELS gateway\.channels\.1: must be one of "webchat", "openai", .*got "telgram"/,
+      ),
+    ]);
+    const none = problemsOf(() => loadConfig({ home: homeWith('gateway:\n  channels: []\n'), env: {} }));
+    expect(none).toEqual([expect.stringMatching(/^switchyard\.yaml:2:\d+ gateway\.channels: /)]);
   });
 
   it('checks agents and bindings, including references the schema cannot express', () => {
