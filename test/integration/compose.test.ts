@@ -64,6 +64,8 @@ interface Service {
   ports?: Array<string | number | { target: number | string; published?: number | string; host_ip?: string }>;
   volumes?: Array<string | { type?: string; source?: string; target: string }>;
   deploy?: { replicas?: number | string };
+  depends_on?: Record<string, { condition: string }>;
+  entrypoint?: string | string[];
 }
 
 function environmentOf(service: Service): Record<string, string> {
@@ -110,7 +112,9 @@ describe('docker-compose.yml (checked with the compose tool; no Docker engine he
     expect(Object.keys(services)).toEqual(
       expect.arrayContaining([
         'postgres',
+        'temporal-schema',
         'temporal',
+        'temporal-namespace',
         'temporal-ui',
         'qdrant',
         'switchyard-gateway',
@@ -120,7 +124,7 @@ describe('docker-compose.yml (checked with the compose tool; no Docker engine he
 
     // Official images, pinned (never an implicit :latest).
     expect(services.postgres!.image).toMatch(/^postgres:\d+/);
-    expect(services.temporal!.image).toMatch(/^temporalio\/auto-setup:\d+\.\d+\.\d+$/);
+    expect(services.temporal!.image).toMatch(/^temporalio\/server:\d+\.\d+\.\d+$/);
     expect(services['temporal-ui']!.image).toMatch(/^temporalio\/ui:\d+\.\d+\.\d+$/);
     expect(services.qdrant!.image).toMatch(/^qdrant\/qdrant:v\d+\.\d+\.\d+$/);
     expect(environmentOf(services.temporal!)).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgres' });
@@ -149,6 +153,13 @@ describe('docker-compose.yml (checked with the compose tool; no Docker engine he
       SWITCHYARD_GATEWAY_HOST: '0.0.0.0',
       SWITCHYARD_GATEWAY_TOKEN: TOKEN,
     });
+
+    // Both wait until the namespace exists (the plain server image creates none).
+    for (const service of [gateway, worker]) {
+      expect(service.depends_on?.['temporal-namespace']).toEqual({
+        condition: 'service_completed_successfully',
+      });
+    }
 
     // Worker count is settable.
     expect(Number(worker.deploy?.replicas)).toBe(3);
@@ -183,5 +194,72 @@ describe('docker-compose.yml (checked with the compose tool; no Docker engine he
     const source = parse(readFileSync(composeFile, 'utf8')) as Record<string, unknown>;
     expect(source).not.toHaveProperty('version');
     expect(source).toHaveProperty('services');
+  });
+});
+
+// scripts/cluster.sh runs the same Temporal server as the compose file, from the same config
+// files, so what `npm run test:cluster` tests is what `docker compose up` runs.
+describe('docker-compose.yml and scripts/cluster.sh run the same Temporal', () => {
+  const script = readFileSync(join(root, 'scripts', 'cluster.sh'), 'utf8');
+  const configDir = join(root, 'temporal', 'cluster', 'config');
+  const template = readFileSync(join(configDir, 'temporal.yaml'), 'utf8');
+  const resolved = () => {
+    const res = composeConfig({ SWITCHYARD_GATEWAY_TOKEN: TOKEN });
+    expect(res.status, `${res.tool} config failed:\n${res.stderr}`).toBe(0);
+    return (parse(res.stdout) as { services: Record<string, Service> }).services;
+  };
+
+  it('uses the server version the script builds, for the server and its schema tool', () => {
+    const pinned = /^TEMPORAL_VERSION=v(\d+\.\d+\.\d+)$/m.exec(script)?.[1];
+    expect(pinned, 'TEMPORAL_VERSION=v… in scripts/cluster.sh').toBeDefined();
+    const services = resolved();
+    expect(services.temporal!.image).toBe(`temporalio/server:${pinned}`);
+    expect(services['temporal-schema']!.image).toBe(`temporalio/admin-tools:${pinned}`);
+    expect(services['temporal-namespace']!.image).toBe(`temporalio/admin-tools:${pinned}`);
+  });
+
+  it("mounts the repository's config directory, the one the script starts the server with", () => {
+    const temporal = resolved().temporal!;
+    const mounts = (temporal.volumes ?? []).map((v) =>
+      typeof v === 'string'
+        ? { source: v.split(':')[0]!, target: v.split(':')[1]! }
+        : { source: v.source ?? '', target: v.target },
+    );
+    expect(mounts).toContainEqual({ source: configDir, target: '/etc/temporal/config' });
+    // The image's WORKDIR is /etc/temporal; the script runs the server from temporal/cluster.
+    expect(environmentOf(temporal).TEMPORAL_SERVER_CONFIG_FILE_PATH).toBe('config/temporal.yaml');
+    expect(script).toMatch(/CONFIG_DIR=\$ROOT\/temporal\/cluster\b/);
+    expect(script).toContain('--config-file config/temporal.yaml');
+    // The dynamic config the template falls back to is in that directory.
+    const dynamic = /DYNAMIC_CONFIG_FILE_PATH"\)/.test(template)
+      ? /default "(config\/dynamicconfig\/[^"]+)" \(env "DYNAMIC_CONFIG_FILE_PATH"\)/.exec(template)?.[1]
+      : undefined;
+    expect(dynamic).toBeDefined();
+    expect(() => readFileSync(join(root, 'temporal', 'cluster', dynamic!), 'utf8')).not.toThrow();
+  });
+
+  it('sets only variables the config file reads, and the script sets the same ones', () => {
+    const read = new Set([...template.matchAll(/env "([A-Z_]+)"/g)].map((m) => m[1]!));
+    const env = environmentOf(resolved().temporal!);
+    // Read by the image's entrypoint, not the template.
+    const entrypointOnly = ['TEMPORAL_SERVER_CONFIG_FILE_PATH', 'TEMPORAL_ALLOW_NO_AUTH'];
+    for (const name of Object.keys(env).filter((n) => !entrypointOnly.includes(n))) {
+      expect(read, `docker-compose.yml sets ${name}, which temporal.yaml never reads`).toContain(name);
+      expect(script, `scripts/cluster.sh does not set ${name}`).toMatch(new RegExp(`\\b${name}=`));
+    }
+    expect(env).toMatchObject({ DB: 'postgres12' });
+    expect(script).toMatch(/\bDB=postgres12\b/);
+  });
+
+  it('creates and migrates the schemas with the same sql tool steps', () => {
+    const schema = resolved()['temporal-schema']!;
+    const command = commandOf(schema);
+    for (const text of [command, script]) {
+      expect(text).toContain('temporal:temporal temporal_visibility:visibility');
+      expect(text).toContain('setup-schema -v 0.0');
+      expect(text).toMatch(/update-schema --schema-name "?postgresql\/v12\/\$\{?\$?dir/);
+    }
+    expect(environmentOf(schema)).toMatchObject({ SQL_PLUGIN: 'postgres12' });
+    expect(script).toContain('SQL_PLUGIN=postgres12');
   });
 });
