@@ -25,10 +25,13 @@ import { type SlackDelivery, slackEventsRoute } from './events-route.js';
 import { createSlackFiles } from './files.js';
 import {
   isDirectChannel,
+  type NormalizedEvent,
   normalizeSlackEvent,
+  normalizeSlashCommand,
   SLACK_CHANNEL,
   type SlackBotIdentity,
   type SlackEventCallback,
+  type SlackSlashCommand,
 } from './normalize.js';
 import {
   createSlackRecover,
@@ -141,38 +144,55 @@ export function createSlackConnector(options: SlackConnectorOptions): SlackConne
     settleFirst = resolve;
   });
 
+  /** Every verified body from Slack: an event, a slash command, or something not used (ignored). */
   async function handleEvent(body: unknown, delivery: SlackDelivery): Promise<void> {
     if (!identity) throw new Error('slack connector: an event arrived before start() finished');
-    const envelope = body as SlackEventCallback;
-    const event = envelope.event;
-    // A retried delivery, or the `message` twin of an `app_mention`, that was already handled.
-    const deliveryKeys = [
-      envelope.event_id ? `event:${envelope.event_id}` : undefined,
-      event?.channel && event.ts ? `message:${event.channel}:${event.ts}` : undefined,
-    ].filter((k): k is string => k !== undefined);
-    if (deliveryKeys.some((k) => handled.has(k))) {
-      log.debug({ eventId: envelope.event_id, retryNum: delivery.retryNum }, 'slack: re-delivery dropped');
+    const payload = body as SlackEventCallback & SlackSlashCommand;
+    let normalized: NormalizedEvent;
+    let deliveryKeys: string[];
+    if (payload.type === 'event_callback') {
+      const event = payload.event;
+      // A retried delivery, or the `message` twin of an `app_mention`, that was already handled.
+      deliveryKeys = [
+        payload.event_id ? `event:${payload.event_id}` : undefined,
+        event?.channel && event.ts ? `message:${event.channel}:${event.ts}` : undefined,
+      ].filter((k): k is string => k !== undefined);
+      if (deliveryKeys.some((k) => handled.has(k))) {
+        log.debug({ eventId: payload.event_id, retryNum: delivery.retryNum }, 'slack: re-delivery dropped');
+        return;
+      }
+      normalized = normalizeSlackEvent(payload, identity, {
+        accountId,
+        replyInThread,
+        inBotThread: (channel, threadTs) => botThreads.has(`${channel}:${threadTs}`),
+      });
+    } else if (typeof payload.command === 'string') {
+      deliveryKeys = payload.trigger_id ? [`command:${payload.trigger_id}`] : [];
+      if (deliveryKeys.some((k) => handled.has(k))) return;
+      normalized = normalizeSlashCommand(payload, identity, { accountId });
+    } else {
+      // Interactivity (buttons, shortcuts): not used; acknowledged so Slack shows no error.
+      log.debug({ type: payload.type }, 'slack: payload not used; acknowledged');
       return;
     }
-    await handleMessage(envelope, delivery);
+    await handleMessage(normalized, payload.event_id, delivery);
     for (const key of deliveryKeys) handled.add(key);
   }
 
-  async function handleMessage(envelope: SlackEventCallback, delivery: SlackDelivery): Promise<void> {
-    const normalized = normalizeSlackEvent(envelope, identity!, {
-      accountId,
-      replyInThread,
-      inBotThread: (channel, threadTs) => botThreads.has(`${channel}:${threadTs}`),
-    });
+  async function handleMessage(
+    normalized: NormalizedEvent,
+    eventId: string | undefined,
+    delivery: SlackDelivery,
+  ): Promise<void> {
     if (normalized.kind === 'skip') {
-      log.debug({ eventId: envelope.event_id, reason: normalized.reason }, 'slack: event ignored');
+      log.debug({ eventId, reason: normalized.reason }, 'slack: event ignored');
       return;
     }
     const checked = validateInboundMessage(normalized.message);
     if (!checked.ok) {
       // A bug in normalisation, not in the message: retrying cannot help, blocking would.
       log.error(
-        { eventId: envelope.event_id, issues: formatIssues(checked.errors) },
+        { eventId, issues: formatIssues(checked.errors) },
         'slack: event does not make a valid InboundMessage; dropped',
       );
       return;
@@ -181,7 +201,7 @@ export function createSlackConnector(options: SlackConnectorOptions): SlackConne
     health?.inbound();
     const decision = decideAccess(policy, msg, access);
     const where = {
-      eventId: envelope.event_id,
+      eventId,
       retryNum: delivery.retryNum,
       chatId: msg.chat.id,
       senderId: msg.sender.id,

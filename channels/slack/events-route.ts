@@ -17,7 +17,7 @@ export interface SlackDelivery {
 export interface SlackEventsRouteOptions {
   path: string;
   signingSecret: string;
-  /** An `event_callback` body; throwing makes Slack re-deliver it. */
+  /** A verified body (an `event_callback`, a slash command…); throwing makes Slack re-deliver it. */
   handle(body: unknown, delivery: SlackDelivery): Promise<void>;
   /** False until the connector knows who the bot is; Slack retries a 503. */
   isReady(): boolean;
@@ -64,10 +64,6 @@ export function slackEventsRoute(options: SlackEventsRouteOptions): FastifyPlugi
       const type = (body as { type?: unknown } | undefined)?.type;
       if (type === 'url_verification') {
         return reply.code(200).send({ challenge: (body as { challenge?: unknown }).challenge });
-      }
-      if (type !== 'event_callback') {
-        // Interactivity and slash commands: not used; acknowledged so Slack shows no error.
-        return reply.code(200).send();
       }
       if (!isReady()) return reply.code(503).send({ ok: false, error: 'slack connector not started' });
       const retryNum = Number(request.headers['x-slack-retry-num']);

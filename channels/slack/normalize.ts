@@ -71,6 +71,51 @@ export type NormalizedEvent =
   | { kind: 'message'; message: InboundMessage }
   | { kind: 'skip'; reason: SkipReason };
 
+/** A slash command's payload (`/approve ab12` typed in Slack): the fields this connector reads. */
+export interface SlackSlashCommand {
+  command?: string;
+  text?: string;
+  user_id?: string;
+  user_name?: string;
+  channel_id?: string;
+  team_id?: string;
+  trigger_id?: string;
+}
+
+/**
+ * A slash command as a message addressed to the assistant: `/<command> <text>` in the chat it was
+ * typed in. Slack keeps messages starting with `/` for its commands, so this is how `/approve`
+ * and `/deny` reach the assistant there.
+ */
+export function normalizeSlashCommand(
+  cmd: SlackSlashCommand,
+  bot: SlackBotIdentity,
+  options: Pick<SlackNormalizeOptions, 'accountId'>,
+  now = Date.now(),
+): NormalizedEvent {
+  const { command, channel_id: channel, user_id: user, trigger_id: trigger } = cmd;
+  if (!command?.startsWith('/') || !channel || !trigger) return { kind: 'skip', reason: 'malformed' };
+  if (!user) return { kind: 'skip', reason: 'no-sender' };
+  const teamId = cmd.team_id ?? bot.teamId;
+  const text = decodeEntities(`${command} ${cmd.text ?? ''}`.trim());
+  const message: InboundMessage = {
+    channel: SLACK_CHANNEL,
+    accountId: options.accountId,
+    chat: isDirectChannel(channel, undefined)
+      ? { id: channel, kind: 'direct' }
+      : { id: channel, kind: 'group', roomType: 'channel', ...(teamId ? { parentId: teamId } : {}) },
+    sender: { id: user, ...(cmd.user_name ? { username: cmd.user_name } : {}) },
+    messageId: `command:${trigger}`,
+    text,
+    attachments: [],
+    mentions: [],
+    wasMentioned: true,
+    timestamp: now,
+    platformId: `slack:${teamId ?? ''}:${channel}:command:${trigger}`,
+  };
+  return { kind: 'message', message };
+}
+
 /** Plain messages, files shared with text, and thread replies also sent to the channel. */
 const MESSAGE_SUBTYPES = new Set([undefined, 'file_share', 'thread_broadcast']);
 

@@ -12,7 +12,7 @@ export interface SocketModeOptions {
   appToken: string;
   /** Web API root for apps.connections.open (https://slack.com/api/ unless set). */
   apiUrl?: string;
-  /** An `event_callback` body; throwing leaves the envelope unacknowledged. */
+  /** An envelope's payload (an `event_callback`, a slash command…); throwing leaves it unacknowledged. */
   handle(body: unknown, delivery: SlackDelivery): Promise<void>;
   log: ConnectorLog;
   /** Secrets to blank out of anything the SDK logs. */
@@ -56,14 +56,10 @@ export function connectSocketMode(options: SocketModeOptions): SocketModeConnect
   });
   const sink = {
     async processEvent(event: ReceiverEvent) {
-      const type = (event.body as { type?: unknown }).type;
-      if (type === 'event_callback') {
-        await handle(event.body, {
-          ...(event.retryNum === undefined ? {} : { retryNum: event.retryNum }),
-          ...(event.retryReason === undefined ? {} : { retryReason: event.retryReason }),
-        });
-      }
-      // Slash commands and interactivity are not used; acknowledged so Slack shows no error.
+      await handle(event.body, {
+        ...(event.retryNum === undefined ? {} : { retryNum: event.retryNum }),
+        ...(event.retryReason === undefined ? {} : { retryReason: event.retryReason }),
+      });
       await event.ack();
     },
   };

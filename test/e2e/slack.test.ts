@@ -128,8 +128,15 @@ describe('Slack in Socket Mode through the real gateway, worker and Temporal', (
     ]);
   });
 
-  it('reconnects after Slack drops the socket, and answers what comes after', async () => {
+  it('takes /approve as a slash command (Slack keeps "/" messages for itself) and answers in the DM', async () => {
     const dm = 'D0OWNER003';
+    await slack.command({ command: '/approve', text: 'zz99', user_id: OWNER3, channel_id: dm });
+    await eventually(() => postsIn(dm)[0], 30_000);
+    expect(postsIn(dm).map((p) => p.text)).toEqual(['No approval zz99 is waiting in this conversation.']);
+  });
+
+  it('reconnects after Slack drops the socket, and answers what comes after', async () => {
+    const dm = 'D0OWNER004';
     const before = slack.opened();
     slack.drop();
     await eventually(() => (slack.opened() > before && slack.connections() === 1 ? true : undefined), 30_000);

@@ -93,6 +93,23 @@ describe('Slack connector in Socket Mode', () => {
     expect(missing.kind).toBe('unknown');
   });
 
+  it('turns a slash command into a message addressed to the assistant in the chat it was typed in', async () => {
+    await slack.command({
+      command: '/approve',
+      text: 'ab12cd',
+      user_id: 'U0ALICE01',
+      channel_id: 'D0DM000001',
+    });
+    const [msg] = await inbox.waitFor(1);
+    expect(msg).toMatchObject({
+      chat: { id: 'D0DM000001', kind: 'direct' },
+      sender: { id: 'U0ALICE01' },
+      text: '/approve ab12cd',
+      wasMentioned: true,
+      messageId: expect.stringMatching(/^command:/),
+    });
+  });
+
   it('reconnects after the server drops the connection', async () => {
     expect(slack.opened()).toBe(1);
     slack.drop();

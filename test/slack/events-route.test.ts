@@ -86,6 +86,23 @@ describe('the Slack events route', () => {
     expect(handled).toEqual([]);
   });
 
+  it('hands over a signed slash command, which Slack posts form-encoded', async () => {
+    const form = 'command=%2Fapprove&text=ab12&user_id=U1&channel_id=D1&trigger_id=t1';
+    const res = await app.inject({
+      method: 'POST',
+      url: PATH,
+      payload: form,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...signed(form) },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(handled).toEqual([
+      {
+        body: { command: '/approve', text: 'ab12', user_id: 'U1', channel_id: 'D1', trigger_id: 't1' },
+        delivery: {},
+      },
+    ]);
+  });
+
   it("answers Slack's URL check with the challenge", async () => {
     const body = JSON.stringify({ type: 'url_verification', challenge: 'abc123' });
     const res = await post(body, signed(body));

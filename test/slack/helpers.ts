@@ -54,6 +54,8 @@ export interface FakeSlack {
   downloads(): Array<{ path: string; authorized: boolean }>;
   /** Socket Mode: push an envelope (again, as Slack does when it retries); resolves when acknowledged. */
   push(event: SlackEventCallback, retry?: { attempt: number; reason: string }): Promise<void>;
+  /** Socket Mode: a slash command typed by a user; resolves when acknowledged. */
+  command(payload: { command: string; text: string; user_id: string; channel_id: string }): Promise<void>;
   /** Socket Mode: open connections, and how many were ever opened (apps.connections.open calls). */
   connections(): number;
   opened(): number;
@@ -163,6 +165,17 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       .map((event) => ({ path: event.path, body: event.body ?? {} }));
   };
 
+  /** Sends one Socket Mode envelope and waits for its acknowledgement. */
+  async function envelope(frame: Record<string, unknown>): Promise<void> {
+    await until(() => (sockets.size > 0 ? true : undefined), 20_000, 25);
+    const envelopeId = randomUUID();
+    const acked = new Promise<void>((resolve) => acks.set(envelopeId, resolve));
+    const [socket] = sockets;
+    socket!.send(JSON.stringify({ envelope_id: envelopeId, ...frame }));
+    await acked;
+    acks.delete(envelopeId);
+  }
+
   const fake: FakeSlack = {
     manifest,
     apiUrl: `${proxy.origin}/api/`,
@@ -208,22 +221,20 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     },
     downloads: () => downloads,
     async push(event, retry) {
-      await until(() => (sockets.size > 0 ? true : undefined), 20_000, 25);
-      const envelopeId = randomUUID();
-      const acked = new Promise<void>((resolve) => acks.set(envelopeId, resolve));
-      const [socket] = sockets;
-      socket!.send(
-        JSON.stringify({
-          envelope_id: envelopeId,
-          type: 'events_api',
-          accepts_response_payload: false,
-          retry_attempt: retry?.attempt ?? 0,
-          retry_reason: retry?.reason ?? '',
-          payload: event,
-        }),
-      );
-      await acked;
-      acks.delete(envelopeId);
+      await envelope({
+        type: 'events_api',
+        accepts_response_payload: false,
+        retry_attempt: retry?.attempt ?? 0,
+        retry_reason: retry?.reason ?? '',
+        payload: event,
+      });
+    },
+    async command(payload) {
+      await envelope({
+        type: 'slash_commands',
+        accepts_response_payload: true,
+        payload: { token: 'x', team_id: 'TCRABLINE', trigger_id: randomUUID(), ...payload },
+      });
     },
     connections: () => sockets.size,
     opened: () => opened,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { validateInboundMessage } from '../../channels/envelope.js';
 import {
   normalizeSlackEvent,
+  normalizeSlashCommand,
   type SlackEventCallback,
   type SlackNormalizeOptions,
 } from '../../channels/slack/normalize.js';
@@ -119,6 +120,42 @@ describe('Slack events → InboundMessage', () => {
       },
       { id: 'F3', kind: 'file', mime: 'application/octet-stream', url: 'slack:file/F3' },
     ]);
+  });
+
+  it('makes a slash command a message addressed to the assistant, keyed by its trigger id', () => {
+    const result = normalizeSlashCommand(
+      {
+        command: '/deny',
+        text: 'ab12 not now',
+        user_id: 'U1',
+        channel_id: 'C1',
+        team_id: 'T1',
+        trigger_id: 'tr1',
+      },
+      BOT,
+      OPTIONS,
+      1_712_000_000_000,
+    );
+    expect(result).toEqual({
+      kind: 'message',
+      message: {
+        channel: 'slack',
+        accountId: 'default',
+        chat: { id: 'C1', kind: 'group', roomType: 'channel', parentId: 'T1' },
+        sender: { id: 'U1' },
+        messageId: 'command:tr1',
+        text: '/deny ab12 not now',
+        attachments: [],
+        mentions: [],
+        wasMentioned: true,
+        timestamp: 1_712_000_000_000,
+        platformId: 'slack:T1:C1:command:tr1',
+      },
+    });
+    expect(normalizeSlashCommand({ command: '/x', user_id: 'U1', channel_id: 'C1' }, BOT, OPTIONS)).toEqual({
+      kind: 'skip',
+      reason: 'malformed',
+    });
   });
 
   it.each([
