@@ -3,17 +3,7 @@
 // a drop), normalises messages to InboundMessage, applies the access policy at the door, and hands
 // accepted messages to the gateway — in order, retrying a failed hand-off, because Discord never
 // delivers a message twice. It also posts replies (with an enforced nonce) and shows "typing…".
-import {
-  Client,
-  DiscordjsError,
-  DiscordjsErrorCodes,
-  Events,
-  GatewayIntentBits,
-  type Message,
-  MessageFlags,
-  Options,
-  Partials,
-} from 'discord.js';
+import { Client, Events, GatewayIntentBits, Options, Partials } from 'discord.js';
 import type { SendRecovery, UnknownOutcome } from '../../activities/channel-send.js';
 import {
   type AccessStore,
@@ -23,14 +13,21 @@ import {
   type ResolvedChannelPolicy,
 } from '../access.js';
 import type { AttachmentStore } from '../attachments.js';
+import { createConnectLoop } from '../connect-loop.js';
 import { type InboundMessage, validateInboundMessage } from '../envelope.js';
 import type { ConnectorLog } from '../log.js';
 import { pause } from '../pause.js';
 import type { ChannelPolicy } from '../routing.js';
 import { formatIssues } from '../schema-validation.js';
 import type { ConnectorHealth } from '../status.js';
+import { ConnectError, closeError, startError } from './connect-errors.js';
 import { createDiscordFiles } from './files.js';
-import { DISCORD_CHANNEL, type DiscordMessageFacts, normalizeDiscordMessage } from './normalize.js';
+import {
+  DISCORD_CHANNEL,
+  type DiscordMessageFacts,
+  messageFacts,
+  normalizeDiscordMessage,
+} from './normalize.js';
 import {
   createDiscordSend,
   DISCORD_TEXT_LIMIT,
@@ -187,7 +184,7 @@ export function createDiscordConnector(options: DiscordConnectorOptions): Discor
     });
   }
 
-  client.on(Events.MessageCreate, (message) => enqueue(toFacts(message)));
+  client.on(Events.MessageCreate, (message) => enqueue(messageFacts(message)));
   client.on(Events.ShardReady, (shard) => {
     if (!client.isReady()) return;
     health?.connected();
@@ -203,7 +200,7 @@ export function createDiscordConnector(options: DiscordConnectorOptions): Discor
     log.warn({ shard, accountId }, 'discord: gateway reconnecting');
   });
   client.on(Events.ShardDisconnect, (event, shard) => {
-    if (stopped || connecting) return;
+    if (stopped || connection.active()) return;
     // discord.js gave up on this session (it resumes anything else by itself): log in afresh.
     log.warn({ shard, code: event.code, accountId }, 'discord: gateway closed for good; logging in again');
     const error = closeError(event.code);
@@ -212,58 +209,48 @@ export function createDiscordConnector(options: DiscordConnectorOptions): Discor
       return;
     }
     health?.reconnecting(error);
-    ensureConnected(true);
+    reconnect();
   });
   client.on(Events.Invalidated, () => {
     if (stopped) return;
     log.error({ accountId }, 'discord: session invalidated; logging in again');
     health?.reconnecting(new Error('Discord invalidated the session'));
-    ensureConnected(true);
+    reconnect();
   });
   client.on(Events.Error, (err) => {
     health?.noteError(err);
     log.error({ err, accountId }, 'discord: client error');
   });
 
-  let connecting: Promise<void> | undefined;
-  let settleFirst: () => void = () => {};
-  const firstAttempt = new Promise<void>((resolve) => {
-    settleFirst = resolve;
+  // Log in afresh (dropping the old session) after discord.js gave one up, and before every retry.
+  let freshLogin = false;
+  const connection = createConnectLoop({
+    name: 'discord',
+    async attempt(failures) {
+      if (freshLogin || failures > 0) await client.destroy();
+      freshLogin = false;
+      await loginOnce();
+      if (stopped) return;
+      health?.connected();
+      log.info({ bot: client.user?.id, tag: client.user?.tag, accountId }, 'discord: connected');
+    },
+    refused(error) {
+      const explained = startError(error);
+      return explained instanceof ConnectError && explained.action
+        ? { error: explained, action: explained.action }
+        : undefined;
+    },
+    explain: startError,
+    log,
+    ...(health ? { health } : {}),
+    // Logging in is heavier than a hand-off: wait four times as long between attempts.
+    minMs: minBackoff * 4,
+    maxMs: maxBackoff * 4,
   });
 
-  function ensureConnected(fresh = false): void {
-    if (connecting || stopped) return;
-    connecting = connectUntilDone(fresh).finally(() => {
-      connecting = undefined;
-    });
-  }
-
-  async function connectUntilDone(fresh: boolean): Promise<void> {
-    for (let failures = 0; !stopped; failures++) {
-      try {
-        if (fresh || failures > 0) await client.destroy();
-        await loginOnce();
-        if (stopped) return;
-        health?.connected();
-        log.info({ bot: client.user?.id, tag: client.user?.tag, accountId }, 'discord: connected');
-        settleFirst();
-        return;
-      } catch (error) {
-        const explained = startError(error);
-        if (explained instanceof ConnectError && explained.action) {
-          health?.authFailed(explained, explained.action);
-          log.error({ err: explained }, 'discord: credentials refused; not retrying');
-          await client.destroy();
-          settleFirst();
-          return;
-        }
-        health?.reconnecting(explained);
-        const delay = Math.min(maxBackoff * 4, minBackoff * 4 * 2 ** failures);
-        log.warn({ err: explained, retryInMs: delay }, 'discord: could not connect; retrying');
-        settleFirst();
-        await pause(delay, wake.signal);
-      }
-    }
+  function reconnect(): void {
+    freshLogin = true;
+    void connection.run();
   }
 
   /** Logs in and waits for READY, or for a close Discord will not let us recover from. */
@@ -308,15 +295,13 @@ export function createDiscordConnector(options: DiscordConnectorOptions): Discor
       stopped = false;
       if (wake.signal.aborted) wake = new AbortController();
       if (!client.isReady()) health?.connecting();
-      ensureConnected();
-      // The first attempt decides what start() reports; later ones run in the background.
-      await Promise.race([connecting, firstAttempt]);
+      await connection.run();
     },
 
     async stop() {
       stopped = true;
       wake.abort();
-      await connecting?.catch(() => undefined);
+      await connection.stop();
       await handOffs;
       await client.destroy();
       health?.stopped();
@@ -325,88 +310,3 @@ export function createDiscordConnector(options: DiscordConnectorOptions): Discor
 }
 
 const READY_TIMEOUT_MS = 60_000;
-
-const TOKEN_ACTION =
-  "Set channels.discord.botToken (or DISCORD_BOT_TOKEN) to your application's bot token (Developer Portal → " +
-  'Bot → Reset Token), then restart the gateway.';
-const INTENTS_ACTION =
-  'Enable "Message Content Intent" under Developer Portal → Bot → Privileged Gateway Intents (bots in 100 or ' +
-  'more servers need Discord to approve it), then restart the gateway.';
-
-function toFacts(message: Message): DiscordMessageFacts {
-  const channel = message.channel;
-  const thread = channel?.isThread() ? channel : undefined;
-  return {
-    id: message.id,
-    channelId: message.channelId,
-    guildId: message.guildId,
-    type: message.type,
-    content: message.content,
-    author: {
-      id: message.author.id,
-      bot: message.author.bot,
-      username: message.author.username,
-      globalName: message.author.globalName,
-    },
-    isThread: thread !== undefined,
-    parentId: thread?.parentId ?? null,
-    channelName: channel && 'name' in channel ? channel.name : null,
-    mentionedUserIds: [...message.mentions.users.keys()],
-    repliedUserId: message.mentions.repliedUser?.id ?? null,
-    referenceMessageId: message.reference?.messageId ?? null,
-    attachments: message.attachments.map((a) => ({
-      id: a.id,
-      name: a.name,
-      contentType: a.contentType,
-      size: a.size,
-      url: a.url,
-    })),
-    createdTimestamp: message.createdTimestamp,
-    isVoiceMessage: message.flags.has(MessageFlags.IsVoiceMessage),
-  };
-}
-
-/** Close codes after which discord.js gives up (4004 authentication failed, 4014 disallowed intents). */
-function closeError(code: number): Error {
-  if (code === 4004) return tokenRejected();
-  if (code === 4014) return intentsRefused();
-  return new ConnectError(
-    `Discord closed the gateway connection with code ${code} and will not let it resume`,
-  );
-}
-
-function startError(error: unknown): Error {
-  if (error instanceof ConnectError) return error;
-  if (error instanceof DiscordjsError && error.code === DiscordjsErrorCodes.TokenInvalid)
-    return tokenRejected(error);
-  if (error instanceof DiscordjsError && error.code === DiscordjsErrorCodes.DisallowedIntents) {
-    return intentsRefused(error);
-  }
-  return new ConnectError(`could not connect to Discord: ${String((error as Error)?.message ?? error)}`, {
-    cause: error,
-  });
-}
-
-/** A connection failure worded for the owner; `action` set when only the owner can fix it. */
-class ConnectError extends Error {
-  override readonly name = 'DiscordConnectError';
-  constructor(
-    message: string,
-    options?: { cause?: unknown },
-    readonly action?: string,
-  ) {
-    super(message, options);
-  }
-}
-
-function tokenRejected(cause?: unknown): Error {
-  return new ConnectError('Discord rejected the bot token', { cause }, TOKEN_ACTION);
-}
-
-function intentsRefused(cause?: unknown): Error {
-  return new ConnectError(
-    'Discord refused the Message Content intent (close code 4014)',
-    { cause },
-    INTENTS_ACTION,
-  );
-}

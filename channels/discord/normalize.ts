@@ -1,5 +1,6 @@
-// Discord messages → InboundMessage. Pure: it reads the few facts the connector takes from a
-// discord.js Message (toFacts in connector.ts), so it is testable without a gateway connection.
+// Discord messages → InboundMessage. Pure: it reads the few facts taken from a discord.js Message
+// (messageFacts), so it is testable without a gateway connection.
+import { type Message, MessageFlags } from 'discord.js';
 import { kindFromMime } from '../attachments.js';
 import type { AttachmentRef, Chat, InboundMessage, ReplyRef } from '../envelope.js';
 
@@ -119,4 +120,38 @@ function attachmentsOf(list: DiscordMessageFacts['attachments'], voice: boolean)
       ...(a.name ? { name: a.name } : {}),
     };
   });
+}
+
+/** The facts normalisation reads, taken from a discord.js Message. */
+export function messageFacts(message: Message): DiscordMessageFacts {
+  const channel = message.channel;
+  const thread = channel?.isThread() ? channel : undefined;
+  return {
+    id: message.id,
+    channelId: message.channelId,
+    guildId: message.guildId,
+    type: message.type,
+    content: message.content,
+    author: {
+      id: message.author.id,
+      bot: message.author.bot,
+      username: message.author.username,
+      globalName: message.author.globalName,
+    },
+    isThread: thread !== undefined,
+    parentId: thread?.parentId ?? null,
+    channelName: channel && 'name' in channel ? channel.name : null,
+    mentionedUserIds: [...message.mentions.users.keys()],
+    repliedUserId: message.mentions.repliedUser?.id ?? null,
+    referenceMessageId: message.reference?.messageId ?? null,
+    attachments: message.attachments.map((a) => ({
+      id: a.id,
+      name: a.name,
+      contentType: a.contentType,
+      size: a.size,
+      url: a.url,
+    })),
+    createdTimestamp: message.createdTimestamp,
+    isVoiceMessage: message.flags.has(MessageFlags.IsVoiceMessage),
+  };
 }

@@ -14,13 +14,15 @@ import {
   type ResolvedChannelPolicy,
 } from '../access.js';
 import type { AttachmentStore } from '../attachments.js';
+import { createConnectLoop } from '../connect-loop.js';
 import { type InboundMessage, validateInboundMessage } from '../envelope.js';
 import type { ConnectorLog } from '../log.js';
-import { pause } from '../pause.js';
+import { RecentKeys } from '../recent-keys.js';
 import type { ChannelPolicy } from '../routing.js';
 import { formatIssues } from '../schema-validation.js';
 import type { ConnectorHealth } from '../status.js';
 import type { SlackMode } from './config.js';
+import { CredentialRefused, withToken } from './credentials.js';
 import { type SlackDelivery, slackEventsRoute } from './events-route.js';
 import { createSlackFiles } from './files.js';
 import {
@@ -136,12 +138,16 @@ export function createSlackConnector(options: SlackConnectorOptions): SlackConne
   const health = options.health;
   let identity: SlackBotIdentity | undefined;
   let socket: SocketModeConnection | undefined;
-  let connecting: Promise<void> | undefined;
   let stopped = false;
-  let wake = new AbortController();
-  let settleFirst: () => void = () => {};
-  const firstAttempt = new Promise<void>((resolve) => {
-    settleFirst = resolve;
+  const connection = createConnectLoop({
+    name: 'slack',
+    attempt: () => connectOnce(),
+    refused: (error) => (error instanceof CredentialRefused ? { error, action: error.action } : undefined),
+    explain: connectError,
+    log,
+    ...(health ? { health } : {}),
+    minMs: options.retry?.minMs ?? 500,
+    maxMs: options.retry?.maxMs ?? 30_000,
   });
 
   /** Every verified body from Slack: an event, a slash command, or something not used (ignored). */
@@ -273,52 +279,16 @@ export function createSlackConnector(options: SlackConnectorOptions): SlackConne
     async start() {
       stopped = false;
       if (!identity) health?.connecting();
-      ensureConnected();
-      // The first attempt decides what start() reports; later ones run in the background.
-      await Promise.race([connecting, firstAttempt]);
+      await connection.run();
     },
 
     async stop() {
       stopped = true;
-      wake.abort();
-      wake = new AbortController();
-      await connecting?.catch(() => undefined);
+      await connection.stop();
       await socket?.stop();
       health?.stopped();
     },
   };
-
-  function ensureConnected(): void {
-    if (connecting || stopped) return;
-    connecting = connectUntilDone().finally(() => {
-      connecting = undefined;
-    });
-  }
-
-  async function connectUntilDone(): Promise<void> {
-    const minBackoff = options.retry?.minMs ?? 500;
-    const maxBackoff = options.retry?.maxMs ?? 30_000;
-    for (let failures = 0; !stopped; failures++) {
-      try {
-        await connectOnce();
-        settleFirst();
-        return;
-      } catch (error) {
-        if (error instanceof CredentialRefused) {
-          health?.authFailed(error, error.action);
-          log.error({ err: error }, 'slack: credentials refused; not retrying');
-          settleFirst();
-          return;
-        }
-        const explained = connectError(error);
-        health?.reconnecting(explained);
-        const delay = Math.min(maxBackoff, minBackoff * 2 ** failures);
-        log.warn({ err: explained, retryInMs: delay }, 'slack: could not connect; retrying');
-        settleFirst();
-        await pause(delay, wake.signal);
-      }
-    }
-  }
 
   async function connectOnce(): Promise<void> {
     if (!identity) {
@@ -340,11 +310,11 @@ export function createSlackConnector(options: SlackConnectorOptions): SlackConne
         onClosed: () => {
           health?.reconnecting(new Error('Slack closed the Socket Mode connection'));
           log.warn({ accountId }, 'slack: socket mode connection closed; reconnecting');
-          ensureConnected();
+          void connection.run();
         },
       });
-      const connection = socket;
-      await withToken('app', () => connection.connect());
+      const open = socket;
+      await withToken('app', () => open.connect());
     }
     if (stopped) return;
     health?.connected();
@@ -352,54 +322,6 @@ export function createSlackConnector(options: SlackConnectorOptions): SlackConne
   }
 }
 
-const TOKEN_ACTION =
-  'Set channels.slack.botToken (or SLACK_BOT_TOKEN) to the Bot User OAuth Token (xoxb-...) of your Slack app, ' +
-  'reinstall the app if it was revoked, then restart the gateway.';
-const APP_TOKEN_ACTION =
-  'Set channels.slack.appToken (or SLACK_APP_TOKEN) to an App-Level Token (xapp-...) with the connections:write ' +
-  'scope, and check that Socket Mode is enabled for the app, then restart the gateway.';
-const REFUSED = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'team_disabled']);
-
-/** Slack refused a token for good: retrying cannot help, the owner must act. */
-class CredentialRefused extends Error {
-  override readonly name = 'SlackCredentialRefused';
-  constructor(
-    readonly token: 'bot' | 'app',
-    reason: string,
-    options: { cause: unknown },
-  ) {
-    super(`Slack refused the ${token === 'bot' ? 'bot token' : 'app-level token'} (${reason})`, options);
-  }
-  get action(): string {
-    return this.token === 'bot' ? TOKEN_ACTION : APP_TOKEN_ACTION;
-  }
-}
-
-/** Turns Slack's "this token is no good" answer into CredentialRefused; other errors pass. */
-async function withToken<T>(token: 'bot' | 'app', call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    const reason = (error as { data?: { error?: string } } | undefined)?.data?.error;
-    if (reason && REFUSED.has(reason)) throw new CredentialRefused(token, reason, { cause: error });
-    throw error;
-  }
-}
-
 function connectError(error: unknown): Error {
   return new Error(`could not reach Slack: ${String((error as Error)?.message ?? error)}`, { cause: error });
-}
-
-/** Keys seen lately, oldest forgotten first. */
-class RecentKeys {
-  private readonly keys = new Set<string>();
-  constructor(private readonly limit: number) {}
-  has(key: string): boolean {
-    return this.keys.has(key);
-  }
-  add(key: string): void {
-    this.keys.delete(key);
-    this.keys.add(key);
-    if (this.keys.size > this.limit) this.keys.delete(this.keys.values().next().value!);
-  }
 }
