@@ -13,12 +13,14 @@ describe('Slack connector in Socket Mode', () => {
   let connector: SlackConnector;
   let inbox: Inbox<InboundMessage>;
   let fail: (msg: InboundMessage) => boolean;
+  let logged: ReturnType<typeof recordingLog>;
 
   beforeEach(async () => {
     slack = await startFakeSlack();
     store = tempDb();
     inbox = new Inbox<InboundMessage>();
     fail = () => false;
+    logged = recordingLog();
     connector = createSlackConnector({
       mode: 'socket',
       botToken: slack.botToken,
@@ -30,7 +32,7 @@ describe('Slack connector in Socket Mode', () => {
         if (fail(msg)) throw new Error('Temporal is down');
         inbox.push(msg);
       },
-      log: recordingLog().log,
+      log: logged.log,
     });
     await connector.start();
   });
@@ -108,6 +110,18 @@ describe('Slack connector in Socket Mode', () => {
       wasMentioned: true,
       messageId: expect.stringMatching(/^command:/),
     });
+  });
+
+  it('never writes a token into its logs, even at debug level and when a call fails', async () => {
+    await slack.send({ channel: 'D0DM000001', user: 'U0ALICE01', text: 'hello' });
+    await inbox.waitFor(1);
+    await expect(connector.sender('not a channel', 'x')).rejects.toThrow(/Slack refused/);
+    slack.drop();
+    await eventually(() => (slack.connections() === 1 && slack.opened() >= 2 ? true : undefined), 30_000);
+    const text = JSON.stringify(logged.entries);
+    expect(logged.entries.some((e) => e.level === 'debug')).toBe(true);
+    expect(text).not.toContain(slack.botToken);
+    expect(text).not.toContain(slack.appToken);
   });
 
   it('reconnects after the server drops the connection', async () => {
