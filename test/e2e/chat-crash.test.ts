@@ -24,6 +24,9 @@ import { freePort } from '../helpers/ports.js';
 import { type Spawned, spawnSwitchyard } from '../helpers/processes.js';
 import { type FakeSlack, startFakeSlack } from '../slack/helpers.js';
 
+/** Above the 90 s the restarted gateway gets to finish the send (the file default is 60 s). */
+const CRASH_TEST_TIMEOUT = 150_000;
+
 interface OutboxRow {
   key: string;
   state: OutboxState;
@@ -131,30 +134,34 @@ describe('a gateway SIGKILLed while its Slack reply is on the wire', () => {
     await slack?.close();
   });
 
-  it('posts the reply exactly once: the restarted gateway finds it by its key and marks it sent', async () => {
-    const first = await rig.gateway();
-    killOnPost = () => first.child.kill('SIGKILL');
-    await slack.send({ channel: DM, user: OWNER, text: 'are you alive?' });
-    await first.exited;
-    expect(slack.posts().map((p) => p.text)).toEqual(['Reply to: are you alive?']);
-    const [pending] = rig.outbox();
-    expect(pending?.state).toBe('pending');
+  it(
+    'posts the reply exactly once: the restarted gateway finds it by its key and marks it sent',
+    async () => {
+      const first = await rig.gateway();
+      killOnPost = () => first.child.kill('SIGKILL');
+      await slack.send({ channel: DM, user: OWNER, text: 'are you alive?' });
+      await first.exited;
+      expect(slack.posts().map((p) => p.text)).toEqual(['Reply to: are you alive?']);
+      const [pending] = rig.outbox();
+      expect(pending?.state).toBe('pending');
 
-    await rig.gateway();
-    await expect
-      .poll(() => transcriptRoles(address, `agent:main:slack:direct:${OWNER.toLowerCase()}`), {
-        timeout: 90_000,
-        interval: 500,
-      })
-      .toEqual(['user', 'assistant']);
-    expect(slack.posts().map((p) => p.text)).toEqual(['Reply to: are you alive?']);
-    // The look-up in the DM's history found the post the dead gateway made.
-    expect(slack.calls('/api/conversations.history').length).toBeGreaterThanOrEqual(1);
-    const rows = rig.outbox();
-    expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ key: pending!.key, state: 'sent', claimed_by: pending!.claimed_by });
-    expect(rows[0]?.message_id).toMatch(/^\d+\.\d+$/);
-  });
+      await rig.gateway();
+      await expect
+        .poll(() => transcriptRoles(address, `agent:main:slack:direct:${OWNER.toLowerCase()}`), {
+          timeout: 90_000,
+          interval: 500,
+        })
+        .toEqual(['user', 'assistant']);
+      expect(slack.posts().map((p) => p.text)).toEqual(['Reply to: are you alive?']);
+      // The look-up in the DM's history found the post the dead gateway made.
+      expect(slack.calls('/api/conversations.history').length).toBeGreaterThanOrEqual(1);
+      const rows = rig.outbox();
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ key: pending!.key, state: 'sent', claimed_by: pending!.claimed_by });
+      expect(rows[0]?.message_id).toMatch(/^\d+\.\d+$/);
+    },
+    CRASH_TEST_TIMEOUT,
+  );
 });
 
 describe('a gateway SIGKILLed while its Discord reply is on the wire', () => {
@@ -186,30 +193,34 @@ describe('a gateway SIGKILLed while its Discord reply is on the wire', () => {
     await discord?.close();
   });
 
-  it('sends the reply again under the same enforced nonce, so Discord keeps one message', async () => {
-    const dm = discord.dmChannel(OWNER);
-    const first = await rig.gateway();
-    killOnPost = () => first.child.kill('SIGKILL');
-    await discord.send({ channelId: dm, senderId: OWNER, content: 'are you alive?' });
-    await first.exited;
-    expect(discord.posts(dm).map((p) => p.content)).toEqual(['Reply to: are you alive?']);
-    expect(rig.outbox()[0]?.state).toBe('pending');
+  it(
+    'sends the reply again under the same enforced nonce, so Discord keeps one message',
+    async () => {
+      const dm = discord.dmChannel(OWNER);
+      const first = await rig.gateway();
+      killOnPost = () => first.child.kill('SIGKILL');
+      await discord.send({ channelId: dm, senderId: OWNER, content: 'are you alive?' });
+      await first.exited;
+      expect(discord.posts(dm).map((p) => p.content)).toEqual(['Reply to: are you alive?']);
+      expect(rig.outbox()[0]?.state).toBe('pending');
 
-    await rig.gateway();
-    await expect
-      .poll(() => transcriptRoles(address, `agent:main:discord:direct:${OWNER}`), {
-        timeout: 90_000,
-        interval: 500,
-      })
-      .toEqual(['user', 'assistant']);
-    const posts = discord.posts(dm);
-    expect(posts).toHaveLength(2);
-    const [a, b] = posts;
-    expect(a).toMatchObject({ content: 'Reply to: are you alive?', enforce_nonce: true });
-    expect(b).toEqual(a);
-    expect(String(a?.nonce)).toMatch(/^[0-9a-f]{25}$/);
-    const rows = rig.outbox();
-    expect(rows).toHaveLength(1);
-    expect(rows[0]?.state).toBe('sent');
-  });
+      await rig.gateway();
+      await expect
+        .poll(() => transcriptRoles(address, `agent:main:discord:direct:${OWNER}`), {
+          timeout: 90_000,
+          interval: 500,
+        })
+        .toEqual(['user', 'assistant']);
+      const posts = discord.posts(dm);
+      expect(posts).toHaveLength(2);
+      const [a, b] = posts;
+      expect(a).toMatchObject({ content: 'Reply to: are you alive?', enforce_nonce: true });
+      expect(b).toEqual(a);
+      expect(String(a?.nonce)).toMatch(/^[0-9a-f]{25}$/);
+      const rows = rig.outbox();
+      expect(rows).toHaveLength(1);
+      expect(rows[0]?.state).toBe('sent');
+    },
+    CRASH_TEST_TIMEOUT,
+  );
 });
