@@ -15,8 +15,14 @@ export function loadConfigOrExit(): Config {
   }
 }
 
-/** Base URL a local client uses to reach the gateway. */
-export function gatewayUrl(config: Config): string {
+/** Base URL a local client uses to reach the gateway (on `port` when it listens elsewhere than configured). */
+export function gatewayUrl(config: Config, port = config.gateway.port): string {
   const host = config.gateway.host === '0.0.0.0' ? '127.0.0.1' : config.gateway.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${config.gateway.port}`;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** The port a gateway reported in its start line (`gateway listening on http://host:port …`). */
+export function reportedGatewayPort(line: string): number | undefined {
+  const match = /gateway listening on http:\/\/(?:\[[^\]]+\]|[^:/\s]+):(\d+)/.exec(line);
+  return match ? Number(match[1]) : undefined;
 }

@@ -17,6 +17,8 @@ export interface DevServerOptions {
   /** Extra search attributes to register, e.g. { SwitchyardSession: 'Keyword' }. */
   searchAttributes?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** Run it in its own process group (`switchyard up`: Ctrl-C reaches the supervisor only). */
+  detached?: boolean;
 }
 
 export interface DevServer {
@@ -83,7 +85,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const log = openSync(options.logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(options.cliPath, args, { stdio: ['ignore', log, log] });
+    child = spawn(options.cliPath, args, {
+      stdio: ['ignore', log, log],
+      detached: options.detached ?? false,
+    });
   } finally {
     closeSync(log);
   }

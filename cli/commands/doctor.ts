@@ -34,7 +34,8 @@ export function registerDoctorCommand(program: Command): void {
       const checks = await runChecks();
       for (const c of checks) {
         const mark = c.ok ? 'ok  ' : c.optional ? 'warn' : 'FAIL';
-        console.log(`${mark}  ${c.name.padEnd(16)} ${c.detail}`);
+        // A detail of several lines (every problem of an invalid config) stays in its column.
+        console.log(`${mark}  ${c.name.padEnd(16)} ${c.detail.replace(/\n\s*/g, `\n${''.padEnd(23)}`)}`);
         if (!c.ok && c.fix)
           console.log(`      ${''.padEnd(16)} fix: ${c.fix.replace(/\n/g, `\n      ${''.padEnd(21)}`)}`);
       }

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import { reconcileDeclared } from '../../client/schedules.js';
 import { ensureHome } from '../../config/home.js';
@@ -23,9 +24,12 @@ export function registerGatewayCommand(program: Command): void {
         process.exit(1);
       };
       let gateway: Gateway;
+      let port: number;
       try {
         gateway = await buildGateway({ config, token: gatewayToken(config)!, loggerInstance: log.logger });
         await gateway.app.listen({ host: config.gateway.host, port: config.gateway.port });
+        // Port 0: the system picked one; say which (`switchyard up` and tests read this line).
+        port = (gateway.app.server.address() as AddressInfo).port;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
           return fail(
@@ -35,7 +39,7 @@ export function registerGatewayCommand(program: Command): void {
         return fail('the gateway could not start', err);
       }
       console.log(
-        `gateway listening on ${gatewayUrl(config)} (Temporal ${effectiveAddress(config)}), pid ${process.pid}; logs: ${log.file}`,
+        `gateway listening on ${gatewayUrl(config, port)} (Temporal ${effectiveAddress(config)}), pid ${process.pid}; logs: ${log.file}`,
       );
       let closing = false;
       const stop = async () => {

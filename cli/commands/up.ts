@@ -1,3 +1,4 @@
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ensureHome, projectRoot } from '../../config/home.js';
@@ -5,8 +6,8 @@ import { gatewayToken } from '../../config/token.js';
 import { findTemporalCli, HOW_TO_GET_THE_CLI } from '../../temporal/cli-path.js';
 import { effectiveAddress, temporalUiUrl } from '../../temporal/connection.js';
 import { type DevServer, PortInUseError, startDevServer } from '../../temporal/dev-server.js';
-import { gatewayUrl, loadConfigOrExit } from '../load.js';
-import { SupervisedChild } from '../supervisor.js';
+import { gatewayUrl, loadConfigOrExit, reportedGatewayPort } from '../load.js';
+import { launchNodeChild, Supervised } from '../supervisor.js';
 
 export function registerUpCommand(program: Command): void {
   program
@@ -20,22 +21,45 @@ export function registerUpCommand(program: Command): void {
       gatewayToken(config); // create the token file before worker and gateway start
       const print = (line: string) => process.stdout.write(`${line}\n`);
 
-      let temporal: DevServer | undefined;
+      let temporal: Supervised | undefined;
+      let devServer: DevServer | undefined;
       if (!config.temporal.address) {
         const cliPath = findTemporalCli();
         if (!cliPath) {
           console.error(HOW_TO_GET_THE_CLI);
           process.exit(1);
         }
-        const { devServer } = config.temporal;
+        const logFile = join(paths.logsDir, 'temporal.log');
         print(`[supervisor] starting Temporal dev server (${cliPath}) with ${paths.temporalDb}`);
+        // Restarted like the others when it dies, on the same SQLite file: workflows carry on where
+        // they were, and the worker and gateway reconnect on their own.
+        temporal = new Supervised({
+          name: 'Temporal dev server',
+          logFile,
+          print,
+          launch: async () => {
+            const logStart = sizeOf(logFile);
+            devServer = await startDevServer({
+              cliPath,
+              dbFile: paths.temporalDb,
+              logFile,
+              ...config.temporal.devServer,
+              // Its own process group: a terminal's Ctrl-C reaches only us, and we stop it last.
+              detached: true,
+            });
+            const server = devServer;
+            return {
+              pid: server.pid,
+              exited: server.exited,
+              stop: (graceMs) => server.stop(graceMs),
+              why: () => lastErrorLine(logFile, logStart),
+            };
+          },
+          back: (run) =>
+            `Temporal dev server is back (pid ${run.pid}) on ${devServer?.address}; the worker and gateway reconnect on their own`,
+        });
         try {
-          temporal = await startDevServer({
-            cliPath,
-            dbFile: paths.temporalDb,
-            logFile: join(paths.logsDir, 'temporal.log'),
-            ...devServer,
-          });
+          await temporal.start();
         } catch (err) {
           console.error(
             err instanceof PortInUseError
@@ -44,11 +68,10 @@ export function registerUpCommand(program: Command): void {
           );
           process.exit(1);
         }
+        print(`[supervisor] Temporal dev server pid ${temporal.pid} serving on ${devServer!.address}`);
       }
-      if (temporal)
-        print(`[supervisor] Temporal dev server pid ${temporal.pid} serving on ${temporal.address}`);
-      const address = temporal?.address ?? effectiveAddress(config);
-      const uiUrl = temporal?.uiUrl ?? temporalUiUrl(config);
+      const address = devServer?.address ?? effectiveAddress(config);
+      const uiUrl = devServer?.uiUrl ?? temporalUiUrl(config);
       const env: NodeJS.ProcessEnv = {
         ...process.env,
         SWITCHYARD_HOME: config.home,
@@ -56,19 +79,31 @@ export function registerUpCommand(program: Command): void {
         ...(uiUrl ? { TEMPORAL_UI_URL: uiUrl } : {}),
       };
       const bin = join(projectRoot(), 'bin', 'switchyard.js');
-      const children = ['worker', 'gateway'].map(
-        (name) =>
-          new SupervisedChild({
-            name,
-            command: process.execPath,
-            args: [bin, name],
-            env,
-            logFile: join(paths.logsDir, `${name}.log`),
-            print,
-          }),
-      );
-      for (const child of children) child.start();
-
+      // gateway.port 0: the gateway binds a port the system picks and reports it; that port is
+      // kept for its restarts and given to the worker (which streams live output to it).
+      let gatewayPort = config.gateway.port;
+      let reported: () => void = () => {};
+      const portReported = new Promise<void>((resolve) => {
+        reported = resolve;
+      });
+      const supervise = (name: 'worker' | 'gateway') => {
+        const logFile = join(paths.logsDir, `${name}.log`);
+        const printLine = (line: string) => {
+          const port = name === 'gateway' ? reportedGatewayPort(line) : undefined;
+          if (port !== undefined && gatewayPort === 0) {
+            gatewayPort = port;
+            env.SWITCHYARD_GATEWAY_PORT = String(port);
+          }
+          if (port !== undefined) reported();
+          print(line);
+        };
+        const child = { name, command: process.execPath, args: [bin, name], env, logFile, print: printLine };
+        return new Supervised({ name, logFile, print, launch: async () => launchNodeChild(child) });
+      };
+      const worker = supervise('worker');
+      const gateway = supervise('gateway');
+      // From here on, Ctrl-C stops what has started, in order (worker and gateway are in their own
+      // process groups and would outlive us otherwise).
       let stopping = false;
       const stopAll = async (signal: string) => {
         if (stopping) {
@@ -76,25 +111,27 @@ export function registerUpCommand(program: Command): void {
           process.exit(130);
         }
         stopping = true;
+        for (const supervised of [gateway, worker, temporal]) supervised?.holdRestarts();
         print(`[supervisor] ${signal}: stopping gateway, worker and Temporal…`);
         // Gateway first (no new work accepted), then the worker, then Temporal.
-        await children[1]!.stop();
-        await children[0]!.stop();
+        await gateway.stop();
+        await worker.stop();
         await temporal?.stop();
         print('[supervisor] stopped');
         process.exit(0);
       };
       process.on('SIGINT', () => void stopAll('SIGINT'));
       process.on('SIGTERM', () => void stopAll('SIGTERM'));
-      temporal?.exited.then(({ code, signal }) => {
-        if (stopping) return;
-        print(
-          `[supervisor] Temporal dev server exited (${signal ?? `code ${code}`}); see ${temporal!.logFile}. Stopping.`,
-        );
-        void stopAll('temporal-exit');
-      });
+      if (gatewayPort === 0) {
+        await gateway.start();
+        await portReported;
+        await worker.start();
+      } else {
+        await worker.start();
+        await gateway.start();
+      }
 
-      const url = gatewayUrl(config);
+      const url = gatewayUrl(config, gatewayPort);
       if (await waitForReady(`${url}/readyz`, 60_000, () => stopping)) {
         print(
           [
@@ -129,4 +166,25 @@ async function waitForReady(url: string, timeoutMs: number, cancelled: () => boo
     await new Promise((r) => setTimeout(r, 200));
   }
   return false;
+}
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The last error the dev server logged since `offset` (why it ended, when it said so). */
+function lastErrorLine(file: string, offset: number): string | undefined {
+  try {
+    const lines = readFileSync(file).subarray(offset).toString('utf8').split('\n');
+    return lines
+      .findLast((l) => /\b(error|fatal|panic)\b/i.test(l))
+      ?.trim()
+      .slice(0, 300);
+  } catch {
+    return undefined;
+  }
 }

@@ -3,9 +3,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { freePort } from '../helpers/ports.js';
 import { BIN, isAlive, spawnSwitchyard } from '../helpers/processes.js';
+import { until } from '../helpers/until.js';
 
 const run = promisify(execFile);
 
@@ -73,5 +74,75 @@ describe('switchyard up (the home-server path)', () => {
     } finally {
       await up.kill('SIGKILL');
     }
-  });
+  }, 240_000);
+
+  it('keeps going when the Temporal dev server is SIGKILLed: restarts it on the same file, says so, and a call in flight completes', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'switchyard-up-tkill-'));
+    const env = {
+      SWITCHYARD_HOME: home,
+      // The gateway binds a port of the system's choosing and reports it; the dev server cannot
+      // (`temporal server start-dev --port 0` refuses: "missing frontend port"), so its ports are picked here.
+      SWITCHYARD_GATEWAY_PORT: '0',
+      SWITCHYARD_TEMPORAL_PORT: String(await freePort()),
+      SWITCHYARD_TEMPORAL_UI_PORT: String(await freePort()),
+      TEMPORAL_ADDRESS: '',
+    };
+    const up = spawnSwitchyard(['up'], env);
+    try {
+      await up.waitFor(/^Switchyard is up\./, 90_000);
+      const out = up.output();
+      const gatewayUrl = /gateway\s+(http:\/\/\S+)/.exec(out)![1]!;
+      const port = new URL(gatewayUrl).port;
+      expect(port).not.toBe('0');
+      expect(out).toContain(`[gateway] gateway listening on ${gatewayUrl} `);
+      const temporalPid = Number(/Temporal dev server pid (\d+)/.exec(out)![1]);
+      const cliEnv = { ...process.env, ...env, SWITCHYARD_GATEWAY_PORT: port };
+
+      // An echo whose activity holds for 4 s, running when Temporal dies.
+      const echo = run(process.execPath, [BIN, 'echo', '--delay', '4000', 'across the restart'], {
+        env: cliEnv,
+      });
+      const address = `127.0.0.1:${env.SWITCHYARD_TEMPORAL_PORT}`;
+      await until(
+        async () => {
+          const listed = await run(inject('temporalCli'), [
+            'workflow',
+            'count',
+            '--address',
+            address,
+            '--query',
+            "WorkflowType='echoWorkflow' AND ExecutionStatus='Running'",
+          ]).catch(() => ({ stdout: '' }));
+          return /Total: [1-9]/.test(listed.stdout) || undefined;
+        },
+        30_000,
+        200,
+      );
+      process.kill(temporalPid, 'SIGKILL');
+
+      await up.waitFor(/^\[supervisor\] Temporal dev server is back/, 90_000);
+      expect(up.output()).toMatch(
+        /\[supervisor\] Temporal dev server exited \(SIGKILL\)[^\n]*; restarting in 0\.25s \(restart #1; see \S+temporal\.log\)/,
+      );
+      const echoed = await echo;
+      expect(JSON.parse(echoed.stdout)).toMatchObject({ text: 'across the restart' });
+      expect(isAlive(temporalPid)).toBe(false);
+      await until(
+        async () => {
+          const ready = (await (await fetch(`${gatewayUrl}/readyz`)).json()) as {
+            ok: boolean;
+            workers: number;
+          };
+          return (ready.ok && ready.workers >= 1) || undefined;
+        },
+        60_000,
+        250,
+      );
+
+      up.child.kill('SIGINT');
+      expect(await up.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      await up.kill('SIGKILL');
+    }
+  }, 240_000);
 });
