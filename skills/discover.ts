@@ -76,20 +76,26 @@ export async function discoverSkills(roots: readonly SkillRoot[]): Promise<Disco
 }
 
 async function scan(root: SkillRoot, errors: SkillFileError[], found: DiscoveredSkill[]): Promise<void> {
+  // A folder that cannot be read (a link loop, no permission) is reported and skipped like a
+  // broken SKILL.md: it must not take every other skill, or the turn, down with it.
+  const unreadable = (dir: string, error: unknown) =>
+    errors.push(new SkillFileError(dir, 0, `folder cannot be read (${errorText(error)}); skipped`));
   let rootReal: string;
   try {
     rootReal = await realpath(root.dir);
   } catch (error) {
-    if (isMissing(error)) return;
-    throw error;
+    if (!isMissing(error)) unreadable(root.dir, error);
+    return;
   }
   const visit = async (dir: string, depth: number): Promise<void> => {
     let entries: Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (error) {
-      if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return;
-      throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      // A dangling link or a linked file is not a skill folder: nothing to say.
+      if (!isMissing(error) && code !== 'ENOTDIR') unreadable(dir, error);
+      return;
     }
     if (depth > 0 && entries.some((e) => e.name === 'SKILL.md')) {
       const skill = await readSkill(root, dir, rootReal, errors);
@@ -153,6 +159,11 @@ async function readSkill(
     errors.push(new SkillFileError(file, 1, `cannot be read: ${(error as Error).message}`));
     return undefined;
   }
+}
+
+function errorText(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  return code === 'ELOOP' ? 'ELOOP: a symbolic link loop' : code === undefined ? String(error) : code;
 }
 
 function isMissing(error: unknown): boolean {

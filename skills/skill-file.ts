@@ -48,7 +48,10 @@ export interface SkillFile {
   body: string;
 }
 
-/** A SKILL.md that could not be read as a skill. `line` is 1-based, in the file. */
+/**
+ * A SKILL.md (or a skill folder) that could not be read as a skill. `line` is 1-based, in the
+ * file; 0 for the file or folder as a whole.
+ */
 export class SkillFileError extends Error {
   override readonly name = 'SkillFileError';
   constructor(
@@ -56,7 +59,8 @@ export class SkillFileError extends Error {
     readonly line: number,
     readonly problem: string,
   ) {
-    super(`${file}:${line}: ${problem}`);
+    // Line 0: the file (or folder) as a whole.
+    super(line > 0 ? `${file}:${line}: ${problem}` : `${file}: ${problem}`);
   }
 }
 

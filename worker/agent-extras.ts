@@ -19,6 +19,7 @@ import { parseSessionKey } from '../channels/session-key.js';
 import type { Config } from '../config/config.js';
 import { BlobStore } from '../media/blob-store.js';
 import { catalogFromConfig } from '../skills/catalog.js';
+import type { SkillFileError } from '../skills/skill-file.js';
 
 export interface AgentExtras {
   tools: AgentToolDefinition[];
@@ -73,7 +74,7 @@ export function agentExtras(config: () => Config, options: AgentExtrasOptions = 
     ],
     skills: {
       catalog: catalogFromConfig({ config, toolOff: off }),
-      onError: (error) => options.warn?.(`skill skipped: ${error.message}`),
+      onError: (error) => options.warn?.(skillSkippedLine(error)),
     },
     async close() {
       await pool.close();
@@ -99,4 +100,12 @@ function workspaceOf(config: Config, sessionKey: string | undefined): string {
   const id = sessionKey ? parseSessionKey(sessionKey)?.agentId : undefined;
   const agent = agents.find((a) => a.id.toLowerCase() === id?.toLowerCase()) ?? agents[0];
   return agent?.workspace ?? join(config.home, 'agents', id ?? 'main');
+}
+
+/** The worker's log line for a SKILL.md or skill folder that cannot be used: where, why, what to do. */
+export function skillSkippedLine(error: SkillFileError): string {
+  return (
+    `skill skipped: ${error.message} — the other skills still load; fix it and ` +
+    '`switchyard skills check` shows whether it reads now (the next turn picks it up, no restart)'
+  );
 }

@@ -179,6 +179,31 @@ describe('finding skills', () => {
     ]);
   });
 
+  it('reports a folder it cannot read (a link loop) and loads the others', async () => {
+    const workspace = tree({ 'skills/ok/SKILL.md': skill('ok', 'fine') });
+    symlinkSync('self', join(workspace, 'skills', 'self'));
+    symlinkSync('b', join(workspace, 'skills', 'a'));
+    symlinkSync('a', join(workspace, 'skills', 'b'));
+    // A dangling link is nothing at all, not an error.
+    symlinkSync('nowhere', join(workspace, 'skills', 'gone'));
+    const catalog = await loadSkillCatalog({ workspace }, environment());
+    expect(catalog.offered.map((s) => s.name)).toEqual(['ok']);
+    expect(catalog.errors.map((e) => e.message)).toEqual(
+      ['a', 'b', 'self'].map(
+        (name) =>
+          `${join(workspace, 'skills', name)}: folder cannot be read (ELOOP: a symbolic link loop); skipped`,
+      ),
+    );
+    // The skills root itself a loop: reported, the other roots still load.
+    const looped = mkdtempSync(join(tmpdir(), 'switchyard-skills-'));
+    symlinkSync('skills', join(looped, 'skills'));
+    const both = await loadSkillCatalog({ workspace: looped, bundledDir: bundledSkillsDir() }, environment());
+    expect(both.skills.map((s) => s.source)).toContain('bundled');
+    expect(both.errors.map((e) => e.message)).toEqual([
+      `${join(looped, 'skills')}: folder cannot be read (ELOOP: a symbolic link loop); skipped`,
+    ]);
+  });
+
   it('skips a workspace skill folder that links outside the workspace', async () => {
     const outside = tree({ 'evil/SKILL.md': skill('evil', 'elsewhere') });
     const workspace = tree({ 'skills/ok/SKILL.md': skill('ok', 'fine') });

@@ -4,7 +4,7 @@
 // web_fetch and cron tools with them. The internet is a local server standing in for Open-Meteo
 // and a news site (web_fetch's connection is pointed at it; its address checks still run).
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,7 @@ import {
 import { type AgentModelsConfig, loadAgentModelsConfig } from '../../activities/agent/index.js';
 import { removeTask, showTask } from '../../client/cron/index.js';
 import { bundledSkillsDir, loadSkillCatalog } from '../../skills/catalog.js';
+import { skillSkippedLine } from '../../worker/agent-extras.js';
 import { reminderOrigin } from '../../worker/worker.js';
 import type { AgentTurnResult, AgentTurnWorkflowInput } from '../../workflows/agent/index.js';
 import { bundleAgentWorkflows, connectClient, startAgentWorker } from '../agent/harness.js';
@@ -157,6 +158,8 @@ describe('the shipped skills, followed by an agent', () => {
   let worker: Awaited<ReturnType<typeof startAgentWorker>>;
   let home: string;
   const prompts: string[] = [];
+  /** What the worker would log about skills it skipped. */
+  const skipped: string[] = [];
 
   beforeAll(async () => {
     [bundle, client, internet] = await Promise.all([
@@ -205,6 +208,7 @@ describe('the shipped skills, followed by an agent', () => {
                 configValue: () => undefined,
               },
             ),
+          onError: (error) => skipped.push(skillSkippedLine(error)),
         },
       },
     });
@@ -457,5 +461,50 @@ describe('the shipped skills, followed by an agent', () => {
       'Town votes to keep its night trains\nThe council voted 31 to 4 on Tuesday to keep the two night trains to the coast, which were to be cut in May.',
     );
     expect(internet.requests).toEqual(['news.example.org/2026/night-trains']);
+  });
+
+  it('a broken SKILL.md or an unreadable skill folder: the turn goes on with the others, the log says where and what to do, once', async () => {
+    const skills = join(home, 'agents', 'main', 'skills');
+    mkdirSync(join(skills, 'half-written'), { recursive: true });
+    writeFileSync(
+      join(skills, 'half-written', 'SKILL.md'),
+      '---\nname: half-written\ndescription: "never closed\n---\nBody.\n',
+    );
+    symlinkSync('loop', join(skills, 'loop'));
+    skipped.length = 0;
+    const prompts: string[] = [];
+    try {
+      for (const id of ['broken-1', 'broken-2']) {
+        faux.setResponses([
+          (c) => {
+            prompts.push(c.systemPrompt ?? '');
+            return fauxAssistantMessage('still here');
+          },
+        ]);
+        expect((await turn('hello', id)).text).toBe('still here');
+      }
+      // The other skills are offered as before; the broken one is not.
+      expect(locationOf({ systemPrompt: prompts[1]!, messages: [] }, 'weather')).toBe(
+        join(bundledSkillsDir(), 'weather', 'SKILL.md'),
+      );
+      expect(prompts[1]).not.toContain('half-written');
+      // Each problem told once (not at every turn), with where, why and the fix.
+      expect(skipped).toHaveLength(2);
+      expect(skipped).toContainEqual(
+        expect.stringMatching(
+          new RegExp(
+            `^skill skipped: ${join(skills, 'half-written', 'SKILL.md')}:3: .*fix it and \`switchyard skills check\``,
+          ),
+        ),
+      );
+      expect(skipped).toContainEqual(
+        expect.stringContaining(
+          `skill skipped: ${join(skills, 'loop')}: folder cannot be read (ELOOP: a symbolic link loop); skipped`,
+        ),
+      );
+    } finally {
+      rmSync(join(skills, 'half-written'), { recursive: true });
+      rmSync(join(skills, 'loop'));
+    }
   });
 });
