@@ -7,6 +7,7 @@
 //   missing only when the dead call never reached the platform, and then it is reported uncertain.
 // - Discord-like (drops a repeated nonce for a while): exactly once while the retry comes
 //   within the window; later, never twice and reported uncertain.
+// - WhatsApp-like (dedupesById: a message id the sender chose is kept once per chat): exactly once.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -30,7 +31,7 @@ interface Posted {
 }
 
 /** A chat platform keeping what was posted; `dies` makes one call of the current run hang forever. */
-function platform(kind: 'slack' | 'discord', clock: { now: number }, windowMs: number) {
+function platform(kind: 'slack' | 'discord' | 'whatsapp', clock: { now: number }, windowMs: number) {
   const posted: Posted[] = [];
   const firstNonceUse = new Map<string, number>();
   let death: { key: string; when: 'before-platform' | 'after-platform' } | undefined;
@@ -46,12 +47,15 @@ function platform(kind: 'slack' | 'discord', clock: { now: number }, windowMs: n
     channel: kind,
     accountId: 'default',
     textLimit: 20,
+    ...(kind === 'whatsapp' ? { dedupesById: true } : {}),
     async send(_chat, text, opts) {
       const key = opts?.idempotencyKey ?? '';
       if (death?.key === key && death.when === 'before-platform') return hang();
       let id = `${posted.length}`;
       const seen = firstNonceUse.get(key);
-      const deduped = kind === 'discord' && seen !== undefined && clock.now - seen <= windowMs;
+      const deduped =
+        (kind === 'discord' && seen !== undefined && clock.now - seen <= windowMs) ||
+        (kind === 'whatsapp' && seen !== undefined);
       if (deduped) id = String(posted.findIndex((p) => p.key === key));
       else {
         posted.push({ key, text });
@@ -60,13 +64,16 @@ function platform(kind: 'slack' | 'discord', clock: { now: number }, windowMs: n
       if (death?.key === key && death.when === 'after-platform') return hang();
       return { messageId: id };
     },
-    async recover(chunk): Promise<SendRecovery> {
-      if (kind === 'discord') return recoverDiscordChunk(chunk, clock.now);
-      const found = posted.findIndex((p) => p.key === chunk.key);
-      return found >= 0
-        ? { kind: 'sent', messageId: String(found) }
-        : { kind: 'unknown', reason: 'not found' };
-    },
+    recover:
+      kind === 'whatsapp'
+        ? undefined
+        : async (chunk): Promise<SendRecovery> => {
+            if (kind === 'discord') return recoverDiscordChunk(chunk, clock.now);
+            const found = posted.findIndex((p) => p.key === chunk.key);
+            return found >= 0
+              ? { kind: 'sent', messageId: String(found) }
+              : { kind: 'unknown', reason: 'not found' };
+          },
   };
   return {
     sender,
@@ -98,7 +105,12 @@ async function runOnce(
   return Promise.race([run, hung]);
 }
 
-async function trial(kind: 'slack' | 'discord', chunks: number, death: Death, retryAfterMs: number) {
+async function trial(
+  kind: 'slack' | 'discord' | 'whatsapp',
+  chunks: number,
+  death: Death,
+  retryAfterMs: number,
+) {
   const clock = { now: 1_000_000 };
   const windowMs = 120_000;
   const p = platform(kind, clock, windowMs);
@@ -185,6 +197,19 @@ describe('sendToChannel with recover, the gateway dying at random moments', () =
         expect(result.uncertain).toEqual([death.chunk]);
         const lost = death.when === 'before-platform' ? [death.chunk] : [];
         expect(posted.map((x) => x.text)).toEqual(expected.filter((_, i) => !lost.includes(i)));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('WhatsApp-like: exactly once, however late the retry comes', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async ([chunks, death, retryAfterMs]) => {
+        const { first, second, posted, expected } = await trial('whatsapp', chunks, death, retryAfterMs);
+        expect(first === 'died').toBe(death !== undefined);
+        expect(second).not.toBe('died');
+        expect((second as SendToChannelResult).uncertain).toEqual([]);
+        expect(posted.map((x) => x.text)).toEqual(expected);
       }),
       { numRuns: 150 },
     );
