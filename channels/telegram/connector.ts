@@ -60,6 +60,8 @@ export interface TelegramConnectorOptions {
   attachments?: AttachmentStore;
   /** The webhook route; default /channels/telegram/webhook (other accounts: /channels/telegram/<id>/webhook). */
   webhookPath?: string;
+  /** Webhook mode: how often Telegram is asked whether it can deliver (getWebhookInfo). Default 30 s. */
+  webhookCheckMs?: number;
 }
 
 export interface TelegramConnector {
@@ -112,6 +114,8 @@ export function createTelegramConnector(options: TelegramConnectorOptions): Tele
   let identity: TelegramBotIdentity | undefined;
   let polling: Polling | undefined;
   let starting: Promise<void> | undefined;
+  let webhookTimer: NodeJS.Timeout | undefined;
+  let lastDeliveryAt = 0;
   let stopped = false;
   let settleFirst: () => void = () => {};
   const firstAttempt = new Promise<void>((resolve) => {
@@ -146,6 +150,10 @@ export function createTelegramConnector(options: TelegramConnectorOptions): Tele
     }
     const msg = checked.value;
     health?.inbound();
+    if (mode === 'webhook') {
+      lastDeliveryAt = Date.now();
+      health?.connected();
+    }
     const decision = decideAccess(policy, msg, access);
     const where = { updateId: update.update_id, chatId: msg.chat.id, senderId: msg.sender.id };
     switch (decision.kind) {
@@ -213,6 +221,7 @@ export function createTelegramConnector(options: TelegramConnectorOptions): Tele
 
     async stop() {
       stopped = true;
+      clearInterval(webhookTimer);
       wake();
       await starting?.catch(() => undefined);
       const running = polling;
@@ -292,6 +301,43 @@ export function createTelegramConnector(options: TelegramConnectorOptions): Tele
     }
     identity = { id: me.id, username: me.username };
     health?.connected();
+    watchWebhook();
+  }
+
+  // Telegram pushes webhook updates: a webhook it cannot reach looks like silence. Ask it, now and
+  // then, whether deliveries fail, and say so instead of "connected".
+  function watchWebhook(): void {
+    if (!health) return;
+    const check = async () => {
+      try {
+        const info = await bot.api.getWebhookInfo();
+        const errorAt = (info.last_error_date ?? 0) * 1000;
+        const expected = options.webhookUrl;
+        if (expected && info.url !== expected) {
+          health.reconnecting(
+            new Error(
+              `the webhook registered at Telegram is "${info.url}", not ${expected}; restart the gateway to register it again`,
+            ),
+          );
+        } else if (
+          info.pending_update_count > 0 &&
+          errorAt > lastDeliveryAt &&
+          Date.now() - errorAt < 5 * 60_000
+        ) {
+          health.reconnecting(
+            new Error(
+              `Telegram cannot deliver updates to the webhook (${info.pending_update_count} waiting): ${info.last_error_message ?? 'unknown error'}`,
+            ),
+          );
+        } else {
+          health.connected();
+        }
+      } catch (error) {
+        health.reconnecting(startError(error));
+      }
+    };
+    webhookTimer = setInterval(() => void check(), options.webhookCheckMs ?? 30_000);
+    webhookTimer.unref();
   }
 }
 

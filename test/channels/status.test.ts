@@ -1,3 +1,5 @@
+import { SnapshotSchema } from '@openclaw/gateway-protocol';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import {
   ConnectorStatusBoard,
@@ -5,6 +7,7 @@ import {
   describeStatus,
   STUCK_AFTER_MS,
 } from '../../channels/status.js';
+import { gatewayHealth } from '../../gateway/openclaw/health.js';
 
 function clock(start = 1_000_000) {
   let now = start;
@@ -92,5 +95,34 @@ describe('connector status', () => {
     tg.stopped();
     expect(seen).toEqual(['connected', 'reconnecting', 'reconnecting', 'stopped']);
     expect(tg.current().lastInboundAt).toBeTypeOf('number');
+  });
+});
+
+describe("OpenClaw's health payload", () => {
+  it('lists each channel with its accounts in the shape OpenClaw clients read, valid by its schema', () => {
+    const board = new ConnectorStatusBoard();
+    board.account('whatsapp', 'personal').connected();
+    board.account('whatsapp', 'work').loggedOut('Link it.');
+    board.account('telegram', 'default').reconnecting(new Error('ECONNRESET'));
+    const health = gatewayHealth('sessions', board.list());
+    const validate = new Ajv({ strict: false }).compile(
+      (SnapshotSchema as { properties: { health: object } }).properties.health,
+    );
+    expect(validate(health), JSON.stringify(validate.errors)).toBe(true);
+    expect(health.channelOrder).toEqual(['whatsapp', 'telegram']);
+    expect(health.channelLabels).toEqual({ whatsapp: 'WhatsApp', telegram: 'Telegram' });
+    expect(health.channels?.whatsapp).toMatchObject({
+      accountId: 'personal',
+      connected: true,
+      accounts: {
+        personal: { healthState: 'connected', connected: true, linked: true },
+        work: { healthState: 'logged-out', connected: false, linked: false, action: 'Link it.' },
+      },
+    });
+    expect(health.channels?.telegram).toMatchObject({
+      healthState: 'reconnecting',
+      reconnectAttempts: 1,
+      lastError: 'ECONNRESET',
+    });
   });
 });

@@ -7,16 +7,22 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTelegramServer } from '@openclaw/crabline';
+import Fastify from 'fastify';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { ConnectorStatusBoard } from '../../channels/status.js';
+import { createTelegramConnector } from '../../channels/telegram/connector.js';
+import { TELEGRAM_WEBHOOK_PATH } from '../../channels/telegram/webhook.js';
 import { gatewayChecks } from '../../cli/commands/doctor.js';
 import type { Config } from '../../config/config.js';
 import { loadConfig } from '../../config/load.js';
 import type { Readiness } from '../../gateway/health.js';
 import { gatewayHealth } from '../../gateway/openclaw/health.js';
 import { buildGateway, type Gateway } from '../../gateway/server.js';
+import { PairingStore } from '../../gateway/store/pairing.js';
 import { uniqueTaskQueue } from '../helpers/config.js';
 import { freePort } from '../helpers/ports.js';
 import { until } from '../helpers/until.js';
+import { recordingLog, startFakeTelegram, tempDb } from './helpers.js';
 
 describe('telegram connector health in /readyz, doctor and OpenClaw health', () => {
   const address = inject('temporalAddress');
@@ -129,5 +135,45 @@ describe('telegram connector health in /readyz, doctor and OpenClaw health', () 
       async () => (await readyz(base)).body.channels[0]?.state === 'connected' || undefined,
       40_000,
     );
+  });
+
+  it('in webhook mode, says so when Telegram cannot deliver to the webhook, and recovers when it can', async () => {
+    const telegram = await startFakeTelegram();
+    const store = tempDb();
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}${TELEGRAM_WEBHOOK_PATH}`;
+    const board = new ConnectorStatusBoard();
+    const connector = createTelegramConnector({
+      botToken: telegram.botToken,
+      apiRoot: telegram.apiRoot,
+      mode: 'webhook',
+      webhookSecret: 'hook_secret-0123456789',
+      webhookUrl: url,
+      access: new PairingStore(store.db),
+      policy: { dmPolicy: 'open' },
+      onInbound: async () => {},
+      log: recordingLog().log,
+      health: board.account('telegram', 'default', { mode: 'webhook' }),
+      webhookCheckMs: 200,
+    });
+    const app = Fastify({ logger: false });
+    app.route(connector.webhookRoute);
+    cleanups.push(async () => {
+      await connector.stop();
+      await app.close();
+      await telegram.close();
+      store.cleanup();
+    });
+    await connector.start();
+    expect(board.list()[0]).toMatchObject({ state: 'connected', mode: 'webhook' });
+    // Nothing listens at the webhook yet: Telegram's delivery of a message fails.
+    await telegram.inject({ chatId: 4242, fromId: 4242, text: 'anyone there?' }).catch(() => undefined);
+    const failing = await until(() =>
+      board.list()[0]!.state === 'reconnecting' ? board.list()[0] : undefined,
+    );
+    expect(failing!.lastError).toMatch(/^Telegram cannot deliver updates to the webhook \(1 waiting\)/);
+    // The route comes up; Telegram's retry gets through and the account is connected again.
+    await app.listen({ host: '127.0.0.1', port });
+    await until(() => (board.list()[0]!.state === 'connected' ? true : undefined), 40_000);
   });
 });
