@@ -20,7 +20,16 @@
 
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { AttachmentKind } from '../channels/envelope.js';
 import { Failures } from '../engine/failures.js';
+
+/** A stored file a reply carries (by its blob-store address), sent after the text. */
+export interface OutgoingFile {
+  sha256: string;
+  mime: string;
+  kind: AttachmentKind;
+  name?: string;
+}
 
 export interface SendToChannelInput {
   /** Connector id: telegram, ... */
@@ -34,6 +43,11 @@ export interface SendToChannelInput {
   threadId?: string;
   /** Stable across retries (workflow id + step id); chunk i is recorded as `<key>:<i>`. */
   idempotencyKey: string;
+  /**
+   * Stored files sent after the text, one message each (an image as a photo where the platform
+   * has photos), each exactly once like a text chunk. The text may be empty when there are files.
+   */
+  media?: OutgoingFile[];
   /**
    * `error`: the text tells the person their message could not be answered (the agent's
    * apology). Chats show it like any message; clients with a run model (OpenClaw) end the run
@@ -93,12 +107,21 @@ export type ChannelSendFn = (
   opts?: ChannelSendOptions,
 ) => Promise<{ messageId: string }>;
 
+/** One platform call posting one stored file; failures are read like ChannelSendFn's. */
+export type ChannelSendFileFn = (
+  chatId: string,
+  file: OutgoingFile,
+  opts?: ChannelSendOptions,
+) => Promise<{ messageId: string }>;
+
 export interface ChannelSender {
   channel: string;
   accountId: string;
   /** Longest text one call may carry (Telegram: 4000). */
   textLimit: number;
   send: ChannelSendFn;
+  /** Posts a stored file. Absent: the chat gets a line naming the file instead. */
+  sendFile?: ChannelSendFileFn;
   /**
    * The platform drops a second message with the id this sender derives from
    * `opts.idempotencyKey`: a chunk whose earlier call has an unknown outcome is sent again
@@ -166,8 +189,12 @@ export function createChannelSendActivities(deps: ChannelSendDeps): ChannelSendA
           Failures.ChannelNotServed,
         );
       }
-      const chunks = chunkText(input.text, sender.textLimit);
-      if (chunks.length === 0) {
+      // The text's chunks, then each file: every part is one message with its own outbox key.
+      const parts: Array<{ text: string } | { file: OutgoingFile }> = [
+        ...chunkText(input.text, sender.textLimit).map((text) => ({ text })),
+        ...(input.media ?? []).map((file) => ({ file })),
+      ];
+      if (parts.length === 0) {
         throw ApplicationFailure.nonRetryable(
           'sendToChannel: text is empty; nothing to send',
           Failures.EmptyReply,
@@ -175,11 +202,11 @@ export function createChannelSendActivities(deps: ChannelSendDeps): ChannelSendA
       }
       const result: SendToChannelResult = {
         messageIds: [],
-        chunks: chunks.length,
+        chunks: parts.length,
         skipped: 0,
         uncertain: [],
       };
-      for (const [i, text] of chunks.entries()) {
+      for (const [i, part] of parts.entries()) {
         heartbeat(i);
         const key = `${input.idempotencyKey}:${i}`;
         const entry = {
@@ -187,7 +214,8 @@ export function createChannelSendActivities(deps: ChannelSendDeps): ChannelSendA
           channel: input.channel,
           accountId: input.accountId,
           chatId: input.chatId,
-          textSha256: createHash('sha256').update(text).digest('hex'),
+          textSha256:
+            'text' in part ? createHash('sha256').update(part.text).digest('hex') : part.file.sha256,
         };
         let claim = outbox.claim(entry);
         if (claim.kind === 'pending' && inFlight.has(key)) {
@@ -234,14 +262,23 @@ export function createChannelSendActivities(deps: ChannelSendDeps): ChannelSendA
             continue;
           }
         }
-        const call = sender.send(input.chatId, text, opts);
+        const call =
+          'text' in part
+            ? sender.send(input.chatId, part.text, opts)
+            : sender.sendFile
+              ? sender.sendFile(input.chatId, part.file, opts)
+              : sender.send(
+                  input.chatId,
+                  `[${part.file.name ?? part.file.kind}: this chat cannot receive files]`,
+                  opts,
+                );
         inFlight.set(key, call);
         try {
           const { messageId } = await call;
           outbox.markSent(key, messageId);
           result.messageIds.push(messageId);
         } catch (error) {
-          throw settleFailure(outbox, key, i, chunks.length, error, retryPlan(sender));
+          throw settleFailure(outbox, key, i, parts.length, error, retryPlan(sender));
         } finally {
           inFlight.delete(key);
         }

@@ -1,9 +1,10 @@
 /**
- * Activities behind the `uses:` step types of engine/step-types.ts. `media.enrich` is still an
- * honest PLACEHOLDER (the registry marks it `placeholder: true`): it keeps the contract
- * (arguments and output shape) so pipelines compile and run end to end, and its output says
- * plainly that nothing real happened. `memory.recall` and `memory.remember` are real
- * (activities/memory.ts). (`agent.turn` and `reply.send` run in the interpreter:
+ * Activities behind the `uses:` step types of engine/step-types.ts: `memory.recall` and
+ * `memory.remember` (activities/memory.ts). `mediaEnrich` is the placeholder `media.enrich` ran
+ * before the media stage was built; pipelines compiled since run media.enrich in the
+ * interpreter (workflows/media/enrich.ts, one activity per conversion: activities/media/). It
+ * stays registered only for runs that were already underway with the old compiled form, whose
+ * history names this activity. (`agent.turn` and `reply.send` run in the interpreter too:
  * workflows/pipeline/pipeline-builtins.ts.)
  */
 import { Context } from '@temporalio/activity';
@@ -38,7 +39,7 @@ export function createPipelineStepActivities(deps: PipelineStepDeps = {}) {
     deps.onCall?.({ activity, call, args, attempt: Context.current().info.attempt });
 
   return {
-    /** Placeholder: attachments are listed, not transcribed or described. */
+    /** The old placeholder, for runs compiled before media.enrich was real: lists attachments, reads none. */
     async mediaEnrich(args: MediaEnrichArgs, call: StepCall) {
       observe('mediaEnrich', args, call);
       const items = (args.attachments ?? []).map((a) => ({

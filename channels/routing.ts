@@ -25,6 +25,8 @@ export interface AgentConfig {
   default?: boolean;
   /** Pipeline for this agent's turns unless a binding names another; 'default' otherwise. */
   pipeline?: string;
+  /** Media settings of this agent (speech-to-text providers, image describer); see docs/media.md. */
+  media?: { transcription?: string[]; vision?: string };
 }
 
 export interface BindingMatch {

@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   channels: async () => (await import('./commands/channels.js')).registerChannelsCommands,
   memory: async () => (await import('./commands/memory.js')).registerMemoryCommands,
   skills: async () => (await import('./commands/skills.js')).registerSkillsCommands,
+  media: async () => (await import('./commands/media.js')).registerMediaCommands,
   // `pairing` and `allowlist` are registered together; both edit the gateway's SQLite.
   pairing: pairingCommands,
   allowlist: pairingCommands,

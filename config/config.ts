@@ -131,6 +131,16 @@ export interface MediaConfig {
     /** Then the oldest go until the rest fit. */
     maxTotalBytes: number;
   };
+  image: { maxSide: number; quality: number; maxPixels: number };
+  audio: { maxSeconds: number };
+  video: { keyframes: number; maxSeconds: number };
+  documents: { maxPages: number; maxChars: number };
+  /** Speech-to-text providers in order: `local`, or `<provider>/<model>`. */
+  transcription: string[];
+  /** Model describing images for agents whose model cannot see. */
+  vision?: string;
+  /** The ffmpeg program. */
+  ffmpeg: string;
 }
 
 /**

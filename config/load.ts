@@ -329,6 +329,13 @@ function execConfig(raw: RawExec): ExecToolConfig {
 interface RawMediaConfig {
   maxMB: Record<AttachmentKind, number>;
   retention: { days: number; maxTotalMB: number };
+  image: { maxSide: number; quality: number; maxMegapixels: number };
+  audio: { maxMinutes: number };
+  video: { keyframes: number; maxMinutes: number };
+  documents: { maxPages: number; maxChars: number };
+  transcription?: string[];
+  vision?: string;
+  ffmpeg: string;
 }
 
 const MB = 1024 * 1024;
@@ -344,5 +351,16 @@ function mediaConfig(raw: RawMediaConfig, home: string): MediaConfig {
       maxAgeMs: raw.retention.days * 24 * 60 * 60_000,
       maxTotalBytes: Math.floor(raw.retention.maxTotalMB * MB),
     },
+    image: {
+      maxSide: raw.image.maxSide,
+      quality: raw.image.quality,
+      maxPixels: Math.floor(raw.image.maxMegapixels * 1_000_000),
+    },
+    audio: { maxSeconds: Math.round(raw.audio.maxMinutes * 60) },
+    video: { keyframes: raw.video.keyframes, maxSeconds: Math.round(raw.video.maxMinutes * 60) },
+    documents: { maxPages: raw.documents.maxPages, maxChars: raw.documents.maxChars },
+    transcription: raw.transcription ?? ['local'],
+    ...(raw.vision ? { vision: raw.vision } : {}),
+    ffmpeg: raw.ffmpeg,
   };
 }

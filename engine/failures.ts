@@ -112,6 +112,16 @@ export const Failures = {
   /** The platform could not take the message now (rate limit, outage); retried after its delay. */
   SendFailed: 'SendFailed',
 
+  // --- media (activities/media/, workflows/media/) ---
+  /** The attachment's file is not in the blob store: never stored (too large, not downloadable) or removed by media.retention. */
+  MediaNotFound: 'MediaNotFound',
+  /** The file cannot be read as what it is: a corrupt image, sound ffmpeg cannot decode, a password-protected or damaged PDF. */
+  MediaUnreadable: 'MediaUnreadable',
+  /** This machine lacks what the conversion needs: ffmpeg, the local speech engine, a working provider or vision model. */
+  MediaToolMissing: 'MediaToolMissing',
+  /** A passing failure: the speech engine restarting, a transcription provider busy or down. */
+  MediaUnavailable: 'MediaUnavailable',
+
   // --- scheduled tasks (activities/schedule.ts, workflows/schedule/) ---
   /** A scheduled task names a pipeline that is not loaded (or does not compile). */
   PipelineNotFound: 'PipelineNotFound',
@@ -144,4 +154,5 @@ export const RETRYABLE_FAILURES: readonly FailureName[] = [
   Failures.SendUncertain,
   Failures.SendFailed,
   Failures.WebhookUnavailable,
+  Failures.MediaUnavailable,
 ];

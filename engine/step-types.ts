@@ -48,14 +48,14 @@ export const builtInStepTypes: StepTypeRegistry = {
     with: { type: 'object', properties: { value: {} }, required: ['value'], additionalProperties: false },
   },
   'media.enrich': {
-    description: 'Describes attachments (transcribe audio, caption images, extract documents).',
-    execution: 'activity',
-    activity: 'mediaEnrich',
-    placeholder: true,
+    description:
+      "Makes every attachment something the agent can use: images model-ready, voice notes and audio transcribed, videos' sound transcribed and stills taken, documents read. Never fails: an attachment that cannot be read becomes a note saying why.",
+    execution: 'workflow',
     with: {
       type: 'object',
       properties: {
         attachments: { type: 'array' },
+        agent: str,
         transcribe: { type: 'boolean' },
         describe: { type: 'boolean' },
       },
@@ -65,11 +65,85 @@ export const builtInStepTypes: StepTypeRegistry = {
     output: {
       type: 'object',
       properties: {
-        items: { type: 'array', items: { type: 'object' } },
+        items: { type: 'array', items: anyObject },
         text: str,
+        images: { type: 'array', items: anyObject },
+        summary: str,
       },
     },
-    defaults: { timeout: '2m' },
+  },
+  'media.image': {
+    description:
+      'Makes one image attachment model-ready (upright, long side capped, JPEG, metadata stripped) and returns the stored image.',
+    execution: 'workflow',
+    with: {
+      type: 'object',
+      properties: { attachment: anyObject, max_side: { type: 'integer', minimum: 64 } },
+      required: ['attachment'],
+      additionalProperties: false,
+    },
+    output: {
+      type: 'object',
+      properties: {
+        sha256: str,
+        mime: str,
+        width: { type: 'integer' },
+        height: { type: 'integer' },
+        original: anyObject,
+      },
+    },
+    defaults: { timeout: '1m', retry: { max_attempts: 3, initial_interval: '2s' } },
+  },
+  'media.transcribe': {
+    description:
+      "Transcribes one voice note, audio file or video's sound with the agent's speech-to-text providers (or `providers`).",
+    execution: 'workflow',
+    with: {
+      type: 'object',
+      properties: {
+        attachment: anyObject,
+        agent: str,
+        providers: { type: 'array', items: str },
+        language: str,
+      },
+      required: ['attachment'],
+      additionalProperties: false,
+    },
+    output: {
+      type: 'object',
+      properties: {
+        text: str,
+        durationSec: { type: 'number' },
+        truncated: { type: 'boolean' },
+        provider: str,
+      },
+    },
+    defaults: { timeout: '15m', retry: { max_attempts: 4, initial_interval: '3s' } },
+  },
+  'media.pdf': {
+    description: 'Reads the text of one PDF attachment, up to a page and character limit.',
+    execution: 'workflow',
+    with: {
+      type: 'object',
+      properties: {
+        attachment: anyObject,
+        max_pages: { type: 'integer', minimum: 1 },
+        max_chars: { type: 'integer', minimum: 100 },
+      },
+      required: ['attachment'],
+      additionalProperties: false,
+    },
+    output: {
+      type: 'object',
+      properties: {
+        text: str,
+        truncated: { type: 'boolean' },
+        totalPages: { type: 'integer' },
+        pagesRead: { type: 'integer' },
+        likelyScanned: { type: 'boolean' },
+      },
+    },
+    defaults: { timeout: '3m', retry: { max_attempts: 2, initial_interval: '2s' } },
   },
   'memory.recall': {
     description:
@@ -141,6 +215,7 @@ export const builtInStepTypes: StepTypeRegistry = {
         prompt: str,
         context: {},
         attachments: { type: 'array' },
+        images: { type: 'array' },
         transcript: { type: 'array' },
         summary: str,
         model: str,
@@ -165,6 +240,7 @@ export const builtInStepTypes: StepTypeRegistry = {
         model: str,
         stopReason: str,
         usage: anyObject,
+        media: { type: 'array', items: anyObject },
       },
     },
     defaults: { timeout: '10m' },
@@ -182,6 +258,7 @@ export const builtInStepTypes: StepTypeRegistry = {
         text: str,
         reply_to: str,
         thread: str,
+        media: { type: 'array' },
         kind: {
           type: 'string',
           enum: ['answer', 'error'],
@@ -189,7 +266,6 @@ export const builtInStepTypes: StepTypeRegistry = {
             'error: the text says the message could not be answered; chats show it as usual, OpenClaw clients end the run as an error. Default answer.',
         },
       },
-      required: ['text'],
       additionalProperties: false,
     },
     output: {

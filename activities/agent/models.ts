@@ -80,6 +80,7 @@ export function modelInfo(ref: string, model: Model<Api>): ModelInfo {
     contextWindow: model.contextWindow,
     maxTokens: model.maxTokens,
     reasoning: model.reasoning,
+    input: [...model.input],
   };
 }
 

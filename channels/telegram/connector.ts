@@ -21,7 +21,14 @@ import type { ConnectorHealth } from '../status.js';
 import { createTelegramFiles } from './files.js';
 import { normalizeUpdate, TELEGRAM_CHANNEL, type TelegramBotIdentity } from './normalize.js';
 import { ALLOWED_UPDATES, type Polling, startPolling } from './polling.js';
-import { createTelegramSend, TELEGRAM_TEXT_LIMIT, type TelegramSend, TelegramSendError } from './send.js';
+import {
+  createTelegramSend,
+  createTelegramSendFile,
+  TELEGRAM_TEXT_LIMIT,
+  type TelegramSend,
+  TelegramSendError,
+  type TelegramSendFile,
+} from './send.js';
 import {
   createWebhookHandler,
   TELEGRAM_WEBHOOK_PATH,
@@ -79,6 +86,8 @@ export interface TelegramConnector {
   stop(): Promise<void>;
   /** Posts one message (≤ textLimit); failures are TelegramSendError saying whether it was surely not sent. */
   sender: TelegramSend;
+  /** Posts a stored file (photo or document); only with `attachments` (the blob store). */
+  sendFile?: TelegramSendFile;
   /** Shows "typing…" in a chat for about 5 s (sendChatAction). */
   typing(chatId: string, threadId?: string): Promise<void>;
   /** For fastify: 401 on a wrong secret, 500 when the hand-off failed (Telegram retries). */
@@ -203,6 +212,7 @@ export function createTelegramConnector(options: TelegramConnectorOptions): Tele
     accountId,
     textLimit: TELEGRAM_TEXT_LIMIT,
     sender: send,
+    ...(options.attachments ? { sendFile: createTelegramSendFile(bot.api, options.attachments) } : {}),
     async typing(chatId, threadId) {
       await bot.api.sendChatAction(chatId, 'typing', threadId ? { message_thread_id: Number(threadId) } : {});
     },

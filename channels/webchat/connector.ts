@@ -25,6 +25,7 @@ import {
   CLIENT_ID_PATTERN,
   type ClientAttachment,
   checkClientFrame,
+  type FinalAttachment,
   type ServerFrame,
   WEBCHAT_CHANNEL,
 } from './protocol.js';
@@ -82,6 +83,12 @@ export interface WebchatSender {
   textLimit: number;
   /** Delivers a final answer to the chat's open tabs and keeps it for the ones that come back. */
   send(chatId: string, text: string, opts?: { replyToMessageId?: string }): Promise<{ messageId: string }>;
+  /** Delivers a stored file as an answer (shown from /chat/media); only with `attachments`. */
+  sendFile?(
+    chatId: string,
+    file: FinalAttachment,
+    opts?: { replyToMessageId?: string },
+  ): Promise<{ messageId: string }>;
 }
 
 export interface WebchatConnector {
@@ -336,24 +343,52 @@ export function createWebchatConnector(options: WebchatConnectorOptions): Webcha
     socket.on('error', (error) => log.debug({ chatId, err: error }, 'webchat: socket error'));
   }
 
+  function deliver(
+    chatId: string,
+    text: string,
+    replyTo?: string,
+    files?: FinalAttachment[],
+  ): { messageId: string } {
+    const final: FinalFrame = {
+      type: 'final',
+      messageId: `out-${randomUUID()}`,
+      text,
+      timestamp: Date.now(),
+      ...(replyTo ? { replyTo } : {}),
+      ...(files ? { attachments: files } : {}),
+    };
+    finals.add(chatId, final);
+    if (replyTo) stopStreaming(deltaRunKey(WEBCHAT_CHANNEL, chatId, replyTo));
+    broadcast(chatId, final);
+    return { messageId: final.messageId };
+  }
+
   const sender: WebchatSender = {
     channel: WEBCHAT_CHANNEL,
     accountId: WEBCHAT_ACCOUNT,
     textLimit: WEBCHAT_TEXT_LIMIT,
     async send(chatId, text, opts) {
-      const replyTo = opts?.replyToMessageId;
-      const final: FinalFrame = {
-        type: 'final',
-        messageId: `out-${randomUUID()}`,
-        text,
-        timestamp: Date.now(),
-        ...(replyTo ? { replyTo } : {}),
-      };
-      finals.add(chatId, final);
-      if (replyTo) stopStreaming(deltaRunKey(WEBCHAT_CHANNEL, chatId, replyTo));
-      broadcast(chatId, final);
-      return { messageId: final.messageId };
+      return deliver(chatId, text, opts?.replyToMessageId);
     },
+    ...(attachments
+      ? {
+          async sendFile(chatId: string, file: FinalAttachment, opts?: { replyToMessageId?: string }) {
+            if (!(await attachments.stat(file.sha256))) {
+              throw Object.assign(new Error(`${file.name ?? 'the file'} is no longer in the media store`), {
+                notSent: true,
+                permanent: true,
+              });
+            }
+            const shown: FinalAttachment = {
+              sha256: file.sha256,
+              mime: file.mime,
+              kind: file.kind,
+              ...(file.name ? { name: file.name } : {}),
+            };
+            return deliver(chatId, '', opts?.replyToMessageId, [shown]);
+          },
+        }
+      : {}),
   };
 
   return {

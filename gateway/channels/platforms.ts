@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { ChannelSender } from '../../activities/channel-send.js';
+import type { ChannelSender, ChannelSendOptions, OutgoingFile } from '../../activities/channel-send.js';
 import { channelPolicyFor, type ResolvedChannelPolicy } from '../../channels/access.js';
 import type { AttachmentStore } from '../../channels/attachments.js';
 import { type ResolvedDiscordConfig, resolveDiscordAccounts } from '../../channels/discord/config.js';
@@ -157,6 +157,14 @@ function telegramAccount(
         typing.replied(chatId, opts?.replyToMessageId);
         return telegram.sender(chatId, text, opts);
       },
+      ...(telegram.sendFile
+        ? {
+            sendFile: (chatId: string, file: OutgoingFile, opts?: ChannelSendOptions) => {
+              typing.replied(chatId, opts?.replyToMessageId);
+              return telegram.sendFile!(chatId, file, opts);
+            },
+          }
+        : {}),
     },
     start: () => telegram.start(),
     async stop() {

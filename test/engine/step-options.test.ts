@@ -179,7 +179,7 @@ describe('tool_options: per registered tool, its timeout, retry and approval in 
     expect(
       errors('name: t\nsteps:\n  - uses: reply.send\n    with:\n      text: hi\n      tool_options: {}\n')[0],
     ).toBe(
-      "t.yaml:6:7: unknown field 'tool_options'; expected one of: channel, account, chat, text, reply_to, thread, kind (at steps[0].with.tool_options)",
+      "t.yaml:6:7: unknown field 'tool_options'; expected one of: channel, account, chat, text, reply_to, thread, media, kind (at steps[0].with.tool_options)",
     );
   });
 });

@@ -81,7 +81,7 @@ describe('renderMermaid and describePipeline', () => {
 
   test('describePipeline gives the hash, inputs, outputs and a step count', () => {
     const d = describePipeline(compileOk(readFileSync('pipelines/default.yaml', 'utf8')));
-    expect(d).toMatchObject({ name: 'default', outputs: ['reply', 'compaction'], calls: [] });
+    expect(d).toMatchObject({ name: 'default', outputs: ['reply', 'compaction', 'media'], calls: [] });
     expect(d.hash).toMatch(/^sha256:/);
     expect(d.stepCount).toBe(16);
   });

@@ -73,9 +73,13 @@ describe('the shipped default pipeline on a real worker, with the faux model and
     const out = await h.run(p, {}, msg);
     expect(out.reply).toBe('Nothing today, Ada.');
     expect(sent()).toEqual([{ chatId: 'chat-9', text: 'Nothing today, Ada.', replyTo: msg.messageId }]);
-    expect([...calls].sort()).toEqual(['mediaEnrich', 'memoryRecall']);
-    // What the pipeline gathered reaches the model with the question.
-    expect(prompts.at(-1)).toMatch(/what is on today\?[\s\S]*\[Attachments\][\s\S]*plan\.png/);
+    // media.enrich runs in the workflow (its conversions are activities: test/media/media-stage.test.ts).
+    expect([...calls].sort()).toEqual(['memoryRecall']);
+    // What the pipeline gathered reaches the model with the question: this worker has no media
+    // store, so the attachment is a note saying it could not be read, never a failed turn.
+    expect(prompts.at(-1)).toMatch(
+      /what is on today\?[\s\S]*could not read the attachment \(image plan\.png\)/,
+    );
   });
 
   it("reports the agent's compaction (new summary, entries kept) for the session to adopt", async () => {
@@ -135,7 +139,7 @@ describe('the shipped default pipeline on a real worker, with the faux model and
     sent().length = 0;
     calls.length = 0;
     const out = await h.run(p, {}, message({ chat: { id: 'g', kind: 'group' }, attachments: [] }));
-    expect(out).toEqual({ reply: '', compaction: null });
+    expect(out).toEqual({ reply: '', compaction: null, media: null });
     expect(calls).toEqual([]);
     expect(sent()).toEqual([]);
   });

@@ -16,6 +16,8 @@ export interface ModelInfo {
   contextWindow: number;
   maxTokens: number;
   reasoning: boolean;
+  /** What the model takes: `image` when it can see. Absent in turns recorded before images. */
+  input?: Array<'text' | 'image'>;
 }
 
 /** Temporal retry policy in plain numbers (milliseconds). */
@@ -69,6 +71,8 @@ export interface PreparedTurn {
   /** Tokens kept free in the window (see compaction). */
   contextReserve: number;
   tools: ToolSpec[];
+  /** Model that describes images when the agent's models cannot see them (agents[].media.vision, media.vision). */
+  vision?: string;
 }
 
 /** What the model sees: pi-ai's Context with tools reduced to their schema. */
@@ -129,4 +133,20 @@ export function noUsage(): Usage {
     totalTokens: 0,
     cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
   };
+}
+
+/**
+ * An image in a model context is its address in the blob store, never its bytes: the `data` of
+ * pi-ai's ImageContent holds `blob:sha256:<hex>`, and the model-call activity reads the file and
+ * puts the bytes in only for the request it sends.
+ */
+export const BLOB_IMAGE_PREFIX = 'blob:sha256:';
+
+export function blobImageData(sha256: string): string {
+  return `${BLOB_IMAGE_PREFIX}${sha256}`;
+}
+
+/** The sha256 an ImageContent's `data` refers to, if it is a blob reference. */
+export function blobImageSha256(data: string): string | undefined {
+  return data.startsWith(BLOB_IMAGE_PREFIX) ? data.slice(BLOB_IMAGE_PREFIX.length) : undefined;
 }

@@ -8,9 +8,12 @@ import { Failures } from '../../engine/failures.js';
 import './structured-clone.js';
 import { type AgentMessage, runAgentLoop } from '@mariozechner/pi-agent-core';
 import type { Api, AssistantMessage, Message, Model, UserMessage } from '@mariozechner/pi-ai';
-import { ApplicationFailure, upsertMemo, workflowInfo } from '@temporalio/workflow';
-import { type ModelCallPolicy, prepareActivity } from './activity-options.js';
-import type { ModelInfo, ThinkingLevel } from './agent-api.js';
+import { ApplicationFailure, log, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import type { OutgoingFile } from '../../activities/channel-send.js';
+import { describeActivity } from '../media/media-activities.js';
+import { type ImageRef, imageSize } from '../media/media-api.js';
+import { failureText, type ModelCallPolicy, prepareActivity } from './activity-options.js';
+import { blobImageData, type ModelInfo, type PreparedTurn, type ThinkingLevel } from './agent-api.js';
 import type { ApprovalNoticeTarget } from './approval-notice.js';
 import { assistantText, compactIfNeeded, contextBudget, fitWithinBudget, textTokens } from './compaction.js';
 import { callModels, durableStreamFn, type ModelChain } from './models.js';
@@ -34,6 +37,10 @@ export interface AttachmentNote {
 
 /** The `with:` of an `agent.turn` step. */
 export interface AgentTurnArgs {
+  /** Model-ready images (media.enrich's `images`): shown to a model that can see, else described or noted. */
+  images?: ImageRef[];
+  /** Stored files the agent may send back with a `MEDIA: sha256:<hex>` line (the message's attachments, the images). */
+  files?: OutgoingFile[];
   /** Agent id; default `main`. */
   agent?: string;
   /** The inbound message text. */
@@ -90,6 +97,8 @@ export interface AgentTurnResult {
   model: string;
   stopReason: AssistantMessage['stopReason'];
   usage: TurnUsage;
+  /** Files the answer carries (its `MEDIA:` lines, taken out of `text`); empty when none. */
+  media: OutgoingFile[];
 }
 
 export async function runAgentTurn(
@@ -129,7 +138,7 @@ export async function runAgentTurn(
     },
   };
 
-  const prompt: UserMessage = { role: 'user', content: userText(args), timestamp: Date.now() };
+  const prompt = await promptMessage(args, prepared);
   const window = Math.min(...prepared.models.map((m) => m.contextWindow));
   const budget = contextBudget(window, prepared.contextReserve);
   const compaction = await compactIfNeeded(
@@ -174,8 +183,10 @@ export async function runAgentTurn(
   }
   usage.toolCalls = counter.toolCalls;
   recordUsage(usage);
+  const answer = filesIn(assistantText(final), args);
   return {
-    text: assistantText(final),
+    text: answer.text,
+    media: answer.media,
     messages: added,
     transcript: [...compaction.transcript, ...added],
     ...(compaction.summary ? { summary: compaction.summary } : {}),
@@ -189,6 +200,94 @@ export async function runAgentTurn(
 function summaryOf(args: AgentTurnArgs): { summary?: string } {
   const summary = args.summary ?? args.context?.summary;
   return summary ? { summary } : {};
+}
+
+/**
+ * The user's message: its text, then its images — as images for a model that can see (the
+ * model-call activity puts the bytes in), else as descriptions by the agent's vision model, else
+ * as an honest note of what the agent is not shown — and, when there are files, how to send one back.
+ */
+async function promptMessage(args: AgentTurnArgs, prepared: PreparedTurn): Promise<UserMessage> {
+  const images = args.images ?? [];
+  const sees = prepared.models[0]!.input?.includes('image') === true;
+  const parts = [userText(args)];
+  if (images.length > 0 && !sees) parts.push(...(await imageNotes(images, prepared.vision)));
+  const files = sendableFiles(args);
+  if (files.length > 0) {
+    parts.push(
+      `[Files you can send back: put a line "MEDIA: sha256:<id>" in your answer]\n${files
+        .map((f) => `- sha256:${f.sha256} ${f.name ?? f.kind} (${f.mime})`)
+        .join('\n')}`,
+    );
+  }
+  const text = parts.filter(Boolean).join('\n\n');
+  if (images.length === 0 || !sees) return { role: 'user', content: text, timestamp: Date.now() };
+  return {
+    role: 'user',
+    content: [
+      { type: 'text', text },
+      ...images.map((image) => ({
+        type: 'image' as const,
+        data: blobImageData(image.sha256),
+        mimeType: image.mime,
+      })),
+    ],
+    timestamp: Date.now(),
+  };
+}
+
+async function imageNotes(images: ImageRef[], vision: string | undefined): Promise<string[]> {
+  return Promise.all(
+    images.map(async (image) => {
+      const what = `image${image.name ? ` ${image.name}` : ''}: ${imageSize(image)}`;
+      if (!vision) return `[${what}, not described: no vision model]`;
+      try {
+        const described = await describeActivity(`describe ${image.name ?? 'image'}`)({
+          image,
+          model: vision,
+        });
+        return `[${what}, described by ${described.model}] ${described.text}`;
+      } catch (error) {
+        return `[${what}, not described: ${failureText(error)}]`;
+      }
+    }),
+  );
+}
+
+/**
+ * The files the agent may name: the message's stored attachments (a photo as it was sent, not
+ * its model-ready copy) and images made from something else (a video's stills), once each.
+ */
+function sendableFiles(args: AgentTurnArgs): OutgoingFile[] {
+  const files = new Map<string, OutgoingFile>();
+  for (const f of args.files ?? []) if (!files.has(f.sha256)) files.set(f.sha256, f);
+  for (const i of args.images ?? []) {
+    const fromPhoto = i.source !== undefined && files.get(i.source)?.kind === 'image';
+    if (!fromPhoto && !files.has(i.sha256)) {
+      files.set(i.sha256, {
+        sha256: i.sha256,
+        mime: i.mime,
+        kind: 'image',
+        ...(i.name ? { name: i.name } : {}),
+      });
+    }
+  }
+  return [...files.values()];
+}
+
+const MEDIA_LINE = /^[ \t]*MEDIA:[ \t]*(?:sha256:)?([0-9a-f]{64})[ \t]*$/gim;
+
+/** `MEDIA: sha256:<hex>` lines of the answer, for files of this turn, taken out of its text. */
+function filesIn(text: string, args: AgentTurnArgs): { text: string; media: OutgoingFile[] } {
+  const known = new Map(sendableFiles(args).map((f) => [f.sha256, f]));
+  const media: OutgoingFile[] = [];
+  const rest = text.replace(MEDIA_LINE, (_line, sha: string) => {
+    const file = known.get(sha.toLowerCase());
+    if (file && !media.includes(file)) media.push(file);
+    else if (!file) log.warn('agent named a file it was not given; not sent', { sha256: sha });
+    return '';
+  });
+  return { text: media.length > 0 || rest !== text ? rest.replace(/\n{3,}/g, '\n\n').trim() : text, media };
 }
 
 function userText(args: AgentTurnArgs): string {
@@ -216,7 +315,7 @@ function loopModel(info: ModelInfo): Model<Api> {
     provider: info.provider,
     baseUrl: '',
     reasoning: info.reasoning,
-    input: ['text'],
+    input: info.input ?? ['text'],
     cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
     contextWindow: info.contextWindow,
     maxTokens: info.maxTokens,

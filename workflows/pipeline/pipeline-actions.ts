@@ -15,6 +15,9 @@ import type {
   WaitForStep,
   WaitStep,
 } from '../../engine/ir.js';
+import { enrichMedia } from '../media/enrich.js';
+import type { MediaEnrichArgs } from '../media/media-api.js';
+import { runMediaStep } from '../media/steps.js';
 import type { PipelineOutputs, PipelineRunInput } from './pipeline-api.js';
 import type { Approved } from './pipeline-approval.js';
 import { runAgentStep, runReplySend } from './pipeline-builtins.js';
@@ -73,6 +76,12 @@ function runBuiltIn(step: UsesStep, args: Record<string, unknown>, scope: Scope)
       return runAgentStep(step, args, scope);
     case 'reply.send':
       return runReplySend(step, args, scope);
+    case 'media.enrich':
+      return enrichMedia(args as unknown as MediaEnrichArgs);
+    case 'media.image':
+    case 'media.transcribe':
+    case 'media.pdf':
+      return runMediaStep(step, args);
     case 'noop':
       return Promise.resolve(null);
     case 'echo':

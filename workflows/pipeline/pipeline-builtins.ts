@@ -6,7 +6,11 @@
  * with an idempotency key, so a retry never posts twice.
  */
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { ChannelSendActivities, SendToChannelResult } from '../../activities/channel-send.js';
+import type {
+  ChannelSendActivities,
+  OutgoingFile,
+  SendToChannelResult,
+} from '../../activities/channel-send.js';
 import type { InboundMessage } from '../../channels/envelope.js';
 import { deltaRunKey } from '../../channels/run-key.js';
 import { Failures } from '../../engine/failures.js';
@@ -21,6 +25,7 @@ import {
   runAgentTurn,
 } from '../agent/index.js';
 import { channelTaskQueue } from '../channel/channel-api.js';
+import type { ImageRef } from '../media/media-api.js';
 import { stepFailure } from './pipeline-errors.js';
 import { temporalRetry } from './pipeline-retry.js';
 import type { Scope } from './pipeline-scope.js';
@@ -42,6 +47,8 @@ export async function runAgentStep(
     ...(typeof args.agent === 'string' ? { agent: args.agent } : {}),
     prompt: [String(args.prompt ?? ''), ...extra].join('\n\n'),
     ...(Array.isArray(args.attachments) ? { attachments: args.attachments } : {}),
+    ...(Array.isArray(args.images) && args.images.length > 0 ? { images: args.images as ImageRef[] } : {}),
+    ...(storedFiles(message).length > 0 ? { files: storedFiles(message) } : {}),
     transcript: toAgentMessages(args.transcript),
     ...(typeof args.summary === 'string' && args.summary ? { summary: args.summary } : {}),
     ...(typeof args.model === 'string' ? { model: args.model } : {}),
@@ -123,7 +130,9 @@ export async function runReplySend(
     );
   }
   const text = String(args.text ?? '');
-  if (!text.trim()) return { channel, chat, messageIds: [], chunks: 0, skipped: 0, uncertain: [] };
+  const media = outgoingFiles(args.media);
+  if (!text.trim() && media.length === 0)
+    return { channel, chat, messageIds: [], chunks: 0, skipped: 0, uncertain: [] };
   const sameChat = !!message && message.channel === channel && message.chat.id === chat;
   const replyTo = str(args.reply_to) ?? (sameChat ? message.messageId : undefined);
   const thread = str(args.thread) ?? (sameChat ? message.chat.threadId : undefined);
@@ -146,8 +155,34 @@ export async function runReplySend(
     ...(thread ? { threadId: thread } : {}),
     idempotencyKey: `${workflowInfo().workflowId}:${step.id}${n > 1 ? `:${n}` : ''}`,
     ...(args.kind === 'error' ? { kind: 'error' as const } : {}),
+    ...(media.length > 0 ? { media } : {}),
   });
   return { ...result, channel, chat };
+}
+
+/** The message's attachments that are in the blob store, as files a reply may carry. */
+function storedFiles(message: InboundMessage | undefined): OutgoingFile[] {
+  return (message?.attachments ?? [])
+    .filter((a) => a.sha256 && !a.error)
+    .map((a) => ({ sha256: a.sha256!, mime: a.mime, kind: a.kind, ...(a.name ? { name: a.name } : {}) }));
+}
+
+/** `media:` of reply.send: files by address (`{sha256, mime, kind?, name?}`, as agent.turn's `media` gives them). */
+function outgoingFiles(value: unknown): OutgoingFile[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((v) => {
+    const f = (v ?? {}) as Partial<OutgoingFile>;
+    if (typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256) || typeof f.mime !== 'string')
+      return [];
+    return [
+      {
+        sha256: f.sha256,
+        mime: f.mime,
+        kind: f.kind ?? (f.mime.startsWith('image/') ? 'image' : 'file'),
+        ...(typeof f.name === 'string' ? { name: f.name } : {}),
+      },
+    ];
+  });
 }
 
 /** The session keeps `{role, text}` lines; the agent wants pi-ai messages. */

@@ -88,6 +88,16 @@ export function replyText(outputs: unknown): string | undefined {
 }
 
 /**
+ * What the turn's attachments said, in short (`outputs.media`: a voice note's words, the names
+ * of files): kept in the transcript with the message, so later turns and `sessions show` see it.
+ */
+export function mediaSummary(outputs: unknown): string | undefined {
+  if (!outputs || typeof outputs !== 'object') return undefined;
+  const media = (outputs as Record<string, unknown>).media;
+  return typeof media === 'string' && media.trim() ? media.trim() : undefined;
+}
+
+/**
  * The agent's compaction, when the turn's pipeline reports one as `outputs.compaction`
  * (`{ summary, kept }`: the new summary, and how many of the earlier transcript entries the
  * agent kept verbatim). The session adopts it, so the next turn starts from the summary.

@@ -30,7 +30,7 @@ import {
   turnWorkflowId,
 } from './session-api.js';
 import { SeenMessages } from './session-dedupe.js';
-import { compactionOf, replyText, type Turn, takeTurn, turnInput } from './session-queue.js';
+import { compactionOf, mediaSummary, replyText, type Turn, takeTurn, turnInput } from './session-queue.js';
 import { RunningTurn } from './session-turn.js';
 
 const DEFAULTS = { maxTranscript: 50, maxSeenMessages: 500, turnsPerRun: 200 };
@@ -192,6 +192,12 @@ export async function sessionWorkflow(state: SessionState): Promise<void> {
         const earlier = transcript.filter((e) => e.turnId !== turnRecord.workflowId);
         const kept = compaction.kept > 0 ? earlier.slice(-compaction.kept) : [];
         transcript = [...kept, ...transcript.filter((e) => e.turnId === turnRecord.workflowId)];
+      }
+      const media = mediaSummary(outcome.outputs);
+      if (media) {
+        // A voice note's words (or the files' names) join the message they came with.
+        const entry = transcript.findLast((e) => e.role === 'user' && e.turnId === turnRecord.workflowId);
+        if (entry) entry.text = entry.text ? `${entry.text}\n${media}` : media;
       }
       const reply = replyText(outcome.outputs);
       if (reply !== undefined) {
