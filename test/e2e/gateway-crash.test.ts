@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTelegramServer } from '@openclaw/crabline';
 import { Client, Connection } from '@temporalio/client';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sessionHistory } from '../../client/sessions.js';
 import { loadConfig } from '../../config/load.js';
 import { type RunningWorker, startWorker } from '../../worker/worker.js';
 import { SEPARATE_SESSIONS, uniqueTaskQueue } from '../helpers/config.js';
 import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
-import { freePort } from '../helpers/ports.js';
 import { type Spawned, spawnSwitchyard } from '../helpers/processes.js';
 
 const OWNER = 3003;
@@ -48,7 +48,8 @@ describe('a gateway SIGKILLed while its reply is on the wire', () => {
       SWITCHYARD_HOME: home,
       TEMPORAL_ADDRESS: address,
       SWITCHYARD_TASK_QUEUE: uniqueTaskQueue('gwcrash'),
-      SWITCHYARD_GATEWAY_PORT: String(await freePort()),
+      // The gateway binds a free port itself and says which (nothing here talks to it).
+      SWITCHYARD_GATEWAY_PORT: '0',
       SWITCHYARD_GATEWAY_TOKEN: 'gateway-crash-token-0123456789',
     };
     mkdirSync(home, { recursive: true });
@@ -84,7 +85,8 @@ describe('a gateway SIGKILLed while its reply is on the wire', () => {
   it('sends the reply exactly once after the gateway restarts', async () => {
     const first = spawnSwitchyard(['gateway'], env);
     gateways.push(first);
-    await first.waitFor(/gateway listening/);
+    const listening = await first.waitFor(/gateway listening/);
+    expect(listening).toMatch(/gateway listening on http:\/\/127\.0\.0\.1:[1-9]\d*/);
     killOnSend = () => first.child.kill('SIGKILL');
 
     const res = await fetch(telegram.manifest.endpoints.adminInboundUrl, {
@@ -111,5 +113,22 @@ describe('a gateway SIGKILLed while its reply is on the wire', () => {
       )
       .toEqual(['user', 'assistant']);
     expect(sent).toEqual(['Reply to: are you alive?']);
+    // The path taken: the first gateway's claim was found pending after it died, Telegram cannot
+    // be asked whether the message arrived, so the chunk was marked uncertain and not sent again.
+    const db = new Database(join(env.SWITCHYARD_HOME!, 'gateway.db'), { readonly: true });
+    try {
+      const rows = db
+        .prepare("SELECT state, error, claimed_by FROM outbox WHERE channel = 'telegram'")
+        .all() as Array<{ state: string; error: string | null; claimed_by: string }>;
+      expect(rows).toEqual([
+        {
+          state: 'uncertain',
+          error: expect.stringMatching(/^found pending after run \S+ ended without an outcome/),
+          claimed_by: expect.any(String),
+        },
+      ]);
+    } finally {
+      db.close();
+    }
   });
 });

@@ -123,8 +123,9 @@ describe('Telegram webhooks through the real gateway, worker and Temporal', () =
     expect(again.status).toBe(200);
     // A later message proves the duplicate was handled (and dropped) before it.
     await telegram.inject({ chatId: HOOK_OWNER, fromId: HOOK_OWNER, text: 'and this one' });
-    await eventually(() => (replies().length >= 2 ? true : undefined), 30_000);
-    await new Promise((r) => setTimeout(r, 500));
+    // Replies come in turn order: once the later message's reply is here, a reply to the
+    // duplicate would be here before it.
+    await eventually(() => replies().find((c) => c.body.text === 'Heard: and this one'), 30_000);
     expect(replies().map((c) => c.body.text)).toEqual(['Heard: only once please', 'Heard: and this one']);
     const history = await sessionHistory(gateway.client, `agent:main:telegram:direct:${HOOK_OWNER}`);
     expect(history.transcript.filter((e) => e.role === 'user').map((e) => e.text)).toEqual([
@@ -150,7 +151,17 @@ describe('Telegram webhooks through the real gateway, worker and Temporal', () =
       }),
     });
     expect(forged.status).toBe(401);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(replies()).toHaveLength(before);
+    // A real message after it: once its reply is here, a turn the forged call had started would
+    // have answered first (one session, turns in order).
+    await telegram.inject({ chatId: HOOK_OWNER, fromId: HOOK_OWNER, text: 'sentinel after the forgery' });
+    await eventually(
+      () => replies().find((c) => c.body.text === 'Heard: sentinel after the forgery'),
+      30_000,
+    );
+    expect(
+      replies()
+        .slice(before)
+        .map((c) => c.body.text),
+    ).toEqual(['Heard: sentinel after the forgery']);
   });
 });

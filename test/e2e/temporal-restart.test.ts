@@ -1,5 +1,5 @@
-// Temporal itself restarts in the middle of a turn (same SQLite file): the gateway and worker
-// reconnect on their own and the turn completes, its reply delivered once.
+// Temporal itself is SIGKILLed in the middle of a turn and started again on the same SQLite file:
+// the gateway and worker reconnect on their own and the turn completes, its reply delivered once.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ const TOKEN = 'temporal-restart-token-0123456789';
 // Long enough, streamed a character at a time, that Temporal goes down while the model talks.
 const ANSWER = `Temporal came back. ${'All is well. '.repeat(120)}`.trim();
 
-describe('the Temporal dev server restarted mid-turn', () => {
+describe('the Temporal dev server SIGKILLed mid-turn', () => {
   const cliPath = inject('temporalCli');
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-trestart-'));
   let server: DevServer;
@@ -82,7 +82,9 @@ describe('the Temporal dev server restarted mid-turn', () => {
     });
     await expect.poll(() => wire.requests.length, { timeout: 30_000, interval: 20 }).toBeGreaterThan(0);
     const stoppedAt = Date.now();
-    await server.stop();
+    // Killed, not stopped: no chance to flush or say goodbye, as in a crash or an OOM kill.
+    process.kill(server.pid, 'SIGKILL');
+    expect(await server.exited).toMatchObject({ signal: 'SIGKILL' });
     server = await startDevServer(serverOptions());
 
     const res = await response;

@@ -15,7 +15,7 @@ describe('switchyard up (the home-server path)', () => {
     const home = mkdtempSync(join(tmpdir(), 'switchyard-up-'));
     const env = {
       SWITCHYARD_HOME: home,
-      SWITCHYARD_GATEWAY_PORT: String(await freePort()),
+      SWITCHYARD_GATEWAY_PORT: '0', // the gateway picks a free one and says which
       SWITCHYARD_TEMPORAL_PORT: String(await freePort()),
       SWITCHYARD_TEMPORAL_UI_PORT: String(await freePort()),
       TEMPORAL_ADDRESS: '',
@@ -27,15 +27,14 @@ describe('switchyard up (the home-server path)', () => {
       const gatewayUrl = /gateway\s+(http:\/\/\S+)/.exec(out)![1]!;
       const uiUrl = /UI: (http:\/\/\S+)/.exec(out)![1]!;
       expect(out).toContain(`data dir     ${home}`);
+      const cliEnv = { ...process.env, ...env, SWITCHYARD_GATEWAY_PORT: new URL(gatewayUrl).port };
       const pids = [/Temporal dev server pid (\d+)/, /\[worker\].*pid (\d+)/, /\[gateway\].*pid (\d+)/].map(
         (re) => Number(re.exec(out)![1]),
       );
 
       expect((await fetch(uiUrl)).status).toBe(200);
       expect(await (await fetch(`${gatewayUrl}/readyz`)).json()).toMatchObject({ ok: true, workers: 1 });
-      const echoed = await run(process.execPath, [BIN, 'echo', 'are you there?'], {
-        env: { ...process.env, ...env },
-      });
+      const echoed = await run(process.execPath, [BIN, 'echo', 'are you there?'], { env: cliEnv });
       expect(JSON.parse(echoed.stdout)).toMatchObject({
         text: 'are you there?',
         workflowId: expect.stringMatching(/^echo:/),
@@ -43,7 +42,7 @@ describe('switchyard up (the home-server path)', () => {
       expect(readFileSync(join(home, 'gateway.token'), 'utf8').trim().length).toBeGreaterThanOrEqual(24);
 
       // An expected failure (no model configured) is one line on the console, not a stack trace.
-      const sent = await run(process.execPath, [BIN, 'send', 'hello'], { env: { ...process.env, ...env } });
+      const sent = await run(process.execPath, [BIN, 'send', 'hello'], { env: cliEnv });
       expect(sent.stdout).toContain("agent 'main' has no model");
       const failed = await up.waitFor(/^\[worker\] turn failed/, 30_000);
       expect(failed).toMatch(
