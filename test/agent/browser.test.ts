@@ -186,7 +186,7 @@ describe('the browser tool (real Chromium)', () => {
     );
     expect([error.type, error.message]).toEqual([
       'BrowserFailed',
-      `browser: ${web.base}/never did not load within 3 s`,
+      `browser: ${web.base}/never did not load within 3 s (tools.browser.navigationTimeoutSeconds)`,
     ]);
     const next = String(await tool.execute({ action: 'navigate', url: `${web.base}/plots` }, ctx('web:a:1')));
     expect(next).toContain('Plot 7 (north)');

@@ -272,7 +272,9 @@ describe('the exec tool', () => {
       tool.execute({ command: 'sleep 30', timeout: 1 }, context('wf-d/1', { approved: true })),
     );
     expect(error.type).toBe('ExecTimedOut');
-    expect(error.message).toBe('exec: killed after 1 s (its time limit): sleep 30\n(no output)');
+    expect(error.message).toBe(
+      "exec: killed after 1 s (its time limit; the owner's limit is tools.exec.timeoutSeconds): sleep 30\n(no output)",
+    );
     const again = await failure(
       tool.execute({ command: 'sleep 30', timeout: 1 }, context('wf-d/1', { approved: true })),
     );
@@ -283,7 +285,9 @@ describe('the exec tool', () => {
     current = policy({ security: 'full', ask: 'off', maxOutputBytes: 64 * 1024 });
     const error = await failure(tool.execute({ command: 'cat /dev/zero | tr "\\0" x' }, context('wf-e/1')));
     expect(error.type).toBe('ExecOutputLimit');
-    expect(error.message).toMatch(/^exec: stopped after printing more than 64 KiB \(its output limit\)/);
+    expect(error.message).toMatch(
+      /^exec: stopped after printing more than 64 KiB \(its output limit, tools.exec.maxOutputKB\)/,
+    );
     expect(error.message.length).toBeLessThan(40 * 1024);
     current = policy({ allowlist: ['/usr/bin/echo'] });
   });

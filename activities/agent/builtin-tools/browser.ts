@@ -148,7 +148,9 @@ async function navigate(options: BrowserToolOptions, session: BrowserSession, ur
     // A page that never loads leaves the tab busy: go on with a fresh one.
     await options.pool.replacePage(session);
     if (/Timeout \d+ms exceeded/.test(message)) {
-      throw failed(`browser: ${url.href} did not load within ${timeout / 1000} s`);
+      throw failed(
+        `browser: ${url.href} did not load within ${timeout / 1000} s (tools.browser.navigationTimeoutSeconds)`,
+      );
     }
     if (message.includes('ERR_TUNNEL_CONNECTION_FAILED') && session.refused[0]) {
       throw refused(`browser: ${session.refused[0].why} (while opening ${url.href})`);

@@ -148,14 +148,14 @@ function outcomeOf(command: string, result: SandboxResult, limitMs: number, maxB
     return {
       ok: false,
       type: Failures.ExecTimedOut,
-      message: `exec: killed after ${seconds(limitMs)} (its time limit): ${command}${shown}`,
+      message: `exec: killed after ${seconds(limitMs)} (its time limit; the owner's limit is tools.exec.timeoutSeconds): ${command}${shown}`,
     };
   }
   if (result.stopped === 'output') {
     return {
       ok: false,
       type: Failures.ExecOutputLimit,
-      message: `exec: stopped after printing more than ${Math.round(maxBytes / 1024)} KiB (its output limit): ${command}${shown}`,
+      message: `exec: stopped after printing more than ${Math.round(maxBytes / 1024)} KiB (its output limit, tools.exec.maxOutputKB): ${command}${shown}`,
     };
   }
   if (result.stopped === 'cancelled') {
