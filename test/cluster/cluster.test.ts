@@ -221,6 +221,9 @@ describe('Switchyard on a Temporal cluster (PostgreSQL): two gateway hosts, thre
       const label = `kill${trial} `;
       const prompts = model.calls.filter((c) => c.prompt.startsWith(label)).map((c) => c.prompt);
       expect(prompts.length).toBeGreaterThan(new Set(prompts).size);
+      console.log(
+        `[cluster] kill trial ${trial}: SIGKILLed ${killed[0]} in a model call; ${new Set(prompts).size} messages, ${prompts.length} model calls, every one answered once`,
+      );
     }
   });
 
@@ -228,11 +231,17 @@ describe('Switchyard on a Temporal cluster (PostgreSQL): two gateway hosts, thre
     for (let trial = 0; trial < TRIALS; trial++) {
       // Graceful (SIGTERM) and crash (SIGKILL) restarts, alternately.
       const kill = trial % 2 === 1;
+      let downMs = 0;
       const { tg } = await burst(`restart${trial}`, async () => {
+        const stopped = Date.now();
         cluster('stop-temporal', ...(kill ? ['--kill'] : []));
         cluster('start-temporal');
+        downMs = Date.now() - stopped;
       });
       expect(telegramReplies(OWNER, tg)).toEqual([answerTo(tg)]);
+      console.log(
+        `[cluster] restart trial ${trial}: server ${kill ? 'SIGKILLed' : 'stopped (SIGTERM)'} in a model call, back after ${downMs} ms; ${TURNS_PER_TRIAL + 1} messages answered once`,
+      );
     }
   });
 
@@ -255,5 +264,8 @@ describe('Switchyard on a Temporal cluster (PostgreSQL): two gateway hosts, thre
     await expect.poll(() => telegramReplies(CRON_CHAT).length, { timeout: 30_000 }).toBe(fired);
     expect(telegramReplies(CRON_CHAT).every((text) => text === answerTo(CRON_PROMPT))).toBe(true);
     expect(fired).toBeGreaterThanOrEqual(2);
+    console.log(
+      `[cluster] schedule every 5 s: ${fired} occurrences started a run, ${telegramReplies(CRON_CHAT).length} Telegram messages (skipped while a run was still going: ${info.numActionsSkippedOverlap})`,
+    );
   });
 });
