@@ -9,6 +9,8 @@ export interface RecordedSend {
   chatId: string;
   text: string;
   replyTo?: string;
+  /** A stored file sent (sha256 and name), instead of text. */
+  file?: { sha256: string; name?: string };
 }
 
 /**
@@ -37,6 +39,14 @@ export async function startRecordingChannel(
               chatId,
               text,
               ...(opts?.replyToMessageId ? { replyTo: opts.replyToMessageId } : {}),
+            });
+            return { messageId: String(sent.length) };
+          },
+          sendFile: async (chatId, file) => {
+            sent.push({
+              chatId,
+              text: '',
+              file: { sha256: file.sha256, ...(file.name ? { name: file.name } : {}) },
             });
             return { messageId: String(sent.length) };
           },

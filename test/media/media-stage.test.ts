@@ -4,13 +4,16 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type AgentModelsConfig, loadAgentModelsConfig } from '../../activities/agent/index.js';
 import type { AttachmentRef, InboundMessage } from '../../channels/envelope.js';
 import type { Config } from '../../config/config.js';
 import { projectRoot } from '../../config/home.js';
 import { builtInStepTypes } from '../../engine/index.js';
 import type { BlobStore } from '../../media/blob-store.js';
 import { productionMedia } from '../../worker/worker.js';
+import { startWireServer, type WireServer } from '../agent/wire-servers.js';
 import { testConfig } from '../helpers/config.js';
 import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
 import { startRecordingChannel } from '../helpers/recording-channel.js';
@@ -26,10 +29,16 @@ describe('the media stage of the default pipeline', () => {
   let config: Config;
   let media: ReturnType<typeof productionMedia>;
   let store: BlobStore;
+  let models: AgentModelsConfig;
+  let eye: WireServer;
+  let eyeAnswer = '';
   const prompts: string[] = [];
 
   beforeAll(async () => {
     agent = fauxAgent();
+    models = agent.config;
+    // A model that can see, behind a local server speaking OpenAI's chat completions.
+    eye = await startWireServer('openai', () => ({ text: eyeAnswer }));
     config = testConfig(address, {}, 'media:\n  maxMB: { video: 1 }\n');
     media = productionMedia(
       () => config,
@@ -38,7 +47,7 @@ describe('the media stage of the default pipeline', () => {
     store = media.store;
     h = await startHarness(address, 'media-stage', {
       media: media.activities,
-      agent: { config: () => agent.config, readBlob: media.readBlob, imageDescriber: () => undefined },
+      agent: { config: () => models, readBlob: media.readBlob, imageDescriber: () => undefined },
     });
     chat = await startRecordingChannel(address, h.taskQueue);
     agent.answerWith((prompt) => {
@@ -50,6 +59,7 @@ describe('the media stage of the default pipeline', () => {
     await chat?.close();
     await h?.close();
     await media?.close();
+    await eye?.close();
     agent?.close();
   });
 
@@ -102,6 +112,58 @@ describe('the media stage of the default pipeline', () => {
     // What the session keeps beside the message: the voice note's words, the files' names.
     expect(out.media).toMatch(/^\[voice note\] .*cabin/im);
     expect(out.media).toContain('[document invoice.pdf]');
+  });
+
+  it('shows a 12 MP photo to a model that can see at 1200 px, and sends the photo back when the agent names it', async () => {
+    const image = await stored(await photo(4000, 3000), {
+      kind: 'image',
+      mime: 'image/jpeg',
+      name: 'garden.jpg',
+    });
+    const before = eye.requests.length;
+    eyeAnswer = `A garden with a red corner. Here it is again:\nMEDIA: sha256:${image.sha256}`;
+    models = loadAgentModelsConfig(
+      {
+        providers: {
+          eye: {
+            type: 'openai-compatible',
+            baseUrl: `${eye.url}/v1`,
+            apiKey: 'none',
+            models: [{ id: 'vision', contextWindow: 32_000, input: ['text', 'image'] }],
+          },
+        },
+        agents: [{ id: 'seer', model: 'eye/vision' }],
+      },
+      { home: projectRoot() },
+    );
+    try {
+      chat.sent.length = 0;
+      const msg = message('what is this?', [image]);
+      const out = await h.run(p, { agent: 'seer' }, msg);
+      // The request on the wire carries the model-ready image itself, not a note about it.
+      const request = eye.requests.slice(before).at(-1)!;
+      const parts = (request.body.messages as Array<{ role: string; content: unknown }>)
+        .filter((m) => m.role === 'user')
+        .flatMap((m) => (Array.isArray(m.content) ? m.content : []));
+      const images = parts.filter((c: { type?: string }) => c.type === 'image_url') as Array<{
+        image_url: { url: string };
+      }>;
+      expect(images).toHaveLength(1);
+      const url = images[0]!.image_url.url;
+      expect(url).toMatch(/^data:image\/jpeg;base64,/);
+      const sent = await sharp(Buffer.from(url.slice(url.indexOf(',') + 1), 'base64')).metadata();
+      expect([sent.width, sent.height, sent.format]).toEqual([1200, 900, 'jpeg']);
+      expect(sent.exif).toBeUndefined();
+      expect(JSON.stringify(request.body)).not.toContain('not described');
+      // The MEDIA line is taken out of the text; the photo as sent goes back to the chat once.
+      expect(out.reply).toBe('A garden with a red corner. Here it is again:');
+      expect(chat.sent).toEqual([
+        { chatId: 'chat-m', text: 'A garden with a red corner. Here it is again:', replyTo: msg.messageId },
+        { chatId: 'chat-m', text: '', file: { sha256: image.sha256, name: 'garden.jpg' } },
+      ]);
+    } finally {
+      models = agent.config;
+    }
   });
 
   it('answers a message whose attachments are all bad, with a note for each', async () => {

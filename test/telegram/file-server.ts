@@ -2,7 +2,9 @@
 // A small HTTP front on loopback passes every Bot API call through to crabline unchanged (so its
 // recorder sees them), answers getFile and serves /file/bot<token>/<path> itself, and dresses the
 // messages the test registered with Telegram's media fields (photo, voice, audio, document,
-// video) on their way out of getUpdates. The real grammy connector talks to it as to Telegram.
+// video) on their way out of getUpdates, and takes the bot's sendPhoto/sendDocument uploads
+// (multipart, as grammy sends them), recording what arrived. The real grammy connector talks to
+// it as to Telegram.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +25,16 @@ export interface FakeFile {
 
 export type FakeMedia = Partial<Record<'photo' | 'voice' | 'audio' | 'document' | 'video', FakeFile>>;
 
+/** A file the bot posted with sendPhoto or sendDocument, as it arrived. */
+export interface SentFile {
+  method: 'sendPhoto' | 'sendDocument';
+  chatId: string;
+  messageId: number;
+  name: string;
+  bytes: Buffer;
+  replyTo?: number;
+}
+
 export interface FileFront {
   /** The apiRoot to give the connector. */
   apiRoot: string;
@@ -30,6 +42,10 @@ export interface FileFront {
   register(chatId: number, messageId: number, media: FakeMedia, caption?: string): void;
   /** file ids the bot asked getFile about, and paths it downloaded, in order. */
   fileCalls: string[];
+  /** Files the bot posted, in order. */
+  sentFiles: SentFile[];
+  /** The next sendPhoto/sendDocument answers 429 (Telegram's flood control) instead. */
+  refuseNextUpload(): void;
   close(): Promise<void>;
 }
 
@@ -43,6 +59,9 @@ export async function startFileFront(upstream: string, botToken: string): Promis
   const files = new Map<string, StoredFile>();
   const pending = new Map<string, { media: FakeMedia; caption?: string }>();
   const fileCalls: string[] = [];
+  const sentFiles: SentFile[] = [];
+  let refuseUpload = false;
+  let nextSentId = 900_000;
   const upstreamRoot = upstream.replace(/\/+$/, '');
 
   const server: Server = createServer(async (req, res) => {
@@ -81,6 +100,50 @@ export async function startFileFront(upstream: string, botToken: string): Promis
               };
         res.writeHead(200, { 'content-type': 'application/json' });
         return void res.end(JSON.stringify(answer));
+      }
+      if (method === 'sendphoto' || method === 'senddocument') {
+        const form = multipart(String(req.headers['content-type'] ?? ''), body);
+        const field = method === 'sendphoto' ? 'photo' : 'document';
+        let upload = form.get(field);
+        // grammy sends the file as a part named by a random id, and the field as attach://<id>.
+        const ref = upload?.text;
+        if (ref?.startsWith('attach://')) upload = form.get(ref.slice(9));
+        if (refuseUpload) {
+          refuseUpload = false;
+          res.writeHead(429, { 'content-type': 'application/json' });
+          return void res.end(
+            JSON.stringify({
+              ok: false,
+              error_code: 429,
+              description: 'Too Many Requests: retry after 1',
+              parameters: { retry_after: 1 },
+            }),
+          );
+        }
+        if (!upload?.filename) {
+          res.writeHead(400, { 'content-type': 'application/json' });
+          return void res.end(JSON.stringify({ ok: false, error_code: 400, description: `no ${field}` }));
+        }
+        const replyParameters = form.get('reply_parameters')?.text;
+        const messageId = nextSentId++;
+        const chatId = String(form.get('chat_id')?.text);
+        sentFiles.push({
+          method: method === 'sendphoto' ? 'sendPhoto' : 'sendDocument',
+          chatId,
+          messageId,
+          name: upload.filename,
+          bytes: upload.bytes,
+          ...(typeof replyParameters === 'string'
+            ? { replyTo: (JSON.parse(replyParameters) as { message_id: number }).message_id }
+            : {}),
+        });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return void res.end(
+          JSON.stringify({
+            ok: true,
+            result: { message_id: messageId, date: 0, chat: { id: Number(chatId), type: 'private' } },
+          }),
+        );
       }
       const headers: Record<string, string> = {};
       for (const [key, value] of Object.entries(req.headers)) {
@@ -161,6 +224,10 @@ export async function startFileFront(upstream: string, botToken: string): Promis
   return {
     apiRoot: `http://127.0.0.1:${port}`,
     fileCalls,
+    sentFiles,
+    refuseNextUpload() {
+      refuseUpload = true;
+    },
     register(chatId, messageId, media, caption) {
       pending.set(`${chatId}:${messageId}`, { media, ...(caption ? { caption } : {}) });
     },
@@ -183,4 +250,35 @@ function parseParams(req: IncomingMessage, body: Buffer, url: URL): Record<strin
   if (type.includes('application/json') && body.length > 0) return JSON.parse(body.toString());
   if (type.includes('x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(body.toString()));
   return Object.fromEntries(url.searchParams);
+}
+
+/** The parts of a multipart/form-data body by name (a small reader: undici's refuses grammy's bodies). */
+function multipart(
+  contentType: string,
+  body: Buffer,
+): Map<string, { text: string; bytes: Buffer; filename?: string }> {
+  const parts = new Map<string, { text: string; bytes: Buffer; filename?: string }>();
+  const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1];
+  if (!boundary) return parts;
+  const delimiter = Buffer.from(`--${boundary}`);
+  let at = body.indexOf(delimiter);
+  while (at >= 0) {
+    const start = at + delimiter.length;
+    const next = body.indexOf(delimiter, start);
+    if (next < 0) break;
+    const part = body.subarray(start + 2, next - 2); // after CRLF, before CRLF--boundary
+    const split = part.indexOf('\r\n\r\n');
+    if (split >= 0) {
+      const headers = part.subarray(0, split).toString();
+      const bytes = Buffer.from(part.subarray(split + 4));
+      const name = /;\s*name="([^"]*)"/.exec(headers)?.[1];
+      // grammy writes filename=<name> unquoted.
+      const filename = /filename="?([^";\r\n]*)"?/.exec(headers)?.[1];
+      if (name !== undefined) {
+        parts.set(name, { text: bytes.toString(), bytes, ...(filename !== undefined ? { filename } : {}) });
+      }
+    }
+    at = next;
+  }
+  return parts;
 }

@@ -7,7 +7,7 @@ import { startTelegramServer, type TelegramServerManifest } from '@openclaw/crab
 import type { ConnectorLog } from '../../channels/log.js';
 import { type Database, openDb } from '../../gateway/store/db.js';
 import { until } from '../helpers/until.js';
-import { type FakeMedia, startFileFront } from './file-server.js';
+import { type FakeMedia, type SentFile, startFileFront } from './file-server.js';
 
 export interface RecordedCall {
   method: string;
@@ -31,6 +31,10 @@ export interface FakeTelegram {
   ): Promise<{ update_id: number; message: { message_id: number } }>;
   /** getFile calls and downloads the bot made (with `files: true`). */
   fileCalls: string[];
+  /** Files the bot posted with sendPhoto/sendDocument (with `files: true`). */
+  sentFiles: SentFile[];
+  /** The next upload is refused with 429 (with `files: true`). */
+  refuseNextUpload(): void;
   /** Bot API calls the bot made, in order (from the JSONL recorder). */
   calls(method?: string): RecordedCall[];
   close(): Promise<void>;
@@ -58,6 +62,8 @@ export async function startFakeTelegram(options: { files?: boolean } = {}): Prom
     apiRoot: front?.apiRoot ?? manifest.endpoints.apiRoot,
     botToken: manifest.botToken,
     fileCalls: front?.fileCalls ?? [],
+    sentFiles: front?.sentFiles ?? [],
+    refuseNextUpload: () => front?.refuseNextUpload(),
     async injectMedia(body, media, caption) {
       if (!front) throw new Error('startFakeTelegram({ files: true }) to send files');
       const messageId = nextMediaMessageId++;
