@@ -16,8 +16,10 @@ describe('Discord connector', () => {
   let connector: DiscordConnector;
   let inbox: Inbox<InboundMessage>;
   let failures: number;
+  let logged: ReturnType<typeof recordingLog>;
 
   beforeEach(async () => {
+    logged = recordingLog();
     discord = await startFakeDiscord();
     store = tempDb();
     inbox = new Inbox<InboundMessage>();
@@ -34,7 +36,7 @@ describe('Discord connector', () => {
         }
         inbox.push(msg);
       },
-      log: recordingLog().log,
+      log: logged.log,
       retry: { minMs: 20, maxMs: 100 },
     });
     await connector.start();
@@ -125,5 +127,28 @@ describe('Discord connector', () => {
     const both = await inbox.waitFor(2);
     // The connector passes it on; the session workflow drops it by its platform id (see e2e).
     expect(both[1]?.platformId).toBe(both[0]?.platformId);
+  });
+
+  it('never writes its token into its logs or errors, a refused post and a reconnect included', async () => {
+    await discord.send({ channelId: discord.dmChannel(ALICE), senderId: ALICE, content: 'hello' });
+    await inbox.waitFor(1);
+    const refused = await connector.sender('not-a-channel', 'x').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(Error);
+    const before = discord.sessions();
+    discord.drop();
+    await eventually(
+      () => (discord.sessions() > before && discord.connections() === 1 ? true : undefined),
+      30_000,
+    );
+    // Errors are serialised with their message and stack, which JSON.stringify alone would drop.
+    const text = JSON.stringify([logged.entries, refused], (_key, value: unknown) =>
+      value instanceof Error ? { ...value, message: value.message, stack: value.stack } : value,
+    );
+    expect(logged.entries.length).toBeGreaterThan(2);
+    expect(text).toContain('not-a-channel');
+    expect(text).not.toContain(discord.botToken);
   });
 });
