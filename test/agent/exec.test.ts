@@ -319,7 +319,7 @@ describe('exec in an agent turn (real Temporal, faux model)', () => {
   });
   afterAll(() => faux?.unregister());
 
-  it('runs an allowlisted command by itself, waits for the owner on another, refuses what ask: off forbids', async () => {
+  it('runs an allowlisted command by itself, waits for the owner on another, refuses what ask: off forbids, honours a step’s tool_options', async () => {
     const home = mkdtempSync(join(tmpdir(), 'switchyard-exec-agent-'));
     const ws = join(home, 'agents', 'main');
     mkdirSync(ws, { recursive: true });
@@ -426,6 +426,47 @@ describe('exec in an agent turn (real Temporal, faux model)', () => {
         ],
       ]);
       expect(existsSync(join(ws, 'made.txt'))).toBe(true);
+
+      // A pipeline step's tool_options apply to exec as to any tool: `approval: required` makes
+      // even an allowlisted command wait for the owner, and the step's timeout is the activity's.
+      exec = policy({ allowlist: ['/usr/bin/echo'] });
+      faux.setResponses([
+        calls('echo the step asked first'),
+        (c) => {
+          seen = results(c);
+          return fauxAssistantMessage('asked');
+        },
+      ]);
+      const stepTurn = await client.workflow.start('agentTurnWorkflow', {
+        taskQueue,
+        workflowId: `exec-agent-step-${taskQueue}`,
+        args: [
+          {
+            args: { prompt: 'echo it' },
+            ctx: { tools: { exec: { approval: 'required', timeoutMs: 120_000 } } },
+          } satisfies AgentTurnWorkflowInput,
+        ],
+      });
+      await expect
+        .poll(
+          async () => {
+            pending = await workflowApprovals(client, stepTurn.workflowId);
+            return pending.length;
+          },
+          { timeout: 30_000 },
+        )
+        .toBe(1);
+      expect(pending[0]).toMatchObject({ tool: 'exec', args: '{"command":"echo the step asked first"}' });
+      expect(scheduledByType((await stepTurn.fetchHistory()).events ?? []).agentToolCall).toBeUndefined();
+      await resolveApproval(client, stepTurn.workflowId, pending[0]!.id, 'approve');
+      expect(((await stepTurn.result()) as AgentTurnResult).text).toBe('asked');
+      expect(seen.map(([isError, text]) => [isError, text.split('\n').slice(0, 2).join('\n')])).toEqual([
+        [false, '$ echo the step asked first\nthe step asked first'],
+      ]);
+      const scheduled = ((await stepTurn.fetchHistory()).events ?? []).find(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'agentToolCall',
+      )?.activityTaskScheduledEventAttributes;
+      expect(Number(scheduled?.startToCloseTimeout?.seconds)).toBe(120);
     } finally {
       await worker.shutdown();
       journal.close();
