@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   echo: async () => (await import('./commands/echo.js')).registerEchoCommand,
   pipelines: async () => (await import('./commands/pipelines.js')).registerPipelinesCommands,
   send: async () => (await import('./commands/send.js')).registerSendCommand,
+  onboard: async () => (await import('./commands/onboard.js')).registerOnboardCommand,
   sessions: async () => (await import('./commands/sessions.js')).registerSessionsCommands,
   approvals: async () => (await import('./commands/approvals.js')).registerApprovalsCommands,
   cron: async () => (await import('./commands/cron.js')).registerCronCommands,

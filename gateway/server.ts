@@ -13,7 +13,7 @@ import { describeRefusedEdit, type LiveConfig, liveConfig } from '../config/live
 import { BlobStore } from '../media/blob-store.js';
 import { connectionOptions, workflowUiLink } from '../temporal/connection.js';
 import { CRON_CHANNEL } from '../workflows/channel/channel-api.js';
-import { type Channels, configuredAgents, startChannels } from './channels/channels.js';
+import { type Channels, type ChannelsOptions, configuredAgents, startChannels } from './channels/channels.js';
 import { createRouter, type Router } from './channels/router.js';
 import { echoPlugin } from './echo.js';
 import { type HealthOptions, healthPlugin } from './health.js';
@@ -46,6 +46,8 @@ export interface GatewayOptions {
   pipelineDirs?: string[];
   /** Recompile pipelines when their files change (default true). */
   watchPipelines?: boolean;
+  /** What onboarding may offer beyond the cloud providers, its test call (tests), or `false`: none. */
+  onboarding?: ChannelsOptions['onboarding'];
   /** Watch switchyard.yaml and the secrets file (default true); reads are exact without it. */
   watchConfig?: boolean;
   env?: NodeJS.ProcessEnv;
@@ -158,6 +160,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     attachments: media,
     extraSenders: [openclawChat.sender, hooks.sender, cronEvents.sender],
     status,
+    current,
+    ...(options.onboarding !== undefined ? { onboarding: options.onboarding } : {}),
   });
   if (serves(OPENCLAW_CHANNEL)) {
     await app.register(openclawProtocol, {

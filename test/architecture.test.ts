@@ -49,6 +49,8 @@ const GATEWAY_FROM_ACTIVITIES = new Set([
   'activities/stream/frames.ts',
   'activities/agent/config.ts',
   'activities/agent/models.ts',
+  // onboarding's test call of a provider, before the config names it
+  'activities/agent/probe.ts',
 ]);
 
 function partOf(file: string): Part | undefined {

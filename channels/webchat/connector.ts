@@ -25,12 +25,15 @@ import {
   CLIENT_ID_PATTERN,
   type ClientAttachment,
   checkClientFrame,
+  checkSetupFrame,
   type FinalAttachment,
   type ServerFrame,
   WEBCHAT_CHANNEL,
 } from './protocol.js';
+import { createSetupDesk, type WebchatSetup } from './setup.js';
 
 export { WEBCHAT_CHANNEL } from './protocol.js';
+export type { SetupSession, WebchatSetup } from './setup.js';
 
 export const WEBCHAT_ACCOUNT = 'default';
 /** One web chat message carries the whole answer; the channel-send activity chunks to this. */
@@ -75,6 +78,8 @@ export interface WebchatConnectorOptions {
   isLocal?(req: IncomingMessage): boolean;
   /** The blob store for uploads (`POST /chat/upload`) and files in answers. Absent: no files. */
   attachments?: AttachmentStore;
+  /** Onboarding while the agent has no working model (channels/webchat/setup.ts). Absent: none. */
+  setup?: WebchatSetup;
 }
 
 export interface WebchatSender {
@@ -122,6 +127,14 @@ export function createWebchatConnector(options: WebchatConnectorOptions): Webcha
   const finals = new RecentFinals(options.finalsPerChat ?? 50, options.maxChats ?? 1000);
   const sockets = new Map<string, Set<WebSocket>>();
   const live = new Map<string, LiveAnswer>();
+  const desk =
+    options.setup &&
+    createSetupDesk({
+      setup: options.setup,
+      show: (chatId, view) => broadcast(chatId, { type: 'setup', view }),
+      deliver: (chatId, message) => handOver(chatId, message),
+      log,
+    });
 
   function broadcast(chatId: string, frame: ServerFrame): void {
     const data = JSON.stringify(frame);
@@ -185,6 +198,16 @@ export function createWebchatConnector(options: WebchatConnectorOptions): Webcha
       socket.send(JSON.stringify({ type: 'error', message: 'frames are JSON text' } satisfies ServerFrame));
       return;
     }
+    if ((value as { type?: unknown } | null)?.type === 'setup') {
+      const frame = checkSetupFrame(value);
+      if (!frame.ok) {
+        const message = `invalid setup frame: ${formatIssues(frame.errors).replaceAll('\n', '; ')}`;
+        socket.send(JSON.stringify({ type: 'error', message } satisfies ServerFrame));
+        return;
+      }
+      await desk?.answer(chatId, frame.value);
+      return;
+    }
     const checked = checkClientFrame(value);
     if (!checked.ok) {
       const message = `invalid message frame: ${formatIssues(checked.errors).replaceAll('\n', '; ')}`;
@@ -221,24 +244,29 @@ export function createWebchatConnector(options: WebchatConnectorOptions): Webcha
       );
       return;
     }
+    // No working model yet: the message waits (unacknowledged) while the owner sets one up.
+    if (desk?.hold(chatId, envelope.value)) return;
+    await handOver(chatId, envelope.value).catch(() => undefined);
+  }
+
+  /** Starts the message's turn and acknowledges it to the chat's tabs; tells them when that failed. */
+  async function handOver(chatId: string, message: InboundMessage): Promise<void> {
+    const clientMessageId = message.messageId;
     // Listen before the turn starts, so the first delta cannot slip past.
     const runKey = startStreaming(chatId, clientMessageId);
     try {
-      await ingest(envelope.value);
+      await ingest(message);
     } catch (error) {
       stopStreaming(runKey);
       log.warn({ chatId, clientMessageId, err: error }, 'webchat: could not start the turn');
-      const frame: ServerFrame = {
+      broadcast(chatId, {
         type: 'error',
         message: `Could not hand the message over (${String((error as Error)?.message ?? error)}); it will be resent when you reconnect.`,
         clientMessageId,
-      };
-      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
-      return;
+      });
+      throw error;
     }
-    if (socket.readyState === socket.OPEN) {
-      socket.send(JSON.stringify({ type: 'ack', clientMessageId } satisfies ServerFrame));
-    }
+    broadcast(chatId, { type: 'ack', clientMessageId });
   }
 
   /** The uploads a message names, as references; each must be in the store. */
@@ -330,6 +358,8 @@ export function createWebchatConnector(options: WebchatConnectorOptions): Webcha
     set.add(socket);
     // What this chat was answered lately; the page ignores the ones it already shows.
     for (const final of finals.of(chatId)) socket.send(JSON.stringify(final));
+    const setupView = desk?.current(chatId);
+    if (setupView) socket.send(JSON.stringify({ type: 'setup', view: setupView } satisfies ServerFrame));
     socket.on('message', (data, isBinary) => {
       if (isBinary) return;
       receive(socket, chatId, data.toString()).catch((error) =>

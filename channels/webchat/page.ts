@@ -43,12 +43,26 @@ export const WEBCHAT_HTML = `<!doctype html>
   .chip button { padding: 0 .3rem; margin-left: .3rem; background: transparent; color: var(--muted); }
   .msg .file { display: block; margin-top: .4rem; color: inherit; }
   .msg img.file { max-width: min(100%, 22rem); max-height: 22rem; border-radius: .5rem; }
+  .msg.note { align-self: center; max-width: 40rem; color: var(--muted); font-size: .9rem; text-align: center; }
+  #setup { margin: 0 1rem .75rem; padding: .9rem 1rem; border: 1px solid var(--line); border-radius: .8rem;
+    background: var(--bot); display: flex; flex-direction: column; gap: .6rem; }
+  #setup[hidden] { display: none; }
+  #setup p { margin: 0; }
+  #setup .problem { color: #c0392b; }
+  #setup .choices { display: flex; flex-wrap: wrap; gap: .5rem; }
+  #setup form { display: flex; flex-direction: column; gap: .5rem; padding: 0; border: 0; }
+  #setup label { display: flex; flex-direction: column; gap: .2rem; font-size: .9rem; }
+  #setup input { font: inherit; padding: .45rem .6rem; border-radius: .5rem; border: 1px solid var(--line);
+    background: var(--bg); color: var(--fg); }
+  #setup .actions { display: flex; gap: .5rem; }
+  #setup .back { background: transparent; color: var(--fg); border: 1px solid var(--line); }
 </style>
 </head>
 <body>
 <header><h1>Switchyard</h1><span id="status">connecting…</span></header>
 <main id="messages" aria-live="polite"></main>
 <div id="activity" role="status" hidden></div>
+<section id="setup" aria-live="polite" hidden></section>
 <div id="files" aria-label="files to send"></div>
 <form id="composer">
   <button id="attach" type="button" title="Attach files" aria-label="Attach files">+</button>
@@ -203,11 +217,83 @@ export const WEBCHAT_SCRIPT = `'use strict';
         } else {
           render(entry);
         }
+      } else if (frame.type === 'setup') {
+        showSetup(frame.view);
       } else if (frame.type === 'error') {
         bubble('error', frame.message);
       }
       scroll(stick);
     };
+  }
+
+  // Onboarding (no model yet): pick a provider, fill its form. A key goes out in a setup frame
+  // only; it is never put in the transcript, localStorage or a message, and the field is cleared.
+  const setupPanel = document.getElementById('setup');
+  function el(tag, props, text) {
+    const node = document.createElement(tag);
+    Object.assign(node, props || {});
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  function showSetup(view) {
+    document.body.dataset.setup = view.step;
+    setupPanel.replaceChildren();
+    if (view.step === 'done') {
+      setupPanel.hidden = true;
+      bubble('note', view.text);
+      scroll(true);
+      return;
+    }
+    setupPanel.hidden = false;
+    setupPanel.appendChild(el('p', { className: 'intro' }, view.text));
+    if (view.error) setupPanel.appendChild(el('p', { className: 'problem', role: 'alert' }, view.error));
+    if (view.step === 'provider') {
+      const row = el('div', { className: 'choices' });
+      for (const choice of view.choices || []) {
+        const button = el('button', { type: 'button', className: 'choice' }, choice.label);
+        button.dataset.provider = choice.id;
+        button.addEventListener('click', () => send({ type: 'setup', action: 'choose', provider: choice.id }));
+        row.appendChild(button);
+      }
+      setupPanel.appendChild(row);
+      return;
+    }
+    const form = el('form', { id: 'setup-form', autocomplete: 'off' });
+    for (const field of view.fields || []) {
+      const label = el('label', {}, field.label);
+      const input = el('input', {
+        name: field.name,
+        type: field.secret ? 'password' : 'text',
+        required: field.required,
+        autocomplete: field.secret ? 'new-password' : 'off',
+        spellcheck: false,
+      });
+      if (field.value) input.value = field.value;
+      if (field.placeholder) input.placeholder = field.placeholder;
+      label.appendChild(input);
+      form.appendChild(label);
+    }
+    const actions = el('div', { className: 'actions' });
+    const submit = el('button', { type: 'submit', id: 'setup-submit' }, 'Test and save');
+    const back = el('button', { type: 'button', className: 'back' }, 'Back');
+    back.addEventListener('click', () => send({ type: 'setup', action: 'back' }));
+    actions.append(submit, back);
+    form.appendChild(actions);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const values = {};
+      for (const input of form.querySelectorAll('input')) {
+        values[input.name] = input.value;
+        if (input.type === 'password') input.value = '';
+      }
+      submit.disabled = true;
+      submit.textContent = 'Testing…';
+      document.body.dataset.setup = 'testing';
+      send({ type: 'setup', action: 'submit', values });
+    });
+    setupPanel.appendChild(form);
+    const first = form.querySelector('input');
+    if (first) first.focus();
   }
 
   function messageFrame(entry) {

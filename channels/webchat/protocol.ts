@@ -1,5 +1,7 @@
 // The browser ↔ gateway WebSocket protocol of the web chat (`GET /chat/ws`), JSON text frames.
-// Browser → gateway: `message`. Gateway → browser: `ack`, `delta`, `activity`, `final`, `error`.
+// Browser → gateway: `message`, `setup`. Gateway → browser: `ack`, `delta`, `activity`, `final`,
+// `setup`, `error`. `setup` frames are onboarding (no model yet): the gateway holds the message
+// back, asks for a provider and a key, and never puts the answers into a message or a turn.
 import { compileSchema } from '../schema-validation.js';
 
 export const WEBCHAT_CHANNEL = 'webchat';
@@ -51,7 +53,80 @@ export type ServerFrame =
       timestamp: number;
       attachments?: FinalAttachment[];
     }
+  /** Onboarding: the model is not set up; the message waits (unacknowledged) until it is. */
+  | { type: 'setup'; view: SetupView }
   | { type: 'error'; message: string; clientMessageId?: string };
+
+/** One field of a setup form. */
+export interface SetupField {
+  name: 'apiKey' | 'model' | 'baseUrl' | 'modelFile';
+  label: string;
+  required: boolean;
+  /** A key: typed into a password field, never shown again, never kept by the page. */
+  secret?: boolean;
+  /** Prefilled value. */
+  value?: string;
+  placeholder?: string;
+}
+
+/** What onboarding shows: pick a provider, fill its form, done. The CLI renders the same. */
+export interface SetupView {
+  step: 'provider' | 'details' | 'done';
+  /** What to tell the person (plain text; lines separated by \n). */
+  text: string;
+  /** Why the last answer did not work (the test call's error, a refused value). */
+  error?: string;
+  /** step provider */
+  choices?: Array<{ id: string; label: string }>;
+  /** step details: the chosen provider and its form */
+  provider?: string;
+  fields?: SetupField[];
+  /** step done: the model now configured, `<provider>/<model id>` */
+  model?: string;
+}
+
+/** Browser → gateway: an answer to the setup view. */
+export type ClientSetupFrame =
+  | { type: 'setup'; action: 'choose'; provider: string }
+  | { type: 'setup'; action: 'submit'; values: Partial<Record<SetupField['name'], string>> }
+  | { type: 'setup'; action: 'back' }
+  /** The client gives up (a script that cannot answer): its held messages are dropped, said so. */
+  | { type: 'setup'; action: 'cancel' };
+
+export const checkSetupFrame = compileSchema<ClientSetupFrame>({
+  type: 'object',
+  required: ['type', 'action'],
+  oneOf: [
+    {
+      additionalProperties: false,
+      required: ['provider'],
+      properties: {
+        type: { const: 'setup' },
+        action: { const: 'choose' },
+        provider: { type: 'string', pattern: '^[a-z0-9-]{1,40}$' },
+      },
+    },
+    {
+      additionalProperties: false,
+      required: ['values'],
+      properties: {
+        type: { const: 'setup' },
+        action: { const: 'submit' },
+        values: {
+          type: 'object',
+          additionalProperties: false,
+          properties: Object.fromEntries(
+            ['apiKey', 'model', 'baseUrl', 'modelFile'].map((k) => [k, { type: 'string', maxLength: 4096 }]),
+          ),
+        },
+      },
+    },
+    {
+      additionalProperties: false,
+      properties: { type: { const: 'setup' }, action: { enum: ['back', 'cancel'] } },
+    },
+  ],
+});
 
 export const checkClientFrame = compileSchema<ClientMessageFrame>({
   description: 'a message needs text or at least one attachment',

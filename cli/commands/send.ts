@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import WebSocket from 'ws';
+import type { ClientSetupFrame, SetupView } from '../../channels/webchat/protocol.js';
 import { gatewayToken } from '../../config/token.js';
 import { gatewayUrl, loadConfigOrExit } from '../load.js';
+import { runSetupInTerminal, type SetupIO, terminalIO } from '../setup-terminal.js';
 
 /**
  * `switchyard send`: one message through the running gateway's web chat, exactly as a browser
@@ -47,16 +49,22 @@ function sendOnce(
   return new Promise((resolve) => {
     const clientMessageId = `cli-${randomUUID()}`;
     const ws = new WebSocket(url);
-    const fail = (message: string) => {
+    type Setup = { io: SetupIO; next?: (view: SetupView) => void };
+    let setup = undefined as Setup | undefined;
+    const fail = (message: string, code = 1) => {
       clearTimeout(timer);
+      setup?.io.close();
       ws.close();
       console.error(message);
-      process.exit(1);
+      process.exit(code);
     };
-    const timer = setTimeout(
-      () => fail(`No reply within ${timeoutMs / 1000} s (the turn may still finish: see the Temporal UI).`),
-      timeoutMs,
-    );
+    const arm = () =>
+      setTimeout(
+        () => fail(`No reply within ${timeoutMs / 1000} s (the turn may still finish: see the Temporal UI).`),
+        timeoutMs,
+      );
+    // Waiting for the reply; not while a person sets up a model.
+    let timer = arm();
     ws.on('error', (err) =>
       fail(`Cannot reach the gateway web chat (${err.message}). Is \`switchyard up\` running?`),
     );
@@ -67,7 +75,9 @@ function sendOnce(
         text?: string;
         replyTo?: string;
         message?: string;
+        view?: SetupView;
       };
+      if (frame.type === 'setup' && frame.view) onSetup(frame.view);
       if (frame.type === 'delta' && frame.replyTo === clientMessageId) onDelta(frame.text ?? '');
       if (frame.type === 'final' && frame.replyTo === clientMessageId) {
         clearTimeout(timer);
@@ -76,5 +86,44 @@ function sendOnce(
       }
       if (frame.type === 'error') fail(`The gateway refused the message: ${frame.message}`);
     });
+
+    /** No model yet: set one up here when a person is at the terminal, else say how and give up. */
+    function onSetup(view: SetupView) {
+      if (setup?.next) {
+        const next = setup.next;
+        setup.next = undefined;
+        next(view);
+        return;
+      }
+      if (setup) return;
+      if (!process.stdin.isTTY) {
+        ws.send(JSON.stringify({ type: 'setup', action: 'cancel' }));
+        fail(
+          `${view.text}\nNo model is set up yet, so the message was not sent. Run \`switchyard onboard\` ` +
+            '(or open the web chat), then send it again.',
+          3,
+        );
+        return;
+      }
+      clearTimeout(timer);
+      const io = terminalIO(process.stdin, process.stderr as unknown as NodeJS.WriteStream);
+      const current: Setup = { io };
+      setup = current;
+      const act = (answer: ClientSetupFrame) =>
+        new Promise<SetupView>((resolveView) => {
+          current.next = resolveView;
+          ws.send(JSON.stringify(answer));
+        });
+      runSetupInTerminal(view, act, io).then(
+        () => {
+          io.close();
+          timer = arm();
+        },
+        (err: Error) => {
+          ws.send(JSON.stringify({ type: 'setup', action: 'cancel' }));
+          fail(`Setup not finished: ${err.message}. The message was not sent.`);
+        },
+      );
+    }
   });
 }

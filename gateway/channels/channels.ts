@@ -10,13 +10,16 @@ import type { FastifyInstance } from 'fastify';
 import { type ChannelSender, createChannelSendActivities } from '../../activities/channel-send.js';
 import { accountBlocks } from '../../channels/accounts.js';
 import type { AttachmentStore } from '../../channels/attachments.js';
+import type { InboundMessage } from '../../channels/envelope.js';
+import { resolveRoute } from '../../channels/routing.js';
 import { DEFAULT_AGENT_ID } from '../../channels/session-key.js';
 import type { ConnectorStatusBoard } from '../../channels/status.js';
-import { createWebchatConnector } from '../../channels/webchat/connector.js';
+import { createWebchatConnector, type WebchatSetup } from '../../channels/webchat/connector.js';
 import { type Config, servesChannel } from '../../config/config.js';
 import { secretSourcesOf } from '../../config/secrets.js';
 import type { TemporalConnectionOptions } from '../../temporal/connection.js';
 import { OPENAI_CHANNEL } from '../../workflows/channel/channel-api.js';
+import { createOnboarding, type OnboardingDeps, setupReason } from '../onboarding.js';
 import { openaiPlugin } from '../openai/plugin.js';
 import { PendingReplies } from '../openai/replies.js';
 import type { Database } from '../store/db.js';
@@ -49,6 +52,27 @@ export interface ChannelsOptions {
   extraSenders?: ChannelSender[];
   /** Where every connector account reports its state (/readyz, doctor, OpenClaw health). */
   status: ConnectorStatusBoard;
+  /** The config in effect now (switchyard.yaml re-read when it changed); default: `config`. */
+  current?: () => Config;
+  /**
+   * What onboarding may offer beyond the cloud providers (the bundled local model), or `false`:
+   * no onboarding, for a worker whose models do not come from switchyard.yaml (tests).
+   */
+  onboarding?: Pick<OnboardingDeps, 'localModel' | 'probe'> | false;
+}
+
+/** Onboarding for the web chat: needed when the agent a message goes to has no working model. */
+function webchatOnboarding(
+  current: () => Config,
+  env: NodeJS.ProcessEnv,
+  extra: Pick<OnboardingDeps, 'localModel' | 'probe'> | undefined,
+): WebchatSetup {
+  const agentOf = (message: InboundMessage) => resolveRoute(current().routing, message).agentId;
+  return {
+    needed: (message) => setupReason(current(), agentOf(message), env),
+    begin: (message, reason) =>
+      createOnboarding({ config: current, env, ...extra }, agentOf(message), reason),
+  };
 }
 
 export interface Channels {
@@ -77,6 +101,8 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
   const senders = new Map<string, ChannelSender[]>();
   const closers: Array<() => Promise<void>> = [];
 
+  const current = options.current ?? (() => config);
+  const env = options.env ?? process.env;
   // With several gateway hosts, each serves only its `gateway.channels`: a channel it does not
   // serve has no route here and its send queue is left to the host that holds it.
   const serves = (channel: string) => servesChannel(config, channel);
@@ -89,6 +115,9 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
       token,
       log: app.log.child({ channel: 'webchat' }),
       ...(options.attachments ? { attachments: options.attachments } : {}),
+      // Everyone the web chat lets in is the owner (loopback, or the gateway token): they may set
+      // up the model when there is none. Other channels never see onboarding.
+      ...(options.onboarding === false ? {} : { setup: webchatOnboarding(current, env, options.onboarding) }),
     });
     await app.register(webchat.plugin);
     senders.set('webchat', [webchat.sender]);
@@ -108,7 +137,6 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
 
   // The platforms' accounts (Telegram, Slack, Discord): built from the config, restarted one by
   // one when switchyard.yaml or the secrets file changes them (`apply`).
-  const env = options.env ?? process.env;
   const ctx: AccountContext = {
     app,
     db,

@@ -29,7 +29,14 @@ export async function startConversationStack(
 ): Promise<ConversationStack> {
   const agent = fauxAgent();
   agent.answerWith(answer);
-  const gateway = await buildGateway({ config, token, logger: false, watchPipelines: false });
+  // The worker's model is the faux one, not switchyard.yaml's: no onboarding in the web chat.
+  const gateway = await buildGateway({
+    config,
+    token,
+    logger: false,
+    watchPipelines: false,
+    onboarding: false,
+  });
   const base = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   const sink: DeltaSink = createDeltaSink({
     url: `${base.replace(/^http/, 'ws')}${DELTA_RELAY_PATH}`,

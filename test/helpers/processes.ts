@@ -19,6 +19,27 @@ export function spawnSwitchyard(args: string[], env: NodeJS.ProcessEnv): Spawned
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return collect(child, args);
+}
+
+/**
+ * Runs `switchyard <args>` on a pseudo-terminal (util-linux `script`), as a person at a terminal
+ * would: `type` sends a line as keystrokes; the output is what the terminal shows (echo included).
+ */
+export function spawnInTerminal(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Spawned & { type(line: string): void } {
+  const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+  const command = [process.execPath, BIN, ...args].map(quote).join(' ');
+  const child = spawn('script', ['-qefc', command, '/dev/null'], {
+    env: { ...process.env, ...env, TERM: 'dumb' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  return { ...collect(child, args), type: (line) => child.stdin!.write(`${line}\r`) };
+}
+
+function collect(child: ChildProcess, args: string[]): Spawned {
   let out = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {

@@ -1,17 +1,18 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
+import { startWireServer } from '../agent/wire-servers.js';
 import { freePort } from '../helpers/ports.js';
-import { BIN, isAlive, spawnSwitchyard } from '../helpers/processes.js';
+import { BIN, isAlive, spawnInTerminal, spawnSwitchyard } from '../helpers/processes.js';
 import { until } from '../helpers/until.js';
 
 const run = promisify(execFile);
 
 describe('switchyard up (the home-server path)', () => {
-  it('starts Temporal with its UI, the worker and the gateway, answers an echo, keeps the console to its own lines, and Ctrl-C leaves nothing behind', async () => {
+  it('starts Temporal with its UI, the worker and the gateway, answers an echo, leads to a model (switchyard send at a terminal, switchyard onboard) and answers with it, keeps the console to its own lines, and Ctrl-C leaves nothing behind', async () => {
     const home = mkdtempSync(join(tmpdir(), 'switchyard-up-'));
     const env = {
       SWITCHYARD_HOME: home,
@@ -20,6 +21,12 @@ describe('switchyard up (the home-server path)', () => {
       SWITCHYARD_TEMPORAL_UI_PORT: String(await freePort()),
       TEMPORAL_ADDRESS: '',
     };
+    const KEY = 'sk-up-terminal-0123456789abcdef';
+    const wire = await startWireServer('openai', (req) =>
+      req.path.startsWith('/wrong/')
+        ? { status: 404, message: 'no such route' }
+        : { text: `Hello from ${req.body.model}.` },
+    );
     const up = spawnSwitchyard(['up'], env);
     try {
       await up.waitFor(/^Switchyard is up\./, 90_000);
@@ -41,13 +48,61 @@ describe('switchyard up (the home-server path)', () => {
       });
       expect(readFileSync(join(home, 'gateway.token'), 'utf8').trim().length).toBeGreaterThanOrEqual(24);
 
-      // An expected failure (no model configured) is one line on the console, not a stack trace.
-      const sent = await run(process.execPath, [BIN, 'send', 'hello'], { env: cliEnv });
-      expect(sent.stdout).toContain("agent 'main' has no model");
-      const failed = await up.waitFor(/^\[worker\] turn failed/, 30_000);
-      expect(failed).toMatch(
-        /\(session agent:main:main\): AgentFailed: agent 'main' has no model: set agents\[\]\.model/,
+      // No model yet: `send` from a script does not start a turn that can only fail; it says how to set one up.
+      const cli = (args: string[], input?: string) =>
+        new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+          const child = execFile(process.execPath, [BIN, ...args], { env: cliEnv }, (err, stdout, stderr) =>
+            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+          );
+          child.stdin?.end(input ?? '');
+        });
+      const unset = await cli(['send', 'hello']);
+      expect(unset.code).toBe(3);
+      expect(unset.stderr).toContain("agent 'main' has no model yet");
+      expect(unset.stderr).toContain('Run `switchyard onboard`');
+
+      // `switchyard send` at a terminal: the same dialogue, the key typed without echo, then the answer.
+      const tty = spawnInTerminal(['send', 'What is the capital of France?'], cliEnv);
+      try {
+        await tty.waitFor(/Provider \[1-\d\]: /, 30_000);
+        tty.type('openai-compatible');
+        await tty.waitFor(/API URL \[http:\/\/127\.0\.0\.1:11434\/v1\]: /);
+        tty.type(`${wire.url}/v1`);
+        await tty.waitFor(/Model \(llama3\.1:8b\): /);
+        tty.type('m1');
+        await tty.waitFor(/API key \(if the server wants one\) \(optional\): /);
+        tty.type(KEY);
+        await tty.waitFor(/Done: server\/m1 answered the test call/, 60_000);
+        await tty.waitFor(/^Hello from m1\.\r?$/, 60_000);
+        expect(await tty.exited).toEqual({ code: 0, signal: null });
+      } finally {
+        await tty.kill('SIGKILL');
+      }
+      expect(tty.output()).not.toContain(KEY);
+      expect(wire.requests.map((r) => r.headers.authorization)).toEqual([`Bearer ${KEY}`, `Bearer ${KEY}`]);
+      const secrets = join(home, 'secrets.json');
+      expect(JSON.parse(readFileSync(secrets, 'utf8'))).toEqual({ server: KEY });
+      expect(statSync(secrets).mode & 0o777).toBe(0o600);
+      expect(readFileSync(join(home, 'switchyard.yaml'), 'utf8')).not.toContain(KEY);
+
+      // `switchyard onboard` from a pipe: another model on the same server, no key, a real test call.
+      const onboarded = await cli(
+        ['onboard', '--provider', 'openai-compatible', '--base-url', `${wire.url}/v1`, '--model', 'm2'],
+        '\n', // no key: the server wants none
       );
+      expect(onboarded.stdout).toMatch(/Done: server\/m2 answered the test call/);
+      expect(onboarded.code).toBe(0);
+      // The running worker and gateway use it at once.
+      const answered = await cli(['send', 'hello']);
+      expect(answered.stdout.trim()).toBe('Hello from m2.');
+
+      // An expected failure (the provider's URL edited wrong) is one line on the console, not a stack trace.
+      const file = join(home, 'switchyard.yaml');
+      writeFileSync(file, readFileSync(file, 'utf8').replace(`${wire.url}/v1`, `${wire.url}/wrong/v1`));
+      const sent = await cli(['send', 'hello again']);
+      expect(sent.stdout).toContain('Sorry, I could not answer that: ');
+      const failed = await up.waitFor(/^\[worker\] turn failed/, 30_000);
+      expect(failed).toMatch(/\(session agent:main:main\): AgentFailed: .*model server\/m2 failed: 404/);
       const screen = up.output().trimEnd().split('\n');
       expect(screen.length, screen.join('\n')).toBeLessThanOrEqual(24); // one screen
       for (const line of screen) {
@@ -55,15 +110,15 @@ describe('switchyard up (the home-server path)', () => {
           /\[(INFO|WARN|ERROR)\]|sdkComponent|^\S+\s+at |"level":|Deprecation|strict mode/,
         );
       }
-      expect(screen.filter((l) => /no model/.test(l))).toHaveLength(1);
+      expect(screen.filter((l) => /turn failed/.test(l))).toHaveLength(1);
       // The SDK's logs are in the files: the channel queues' warnings, the failed activity with its stack.
       const gatewayLog = readFileSync(join(home, 'logs', 'gateway.log'), 'utf8');
       expect(gatewayLog).toContain('No workflows registered, not polling for workflow tasks');
       const workerLog = readFileSync(join(home, 'logs', 'worker.log'), 'utf8');
       const activityFailed = workerLog.split('\n').find((l) => l.includes('"msg":"Activity failed"'));
       expect(JSON.parse(activityFailed ?? '{}')).toMatchObject({
-        activityType: 'agentPrepareTurn',
-        error: { failureType: 'ModelConfigError', stack: expect.stringContaining('    at ') },
+        activityType: 'agentModelCall',
+        error: { failureType: 'ModelRequestInvalid', stack: expect.stringContaining('    at ') },
       });
 
       up.child.kill('SIGINT');
@@ -72,6 +127,7 @@ describe('switchyard up (the home-server path)', () => {
       for (const pid of pids) expect(isAlive(pid), `pid ${pid} still running`).toBe(false);
     } finally {
       await up.kill('SIGKILL');
+      await wire.close();
     }
   }, 240_000);
 
