@@ -32,9 +32,9 @@ function chunks(text: string, count: number): string[] {
   return out;
 }
 
-function streamAnswer(res: ServerResponse, model: string): void {
+function streamAnswer(res: ServerResponse, model: string, answer: string): void {
   const base = { id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1_700_000_000, model };
-  const pieces = chunks(FAKE_ANSWER, 4);
+  const pieces = chunks(answer, 4);
   const events: unknown[] = [
     { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] },
     ...pieces.map((content) => ({
@@ -58,7 +58,24 @@ function streamAnswer(res: ServerResponse, model: string): void {
   res.end('data: [DONE]\n\n');
 }
 
-export async function startFakeModel(): Promise<FakeModel> {
+export interface FakeModelOptions {
+  /** The answer to a request whose last user message is `prompt` (default: FAKE_ANSWER always). */
+  answer?(prompt: string): string;
+  /** Milliseconds to wait before answering each request (default: none). */
+  delayMs?(): number;
+}
+
+/** The text of the last user message of a chat-completions body ('' when there is none). */
+function lastUserText(body: unknown): string {
+  const messages = (body as { messages?: Array<{ role?: string; content?: unknown }> })?.messages ?? [];
+  const last = messages.filter((m) => m.role === 'user').at(-1)?.content;
+  if (typeof last === 'string') return last;
+  if (Array.isArray(last))
+    return last.map((part) => (typeof part?.text === 'string' ? part.text : '')).join('');
+  return '';
+}
+
+export async function startFakeModel(options: FakeModelOptions = {}): Promise<FakeModel> {
   let calls = 0;
   const server = createServer((req, res) => {
     let raw = '';
@@ -73,13 +90,18 @@ export async function startFakeModel(): Promise<FakeModel> {
         return;
       }
       let model = 'unknown';
+      let body: unknown;
       try {
-        model = String((JSON.parse(raw) as { model?: unknown }).model ?? model);
+        body = JSON.parse(raw);
+        model = String((body as { model?: unknown }).model ?? model);
       } catch {
-        // the answer does not depend on the body
+        // the default answer does not depend on the body
       }
       calls++;
-      streamAnswer(res, model);
+      const answer = options.answer ? options.answer(lastUserText(body)) : FAKE_ANSWER;
+      const delay = options.delayMs?.() ?? 0;
+      if (delay > 0) setTimeout(() => streamAnswer(res, model, answer), delay);
+      else streamAnswer(res, model, answer);
     });
   });
   await new Promise<void>((resolve, reject) => {
