@@ -235,4 +235,33 @@ describe('web chat socket, reached from another machine', () => {
     expect(await later.next((f) => f.type === 'final')).toMatchObject({ messageId });
     for (const tab of [a, b, later]) tab.ws.close();
   });
+
+  it('delivers a file the agent sends as an answer the page can show, and refuses one no longer stored', async () => {
+    const png = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==',
+      'base64',
+    );
+    const { sha256 } = await blobs.put(png, 'image');
+    const tab = (await open(`ws://${host}/chat/ws?chatId=chat-ffffffff&token=${TOKEN}`)) as Client;
+    const file = { sha256, mime: 'image/png', kind: 'image' as const, name: 'dot.png' };
+    const { messageId } = await connector.sender.sendFile!('chat-ffffffff', file, {
+      replyToMessageId: 'm-1',
+    });
+    expect(await tab.next((f) => f.type === 'final')).toMatchObject({
+      messageId,
+      text: '',
+      replyTo: 'm-1',
+      attachments: [file],
+    });
+    // The page shows it from /chat/media/<sha256>?type=<mime>, as it shows uploads.
+    const served = await fetch(`http://${host}/chat/media/${sha256}?type=image%2Fpng`, {
+      headers: { cookie: `switchyard_webchat=${TOKEN}` },
+    });
+    expect(served.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await served.arrayBuffer()).equals(png)).toBe(true);
+    await expect(
+      connector.sender.sendFile!('chat-ffffffff', { ...file, sha256: 'c'.repeat(64) }),
+    ).rejects.toThrow(/dot\.png is no longer in the media store/);
+    tab.ws.close();
+  });
 });
