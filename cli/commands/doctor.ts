@@ -3,6 +3,7 @@ import { accessSync, constants, existsSync, mkdirSync, rmSync, writeFileSync } f
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { findBwrap, probeSandbox } from '../../activities/agent/builtin-tools/exec-sandbox.js';
+import { defaultAgentId } from '../../channels/routing.js';
 import { connectorProblem, describeStatus } from '../../channels/status.js';
 import { findChromium } from '../../config/chromium.js';
 import type { Config } from '../../config/config.js';
@@ -10,6 +11,7 @@ import { ConfigError } from '../../config/errors.js';
 import { resolveHome } from '../../config/home.js';
 import { loadConfig } from '../../config/load.js';
 import type { Readiness } from '../../gateway/health.js';
+import { setupReason } from '../../gateway/onboarding.js';
 import { defaultLocalModelPath } from '../../memory/local-embedder.js';
 import { findTemporalCli, HOW_TO_GET_THE_CLI } from '../../temporal/cli-path.js';
 import { effectiveAddress } from '../../temporal/connection.js';
@@ -28,7 +30,7 @@ export function registerDoctorCommand(program: Command): void {
   program
     .command('doctor')
     .description(
-      'check this machine and the running gateway: Node, data dir, config, Temporal, chat connections, ffmpeg, Chromium, the exec sandbox — and say what to fix',
+      'check this machine and the running gateway: Node, data dir, config, the model, Temporal, chat connections, ffmpeg, Chromium, the exec sandbox — and say what to fix',
     )
     .action(async () => {
       const checks = await runChecks();
@@ -74,6 +76,8 @@ export async function runChecks(env: NodeJS.ProcessEnv = process.env): Promise<C
       fix: 'edit switchyard.yaml as the lines above say',
     });
   }
+
+  if (config) checks.push(modelCheck(config, env));
 
   if (config?.temporal.address) {
     const ok = await isServing(config.temporal.address, 3_000);
@@ -227,4 +231,19 @@ function run(command: string, args: string[]): string | undefined {
 
 function firstLine(text: string | undefined): string | undefined {
   return text?.trim().split('\n')[0];
+}
+
+/** Whether the default agent can answer: a model, its provider and its key (no call is made). */
+function modelCheck(config: Config, env: NodeJS.ProcessEnv): Check {
+  const agentId = defaultAgentId(config.routing);
+  const reason = setupReason(config, agentId, env);
+  return reason
+    ? {
+        name: 'model',
+        ok: false,
+        optional: true,
+        detail: reason,
+        fix: 'run `switchyard onboard`, or open the web chat and send a message: it leads you through it',
+      }
+    : { name: 'model', ok: true, detail: `agent '${agentId}' has a model with its key` };
 }

@@ -58,7 +58,26 @@ describe('switchyard doctor', () => {
       detail: expect.stringMatching(/^not running at http:\/\/127\.0\.0\.1:\d+/),
       fix: 'start it with `switchyard up` (or `switchyard gateway`)',
     });
+    expect(byName(checks, 'model')).toMatchObject({
+      ok: false,
+      optional: true,
+      detail: "agent 'main' has no model yet",
+      fix: expect.stringContaining('switchyard onboard'),
+    });
     expect(checks.filter((c) => !c.ok && !c.optional)).toEqual([]);
+  });
+
+  it('says the model is ready once the agent has one and its key', async () => {
+    const dir = home('agents:\n  - id: main\n    model: anthropic/claude-sonnet-4-5\n');
+    expect(byName(await runChecks(await envOf(dir)), 'model')).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/^anthropic\/claude-sonnet-4-5 cannot be used yet: .*ANTHROPIC_API_KEY/),
+    });
+    expect(byName(await runChecks(await envOf(dir, { ANTHROPIC_API_KEY: 'sk-x' })), 'model')).toEqual({
+      name: 'model',
+      ok: true,
+      detail: "agent 'main' has a model with its key",
+    });
   });
 
   it('fails on an invalid switchyard.yaml, naming the line, and exits 1 with the fix', async () => {
