@@ -19,7 +19,6 @@
  *                            [--wait-ms 180000] [--json file]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +81,11 @@ export interface ChaosReport {
   uncertain: { total: number; delivered: number; notDelivered: number };
   sentinels: { sent: number; answeredOnce: number };
   strayReplies: number;
+  /** Messages answered with something else than the model's answer (a failed turn's apology). */
+  errorReplies: number;
+  firstErrorReply?: string;
+  /** Uncertain outbox rows that belong to no message of the run. */
+  uncertainOfNoMessage: number;
   kills: {
     total: number;
     byTarget: Record<Target, number>;
@@ -220,6 +224,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const byMessageId = new Map<number, Message>();
   const waiting = new Map<number, () => void>();
   let stray = 0;
+  let strayUncertain = 0;
   let killOnSend: (() => void) | undefined;
   const telegram = await startTelegramServer({
     recorderPath: join(tmp, 'recorder.jsonl'),
@@ -315,10 +320,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       while (!condition() && Date.now() < end) await sleep(100);
       return condition();
     };
+    // A pid once killed is dead even while the system has not reaped it yet: never counted twice.
+    const killed = new Set<number>();
+    const running = (target: Target) => {
+      const pid = watcher.pids[target];
+      return pid !== undefined && !killed.has(pid) && isAlive(pid);
+    };
+    const sigkill = (kill: Kill, pid: number) => {
+      killed.add(pid);
+      process.kill(pid, 'SIGKILL');
+      kill.pid = pid;
+      kill.atMs = clock();
+    };
     const perform = async (kill: Kill) => {
       await sleep(kill.delayMs);
       // A process that is restarting is killed once it is back (at a random moment of its new run).
-      if (!(await until(() => isAlive(watcher.pids[kill.target]), 300_000))) {
+      if (!(await until(() => running(kill.target), 300_000))) {
         kill.skipped = `${kill.target} did not come back within 300 s`;
         return;
       }
@@ -327,12 +344,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         await until(() => killOnSend === undefined, 300_000);
         const fired = new Promise<void>((resolve) => {
           killOnSend = () => {
-            const pid = watcher.pids.gateway;
-            if (pid && isAlive(pid)) {
-              process.kill(pid, 'SIGKILL');
-              kill.pid = pid;
-              kill.atMs = clock();
-            }
+            if (running('gateway')) sigkill(kill, watcher.pids.gateway!);
             resolve();
           };
         });
@@ -343,10 +355,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         } else if (kill.pid === undefined) kill.skipped = 'the gateway was already down at the send';
         return;
       }
-      const pid = watcher.pids[kill.target]!;
-      process.kill(pid, 'SIGKILL');
-      kill.pid = pid;
-      kill.atMs = clock();
+      sigkill(kill, watcher.pids[kill.target]!);
     };
 
     const send = async (message: Message) => {
@@ -424,20 +433,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.all(sentinels.map((s) => send(s)));
     await until(() => sentinels.every((s) => s.replies.length > 0), options.waitMs);
 
-    // Which sends the gateway's outbox marked uncertain (matched by the reply's text).
-    const expected = new Map<string, Message>();
-    for (const m of [...messages, ...sentinels]) {
-      const answer = `Answer to ${m.sentinel ? m.text : `chaos #${m.index}`}.`;
-      expected.set(createHash('sha256').update(answer).digest('hex'), m);
-    }
+    // Which sends the gateway's outbox marked uncertain: the key of a turn's reply holds the
+    // turn's workflow id, which ends in the inbound message id (`turn:<session>:<id>:<step>:<i>`).
     const db = new Database(join(home, 'gateway.db'), { readonly: true, fileMustExist: true });
     try {
       const rows = db
-        .prepare<[], { text_sha256: string }>("SELECT text_sha256 FROM outbox WHERE state = 'uncertain'")
+        .prepare<[], { key: string; chat_id: string }>(
+          "SELECT key, chat_id FROM outbox WHERE state = 'uncertain'",
+        )
         .all();
       for (const row of rows) {
-        const m = expected.get(row.text_sha256);
+        const m = row.key
+          .split(':')
+          .map((part) => byMessageId.get(Number(part)))
+          .find((candidate) => candidate && String(candidate.chatId) === row.chat_id);
         if (m) m.uncertain = true;
+        else strayUncertain++;
       }
     } finally {
       db.close();
@@ -453,6 +464,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             : 'once';
     const outcomes: Record<Outcome, number> = { once: 0, late: 0, lost: 0, duplicated: 0 };
     for (const m of messages) outcomes[outcomeOf(m)]++;
+    // A reply that is not the model's answer: the turn failed and the pipeline apologised.
+    const answerOf = (m: Message) => `Answer to ${m.sentinel ? m.text : `chaos #${m.index}`}.`;
+    const wrong = [...messages, ...sentinels].filter((m) => m.replies.some((r) => r.text !== answerOf(m)));
     const latencies = messages.filter((m) => m.replies.length > 0).map((m) => m.replies[0]!.atMs - m.sentAt!);
     const done = kills.filter((k) => k.atMs !== undefined);
     const uncertain = messages.filter((m) => m.uncertain);
@@ -474,6 +488,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         answeredOnce: sentinels.filter((s) => s.replies.length === 1).length,
       },
       strayReplies: stray,
+      errorReplies: wrong.length,
+      firstErrorReply: wrong[0]?.replies.find((r) => r.text !== answerOf(wrong[0]!))?.text,
+      uncertainOfNoMessage: strayUncertain,
       kills: {
         total: done.length,
         byTarget: {
@@ -530,6 +547,10 @@ export function printChaos(report: ChaosReport): void {
     ['sentinels answered once', `${report.sentinels.answeredOnce}/${report.sentinels.sent}`],
     ['stray replies', String(report.strayReplies)],
     [
+      'error replies',
+      `${report.errorReplies}${report.firstErrorReply ? ` (first: ${report.firstErrorReply.slice(0, 120)})` : ''}`,
+    ],
+    [
       'kills',
       `${k.total} (worker ${k.byTarget.worker}, gateway ${k.byTarget.gateway} of which ${k.insideSend} inside the send, dev server ${k.byTarget.temporal}; ${k.skipped} skipped)`,
     ],
@@ -552,6 +573,7 @@ export function printChaos(report: ChaosReport): void {
 }
 
 export const failed = (report: ChaosReport) =>
+  report.errorReplies > 0 ||
   report.outcomes.lost > 0 ||
   report.outcomes.duplicated > 0 ||
   report.sentinels.answeredOnce < report.sentinels.sent;
