@@ -23,6 +23,7 @@ import { type AddressPolicy, BrowserPool } from '../../activities/agent/builtin-
 import { loadAgentModelsConfig, type ToolCallContext } from '../../activities/agent/index.js';
 import { findChromium } from '../../config/chromium.js';
 import { BlobStore } from '../../media/blob-store.js';
+import type { ToolCallResult } from '../../workflows/agent/agent-api.js';
 import type { AgentTurnResult, AgentTurnWorkflowInput } from '../../workflows/agent/index.js';
 import { uniqueTaskQueue } from '../helpers/config.js';
 import { bundleAgentWorkflows, connectClient, startAgentWorker } from './harness.js';
@@ -146,12 +147,19 @@ describe('the browser tool (real Chromium)', () => {
     expect(plots).toContain('Plot 12 (by the shed)');
   });
 
-  it('saves a screenshot to the media store', async () => {
-    const out = String(await tool.execute({ action: 'screenshot' }, ctx('web:a:1')));
+  it('saves a screenshot to the media store, as a file the answer may send', async () => {
+    const result = (await tool.execute({ action: 'screenshot' }, ctx('web:a:1'))) as ToolCallResult;
+    const out = result.content.map((c) => ('text' in c ? c.text : '')).join('');
     const sha = /sha256 ([0-9a-f]{64})/.exec(out)![1]!;
-    expect(out).toMatch(
-      /^Screenshot of http:\/\/127\.0\.0\.1:\d+\/plots saved to the media store: sha256 [0-9a-f]{64} \(image\/png, \d+ KiB\)\.$/,
-    );
+    expect(out.split('\n')).toEqual([
+      expect.stringMatching(
+        /^Screenshot of http:\/\/127\.0\.0\.1:\d+\/plots saved to the media store: sha256 [0-9a-f]{64} \(image\/png, \d+ KiB\)\.$/,
+      ),
+      `To send it to the chat, put the line "MEDIA: sha256:${sha}" in your answer.`,
+    ]);
+    expect(result.details).toEqual({
+      files: [{ sha256: sha, mime: 'image/png', kind: 'image', name: 'screenshot.png' }],
+    });
     const png = readFileSync(media.path(sha));
     expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
   });
@@ -232,10 +240,12 @@ describe('the agent browses (real Temporal, faux model)', () => {
   let faux: FauxProviderRegistration;
   let web: Awaited<ReturnType<typeof site>>;
   let pool: BrowserPool;
+  let media: BlobStore;
 
   beforeAll(async () => {
     web = await site();
     faux = registerFauxProvider({ provider: 'faux-browser' });
+    media = new BlobStore({ dir: mkdtempSync(join(tmpdir(), 'switchyard-browser-media-')) });
     pool = new BrowserPool({
       executablePath: () => chromium,
       policy: () => LOOPBACK_ONLY,
@@ -303,6 +313,7 @@ describe('the agent browses (real Temporal, faux model)', () => {
             pool,
             sessionOf: (runKey) => runKey,
             settings: () => ({ navigationTimeoutMs: 10_000, maxSnapshotChars: 20_000 }),
+            media,
           }),
         ],
       },
@@ -324,6 +335,32 @@ describe('the agent browses (real Temporal, faux model)', () => {
         text: 'tool browser failed: browser: refused: localhost resolves to 127.0.0.1, a loopback address (the browser only reaches the public internet)',
       });
       expect(web.hits.filter((h) => h.startsWith('localhost'))).toEqual([]);
+
+      // A screenshot the agent takes can go to the chat: its MEDIA line becomes a file of the
+      // answer (sent after the text, as the message's own files are); a made-up one does not.
+      let shot = '';
+      faux.setResponses([
+        fauxAssistantMessage([fauxToolCall('browser', { action: 'navigate', url: `${web.base}/` })], {
+          stopReason: 'toolUse',
+        }),
+        fauxAssistantMessage([fauxToolCall('browser', { action: 'screenshot' })], { stopReason: 'toolUse' }),
+        (c) => {
+          shot = /MEDIA: sha256:([0-9a-f]{64})/.exec(results(c)[1]!.text)![1]!;
+          return fauxAssistantMessage(
+            `Here is the page.\nMEDIA: sha256:${shot}\nMEDIA: sha256:${'0'.repeat(64)}`,
+          );
+        },
+      ]);
+      const withShot = (await client.workflow.execute('agentTurnWorkflow', {
+        taskQueue,
+        workflowId: `browser-shot-${taskQueue}`,
+        args: [{ args: { prompt: 'Show me the allotment page.' } } satisfies AgentTurnWorkflowInput],
+      })) as AgentTurnResult;
+      expect(withShot.text).toBe('Here is the page.');
+      expect(withShot.media).toEqual([
+        { sha256: shot, mime: 'image/png', kind: 'image', name: 'screenshot.png' },
+      ]);
+      expect(readFileSync(media.path(shot)).subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
     } finally {
       await worker.shutdown();
     }

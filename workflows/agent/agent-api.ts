@@ -111,6 +111,10 @@ export type ToolApprovalCheck =
 
 export interface ToolCallResult {
   content: Array<TextContent | ImageContent>;
+  /**
+   * For people and the workflow, not the model. `{ files: OutgoingFile[] }` (see `toolFiles`):
+   * files the tool stored (a browser screenshot) that the answer may send with a `MEDIA:` line.
+   */
   details?: unknown;
 }
 

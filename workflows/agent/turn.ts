@@ -183,7 +183,7 @@ export async function runAgentTurn(
   }
   usage.toolCalls = counter.toolCalls;
   recordUsage(usage);
-  const answer = filesIn(assistantText(final), args);
+  const answer = filesIn(assistantText(final), args, added);
   return {
     text: answer.text,
     media: answer.media,
@@ -277,9 +277,16 @@ function sendableFiles(args: AgentTurnArgs): OutgoingFile[] {
 
 const MEDIA_LINE = /^[ \t]*MEDIA:[ \t]*(?:sha256:)?([0-9a-f]{64})[ \t]*$/gim;
 
-/** `MEDIA: sha256:<hex>` lines of the answer, for files of this turn, taken out of its text. */
-function filesIn(text: string, args: AgentTurnArgs): { text: string; media: OutgoingFile[] } {
-  const known = new Map(sendableFiles(args).map((f) => [f.sha256, f]));
+/**
+ * `MEDIA: sha256:<hex>` lines of the answer, for files of this turn (the message's, and those its
+ * tool calls stored: `details.files` of a tool result), taken out of its text.
+ */
+function filesIn(
+  text: string,
+  args: AgentTurnArgs,
+  added: readonly Message[],
+): { text: string; media: OutgoingFile[] } {
+  const known = new Map([...sendableFiles(args), ...toolFiles(added)].map((f) => [f.sha256, f]));
   const media: OutgoingFile[] = [];
   const rest = text.replace(MEDIA_LINE, (_line, sha: string) => {
     const file = known.get(sha.toLowerCase());
@@ -288,6 +295,27 @@ function filesIn(text: string, args: AgentTurnArgs): { text: string; media: Outg
     return '';
   });
   return { text: media.length > 0 || rest !== text ? rest.replace(/\n{3,}/g, '\n\n').trim() : text, media };
+}
+
+/** Files this turn's tool calls stored (a browser screenshot): `{ files: OutgoingFile[] }` in a result's details. */
+function toolFiles(added: readonly Message[]): OutgoingFile[] {
+  const files: OutgoingFile[] = [];
+  for (const m of added) {
+    if (m.role !== 'toolResult' || m.isError) continue;
+    const listed = (m.details as { files?: unknown } | null | undefined)?.files;
+    if (!Array.isArray(listed)) continue;
+    for (const f of listed as Array<Partial<OutgoingFile> | null>) {
+      if (
+        typeof f?.sha256 === 'string' &&
+        /^[0-9a-f]{64}$/.test(f.sha256) &&
+        typeof f.mime === 'string' &&
+        f.kind
+      ) {
+        files.push({ sha256: f.sha256, mime: f.mime, kind: f.kind, ...(f.name ? { name: f.name } : {}) });
+      }
+    }
+  }
+  return files;
 }
 
 function userText(args: AgentTurnArgs): string {

@@ -8,6 +8,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Page } from 'playwright-core';
 import { Failures } from '../../../engine/failures.js';
+import type { ToolCallResult } from '../../../workflows/agent/agent-api.js';
 import type { AgentToolDefinition, ToolCallContext } from '../tools.js';
 import { type BrowserPool, type BrowserSession, BrowserUnavailableError } from './browser-pool.js';
 import { REFUSED_HEADER } from './browser-proxy.js';
@@ -230,15 +231,18 @@ async function screenshot(
   options: BrowserToolOptions,
   fullPage: boolean,
   timeout: number,
-): Promise<string> {
+): Promise<ToolCallResult> {
   if (!options.media)
     throw refused('browser: screenshots need the media store, which this worker does not have');
   const png = await page.screenshot({ type: 'png', fullPage, timeout });
   const stored = await options.media.put(png, 'image');
-  return (
+  const text =
     `Screenshot of ${page.url()} saved to the media store: sha256 ${stored.sha256} ` +
-    `(image/png, ${Math.max(1, Math.round(stored.size / 1024))} KiB).`
-  );
+    `(image/png, ${Math.max(1, Math.round(stored.size / 1024))} KiB).\n` +
+    `To send it to the chat, put the line "MEDIA: sha256:${stored.sha256}" in your answer.`;
+  // details.files: the turn may send it (workflows/agent/turn.ts reads them for MEDIA: lines).
+  const file = { sha256: stored.sha256, mime: 'image/png', kind: 'image' as const, name: 'screenshot.png' };
+  return { content: [{ type: 'text', text }], details: { files: [file] } };
 }
 
 function firstLine(error: unknown): string {
