@@ -108,9 +108,11 @@ async function main(): Promise<number> {
   if (!cliPath) throw new Error(HOW_TO_GET_THE_CLI);
   const tmp = mkdtempSync(join(tmpdir(), 'switchyard-bench-cluster-'));
   const script = join(root, 'scripts', 'cluster.sh');
+  const clusterDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-pg-'));
   const clusterEnv = {
     ...process.env,
-    SWITCHYARD_CLUSTER_DIR: join(tmp, 'cluster'),
+    // Its own directory (not under tmp, which is private): PostgreSQL runs as the postgres user.
+    SWITCHYARD_CLUSTER_DIR: clusterDir,
     SWITCHYARD_CLUSTER_PORT: process.env.SWITCHYARD_CLUSTER_PORT ?? '17533',
     SWITCHYARD_CLUSTER_PG_PORT: process.env.SWITCHYARD_CLUSTER_PG_PORT ?? '55632',
   };
@@ -149,6 +151,7 @@ async function main(): Promise<number> {
     await dev?.stop().catch(() => {});
     if (clusterUp) execFileSync(script, ['down'], { env: clusterEnv, stdio: 'inherit' });
     rmSync(tmp, { recursive: true, force: true });
+    rmSync(clusterDir, { recursive: true, force: true });
   }
   console.log(
     `\nturns/s at concurrency ${CONCURRENCY}, ${TURNS} turns after ${WARMUP} warm-up (fake model, ~0 latency)\n`,

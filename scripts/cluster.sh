@@ -89,6 +89,8 @@ pg_up() {
     chmod 755 "$STATE"
     chown postgres: "$STATE/pgdata" "$STATE/pgrun"
     chmod 700 "$STATE/pgdata"
+    runuser -u postgres -- test -x "$STATE/pgrun" ||
+      die "the postgres user cannot reach $STATE (a parent directory is private): choose another SWITCHYARD_CLUSTER_DIR or make its parents world-executable (chmod o+x)"
   fi
   if [ ! -s "$STATE/pgdata/PG_VERSION" ]; then
     local pw=$STATE/pgrun/pw
