@@ -11,6 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import { projectRoot } from '../config/home.js';
 import { loadConfig } from '../config/load.js';
 import { type CompiledPipeline, compilePipeline, formatErrors } from '../engine/index.js';
+import { dataConverterOf } from '../temporal/data-converter.js';
 import { startWorker } from '../worker/worker.js';
 import type { PipelineRunInput } from '../workflows/pipeline/pipeline-api.js';
 import { median, round } from './util.js';
@@ -54,7 +55,11 @@ export async function measureStepOverhead(address: string, runs = 5): Promise<St
   const taskQueue = `bench-pipeline-${randomUUID().slice(0, 8)}`;
   const worker = await startWorker({ config, taskQueue });
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: dataConverterOf(config),
+  });
   const timeRun = async (p: CompiledPipeline) => {
     const input: PipelineRunInput = { ir: p.ir, hash: p.hash, inputs: {} };
     const t0 = performance.now();

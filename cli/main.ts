@@ -26,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   memory: async () => (await import('./commands/memory.js')).registerMemoryCommands,
   skills: async () => (await import('./commands/skills.js')).registerSkillsCommands,
   media: async () => (await import('./commands/media.js')).registerMediaCommands,
+  encryption: async () => (await import('./commands/encryption.js')).registerEncryptionCommands,
   // `pairing` and `allowlist` are registered together; both edit the gateway's SQLite.
   pairing: pairingCommands,
   allowlist: pairingCommands,

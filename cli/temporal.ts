@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { Config } from '../config/config.js';
 import { connectionOptions } from '../temporal/connection.js';
+import { dataConverterOf } from '../temporal/data-converter.js';
 import { loadConfigOrExit } from './load.js';
 
 /** A Temporal client for one CLI command, the config it came from, and how to let it go. */
@@ -82,7 +83,11 @@ export async function connectFromConfig(): Promise<OpenedClient> {
     );
   });
   return {
-    client: new Client({ connection, namespace: config.temporal.namespace }),
+    client: new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      dataConverter: dataConverterOf(config),
+    }),
     config,
     address: options.address,
     taskQueue: config.temporal.taskQueue,

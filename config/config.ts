@@ -27,6 +27,13 @@ export interface Config {
     apiKey: string | undefined;
     tls: TemporalTls | undefined;
     uiUrl: string | undefined;
+    /** The payload codec (temporal/codec.ts; docs/encryption.md). */
+    encryption: {
+      /** Encrypt new payloads (default true). Encrypted history is read either way. */
+      enabled: boolean;
+      /** The key ring (`<id>:<base64>` entries); default <data dir>/encryption.keys. */
+      keys?: SecretInput;
+    };
     devServer: {
       ip: string;
       port: number;

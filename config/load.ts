@@ -138,7 +138,7 @@ function validatedWithEnv(value: Record<string, unknown>, file: string): Record<
   return copy;
 }
 
-const ENV_KEYS: Array<[string, string[], 'int' | 'string' | 'list']> = [
+const ENV_KEYS: Array<[string, string[], 'int' | 'bool' | 'string' | 'list']> = [
   ['SWITCHYARD_GATEWAY_HOST', ['gateway', 'host'], 'string'],
   ['SWITCHYARD_GATEWAY_PORT', ['gateway', 'port'], 'int'],
   ['SWITCHYARD_GATEWAY_TOKEN', ['gateway', 'token'], 'string'],
@@ -150,6 +150,8 @@ const ENV_KEYS: Array<[string, string[], 'int' | 'string' | 'list']> = [
   ['SWITCHYARD_TASK_QUEUE', ['temporal', 'taskQueue'], 'string'],
   ['SWITCHYARD_TEMPORAL_PORT', ['temporal', 'devServer', 'port'], 'int'],
   ['SWITCHYARD_TEMPORAL_UI_PORT', ['temporal', 'devServer', 'uiPort'], 'int'],
+  ['SWITCHYARD_ENCRYPTION', ['temporal', 'encryption', 'enabled'], 'bool'],
+  ['SWITCHYARD_ENCRYPTION_KEYS', ['temporal', 'encryption', 'keys'], 'string'],
   ['SWITCHYARD_LOG_LEVEL', ['log', 'level'], 'string'],
   ['SWITCHYARD_MEMORY_BACKEND', ['memory', 'backend'], 'string'],
   ['SWITCHYARD_QDRANT_URL', ['memory', 'qdrant', 'url'], 'string'],
@@ -178,6 +180,13 @@ function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv)
         .split(',')
         .map((item) => item.trim())
         .filter((item) => item !== '');
+    } else if (kind === 'bool') {
+      const on = ['on', 'true', '1', 'yes'].includes(text.toLowerCase());
+      if (!on && !['off', 'false', '0', 'no'].includes(text.toLowerCase())) {
+        problems.push({ where: name, key: path.join('.'), message: `must be on or off, got "${text}"` });
+        continue;
+      }
+      value = on;
     }
     let target = out;
     for (const segment of path.slice(0, -1)) {
@@ -260,6 +269,7 @@ function toConfig(v: Record<string, unknown>, home: string, configFile: string |
       apiKey: c.temporal.apiKey,
       tls: c.temporal.tls,
       uiUrl: c.temporal.uiUrl,
+      encryption: c.temporal.encryption,
       devServer: c.temporal.devServer,
     },
     log: c.log,

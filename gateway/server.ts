@@ -11,10 +11,13 @@ import { type Config, servesChannel } from '../config/config.js';
 import { homePaths } from '../config/home.js';
 import { describeRefusedEdit, type LiveConfig, liveConfig } from '../config/live.js';
 import { BlobStore } from '../media/blob-store.js';
-import { connectionOptions, workflowUiLink } from '../temporal/connection.js';
+import { uiOrigins } from '../temporal/codec-endpoint.js';
+import { connectionOptions, temporalUiUrl, workflowUiLink } from '../temporal/connection.js';
+import { dataConverterOf } from '../temporal/data-converter.js';
 import { CRON_CHANNEL } from '../workflows/channel/channel-api.js';
 import { type Channels, type ChannelsOptions, configuredAgents, startChannels } from './channels/channels.js';
 import { createRouter, type Router } from './channels/router.js';
+import { codecPlugin } from './codec.js';
 import { echoPlugin } from './echo.js';
 import { type HealthOptions, healthPlugin } from './health.js';
 import { createDetachedChannel, HOOK_CHANNEL, hooksPlugin } from './hooks.js';
@@ -83,7 +86,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
   const temporalOptions = connectionOptions(config, options.address);
   const connection = Connection.lazy(temporalOptions);
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const dataConverter = dataConverterOf(config);
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
   const db = options.db ?? openDb(homePaths(config.home).gatewayDb);
   const app = Fastify({
     ...(options.loggerInstance
@@ -111,6 +115,12 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   };
   await app.register(healthPlugin, health);
   await app.register(echoPlugin, { client, taskQueue, token: options.token });
+  // Temporal's remote codec: the Web UI and `temporal workflow show` read encrypted conversations.
+  await app.register(codecPlugin, {
+    codec: dataConverter.payloadCodecs![0]!,
+    token: options.token,
+    origins: uiOrigins(temporalUiUrl(config)),
+  });
   // OpenClaw's gateway protocol on the same port, at `/`: its apps, CLI and clients connect here.
   await app.register(websocket, { options: { maxPayload: 25 * 1024 * 1024 } });
 
@@ -156,6 +166,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     ingest: router.ingest,
     hub,
     temporal: temporalOptions,
+    dataConverter,
     env: options.env,
     attachments: media,
     extraSenders: [openclawChat.sender, hooks.sender, cronEvents.sender],

@@ -14,6 +14,8 @@ export interface DevServerOptions {
   uiPort?: number;
   headless?: boolean;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** The Web UI's remote codec (`--ui-codec-endpoint`): the gateway's, so the UI shows encrypted payloads. */
+  uiCodecEndpoint?: string;
   /** Extra search attributes to register, e.g. { SwitchyardSession: 'Keyword' }. */
   searchAttributes?: Record<string, string>;
   readyTimeoutMs?: number;
@@ -77,6 +79,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     // the file; a power cut can lose the last commits (a process crash loses nothing).
     ...SQLITE_PRAGMAS.flatMap((pragma) => ['--sqlite-pragma', pragma]),
     ...(options.headless ? ['--headless'] : ['--ui-port', String(uiPort)]),
+    ...(options.uiCodecEndpoint && !options.headless ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
     ...Object.entries(options.searchAttributes ?? {}).flatMap(([k, v]) => [
       '--search-attribute',
       `${k}=${v}`,

@@ -33,6 +33,7 @@ import type { MemoryLog } from '../memory/agent-memory.js';
 import { MemoryError } from '../memory/errors.js';
 import { createMemoryService, type MemoryService } from '../memory/service.js';
 import { connectionOptions, workflowUiLink } from '../temporal/connection.js';
+import { dataConverterOf } from '../temporal/data-converter.js';
 import { agentExtras } from './agent-extras.js';
 import { loadWorkflowBundle } from './bundle.js';
 
@@ -75,6 +76,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     connection,
     namespace: config.temporal.namespace,
     taskQueue,
+    dataConverter: dataConverterOf(config),
     workflowBundle: options.workflowBundle ?? (await loadWorkflowBundle()),
     activities: createActivities(deps),
     // Each open conversation is a session workflow; bound how many stay cached in memory (an
@@ -163,7 +165,11 @@ function productionDeps(
   const memory = productionMemory(config, () => modelsOf(live.current()));
   const pipelines = loadPipelineLibrary({ dirs: defaultPipelineDirs(config), watch: true });
   const connection = Connection.lazy(connectionOptions(config, address));
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: dataConverterOf(config),
+  });
   const cron = {
     client,
     target: { taskQueue },

@@ -12,6 +12,7 @@ import { defaultPipelineDirs, loadPipelineLibrary, type PipelineLibrary } from '
 import type { Config } from '../../config/config.js';
 import { type CompiledPipeline, describePipeline, formatErrors, renderMermaid } from '../../engine/index.js';
 import { connectionOptions, workflowUiLink } from '../../temporal/connection.js';
+import { dataConverterOf } from '../../temporal/data-converter.js';
 import type { PipelineRunInput, PipelineSignal } from '../../workflows/pipeline/pipeline-api.js';
 import { loadConfigOrExit } from '../load.js';
 import { temporalProblem } from '../temporal.js';
@@ -93,7 +94,11 @@ export function registerPipelinesCommands(program: Command): void {
         const input: PipelineRunInput = { ir: p.ir, hash: p.hash, inputs, message, env };
         const connection = await connectOrExit(config);
         try {
-          const client = new Client({ connection, namespace: config.temporal.namespace });
+          const client = new Client({
+            connection,
+            namespace: config.temporal.namespace,
+            dataConverter: dataConverterOf(config),
+          });
           const workflowId = `pipeline-${p.name}-${randomUUID().slice(0, 8)}`;
           const handle = await client.workflow.start('pipelineWorkflow', {
             taskQueue: config.temporal.taskQueue,
@@ -130,7 +135,11 @@ export function registerPipelinesCommands(program: Command): void {
       const payload = parseJsonOrExit(opts.payload, '--payload');
       const connection = await connectOrExit(config);
       try {
-        const client = new Client({ connection, namespace: config.temporal.namespace });
+        const client = new Client({
+          connection,
+          namespace: config.temporal.namespace,
+          dataConverter: dataConverterOf(config),
+        });
         const body: PipelineSignal = { name: signal, payload };
         await client.workflow.getHandle(workflowId).signal('pipeline.signal', body);
         console.log(`sent '${signal}' to ${workflowId}`);

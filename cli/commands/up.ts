@@ -4,7 +4,9 @@ import type { Command } from 'commander';
 import { ensureHome, projectRoot } from '../../config/home.js';
 import { gatewayToken } from '../../config/token.js';
 import { findTemporalCli, HOW_TO_GET_THE_CLI } from '../../temporal/cli-path.js';
+import { gatewayBaseUrl, uiCodecPath } from '../../temporal/codec-endpoint.js';
 import { effectiveAddress, temporalUiUrl } from '../../temporal/connection.js';
+import { keyRingOf } from '../../temporal/data-converter.js';
 import { type DevServer, PortInUseError, startDevServer } from '../../temporal/dev-server.js';
 import { gatewayUrl, loadConfigOrExit, reportedGatewayPort } from '../load.js';
 import { launchNodeChild, Supervised } from '../supervisor.js';
@@ -18,7 +20,20 @@ export function registerUpCommand(program: Command): void {
     .action(async () => {
       const config = loadConfigOrExit();
       const paths = ensureHome(config.home);
-      gatewayToken(config); // create the token file before worker and gateway start
+      // Create the token and the encryption key before worker and gateway start (both read them).
+      const token = gatewayToken(config)!;
+      try {
+        keyRingOf(config);
+      } catch (err) {
+        console.error(`error: ${(err as Error).message}`);
+        process.exit(1);
+      }
+      // The Web UI decrypts conversations through the gateway (docs/encryption.md); a gateway on
+      // port 0 reports its port only once it listens, too late for the dev server's flags.
+      const uiCodecEndpoint =
+        config.gateway.port === 0
+          ? undefined
+          : `${gatewayBaseUrl(config.gateway.host, config.gateway.port)}${uiCodecPath(token)}`;
       const print = (line: string) => process.stdout.write(`${line}\n`);
 
       let temporal: Supervised | undefined;
@@ -44,6 +59,7 @@ export function registerUpCommand(program: Command): void {
               dbFile: paths.temporalDb,
               logFile,
               ...config.temporal.devServer,
+              ...(uiCodecEndpoint ? { uiCodecEndpoint } : {}),
               // Its own process group: a terminal's Ctrl-C reaches only us, and we stop it last.
               detached: true,
             });

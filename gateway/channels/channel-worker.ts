@@ -1,6 +1,7 @@
 // The gateway's own Temporal worker: activities only (no workflows), on the task queue of a channel
 // it owns (`<taskQueue>.channel.telegram`, see workflows/channel/channel-api.ts). Replies are sent from the process that holds the platform
 // connection and the outbox, so "sent exactly once" is decided in one place.
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { TemporalConnectionOptions } from '../../temporal/connection.js';
 
@@ -8,6 +9,8 @@ export interface StartChannelWorkerOptions {
   /** An open connection to share, or options to open one (closed again on shutdown). */
   connection: NativeConnection | TemporalConnectionOptions;
   namespace: string;
+  /** The payload codec of every Switchyard process (temporal/data-converter.ts). */
+  dataConverter?: DataConverter;
   /** `<taskQueue>.channel.<id>` (channelTaskQueue), e.g. `switchyard.channel.telegram`. */
   taskQueue: string;
   /** E.g. createChannelSendActivities({ outbox, senders }). */
@@ -40,6 +43,7 @@ export async function startChannelWorker(options: StartChannelWorkerOptions): Pr
       namespace: options.namespace,
       taskQueue: options.taskQueue,
       activities: options.activities,
+      ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
       maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 16,
     });
   } catch (error) {

@@ -5,6 +5,7 @@
  * that holds a platform connection is the one that sends on it, checked against one outbox.
  */
 import { randomUUID } from 'node:crypto';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { type ChannelSender, createChannelSendActivities } from '../../activities/channel-send.js';
@@ -45,6 +46,8 @@ export interface ChannelsOptions {
   ingest: Ingest;
   hub: DeltaHub;
   temporal: TemporalConnectionOptions;
+  /** The payload codec (temporal/data-converter.ts) the send workers decode and encode with. */
+  dataConverter?: DataConverter;
   env?: NodeJS.ProcessEnv;
   /** Where connectors put the attachments of accepted messages (the gateway's blob store). */
   attachments?: AttachmentStore;
@@ -298,6 +301,7 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
       await startChannelWorker({
         connection,
         namespace: config.temporal.namespace,
+        ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
         taskQueue: channelTaskQueue(config.temporal.taskQueue, channel),
         activities: createChannelSendActivities({ outbox, senders: sendersOf(channel) }),
       }),

@@ -172,7 +172,7 @@ function effectiveConfig(config: Config): JsonObject {
 
 /** Key names whose values are secret: botToken, webhookSecret, apiKey, password, … (not maxTokens). */
 const SECRET_KEY =
-  /(token|secrets?|password|passwd|apikey|authorization|credentials?|privatekey|cookie)$|^tokens$/;
+  /(token|secrets?|password|passwd|apikey|authorization|credentials?|privatekey|cookie)$|^(tokens|keys)$/;
 const isSecretKey = (key: string) => SECRET_KEY.test(key.toLowerCase().replace(/[-_]/g, ''));
 
 /**

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sessionHistory } from '../../client/sessions.js';
 import { loadConfig } from '../../config/load.js';
 import type { OutboxState } from '../../gateway/store/outbox.js';
+import { dataConverterOf } from '../../temporal/data-converter.js';
 import { type RunningWorker, startWorker } from '../../worker/worker.js';
 import { type FakeDiscord, startFakeDiscord } from '../discord/helpers.js';
 import { SEPARATE_SESSIONS, uniqueTaskQueue } from '../helpers/config.js';
@@ -92,12 +93,15 @@ function crashRig(name: string) {
   };
 }
 
-const transcriptRoles = async (address: string, sessionKey: string) => {
+const transcriptRoles = async (address: string, home: string, sessionKey: string) => {
   const { Client, Connection } = await import('@temporalio/client');
   const connection = await Connection.connect({ address });
   try {
     return (
-      await sessionHistory(new Client({ connection }), sessionKey).catch(() => undefined)
+      await sessionHistory(
+        new Client({ connection, dataConverter: dataConverterOf(loadConfig({ home })) }),
+        sessionKey,
+      ).catch(() => undefined)
     )?.transcript.map((e) => e.role);
   } finally {
     await connection.close();
@@ -147,7 +151,7 @@ describe('a gateway SIGKILLed while its Slack reply is on the wire', () => {
 
       await rig.gateway();
       await expect
-        .poll(() => transcriptRoles(address, `agent:main:slack:direct:${OWNER.toLowerCase()}`), {
+        .poll(() => transcriptRoles(address, rig.home, `agent:main:slack:direct:${OWNER.toLowerCase()}`), {
           timeout: 90_000,
           interval: 500,
         })
@@ -206,7 +210,7 @@ describe('a gateway SIGKILLed while its Discord reply is on the wire', () => {
 
       await rig.gateway();
       await expect
-        .poll(() => transcriptRoles(address, `agent:main:discord:direct:${OWNER}`), {
+        .poll(() => transcriptRoles(address, rig.home, `agent:main:discord:direct:${OWNER}`), {
           timeout: 90_000,
           interval: 500,
         })

@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sessionHistory } from '../../client/sessions.js';
 import { loadConfig } from '../../config/load.js';
+import { dataConverterOf } from '../../temporal/data-converter.js';
 import { type RunningWorker, startWorker } from '../../worker/worker.js';
 import { SEPARATE_SESSIONS, uniqueTaskQueue } from '../helpers/config.js';
 import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
@@ -67,11 +68,15 @@ describe('a gateway SIGKILLed while its reply is on the wire', () => {
     );
     agent = fauxAgent();
     agent.answerWith((prompt) => `Reply to: ${prompt}`);
+    const config = loadConfig({ home, env });
     worker = await startWorker({
-      config: loadConfig({ home, env }),
+      config,
       deps: { agent: { config: agent.config } },
     });
-    client = new Client({ connection: await Connection.connect({ address }) });
+    client = new Client({
+      connection: await Connection.connect({ address }),
+      dataConverter: dataConverterOf(config),
+    });
   });
   afterAll(async () => {
     for (const g of gateways) await g.kill('SIGKILL');

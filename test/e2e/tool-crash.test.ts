@@ -14,6 +14,7 @@ import { buildSessionKey } from '../../channels/session-key.js';
 import { sessionHistory } from '../../client/sessions.js';
 import { loadConfig } from '../../config/load.js';
 import { buildGateway, type Gateway } from '../../gateway/server.js';
+import { dataConverterOf } from '../../temporal/data-converter.js';
 import { scheduledByType, startedAttempts } from '../agent/harness.js';
 import { startWireServer, type WireReply } from '../agent/wire-servers.js';
 import { uniqueTaskQueue } from '../helpers/config.js';
@@ -106,9 +107,11 @@ describe('a worker SIGKILLed after a tool with a side effect completed', () => {
   beforeAll(async () => {
     // The owner's family chat: a channel of its own, served by the real exactly-once send
     // activity; what its platform received is `family.sent`.
-    family = await startRecordingChannel(address, taskQueue);
-    model = await startToolModel({ channel: family.channel, chat: FAMILY_CHAT, text: NOTE });
     const home = mkdtempSync(join(tmpdir(), 'switchyard-e2e-tool-crash-'));
+    // It decrypts what the worker (sharing this data dir's key) asks it to send.
+    const codec = dataConverterOf(loadConfig({ home, env: {} }));
+    family = await startRecordingChannel(address, taskQueue, undefined, codec);
+    model = await startToolModel({ channel: family.channel, chat: FAMILY_CHAT, text: NOTE });
     writeFileSync(
       join(home, 'switchyard.yaml'),
       wireModelYaml(model.url, [

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { DataConverter } from '@temporalio/common';
 import { createChannelSendActivities } from '../../activities/channel-send.js';
 import { type RunningChannelWorker, startChannelWorker } from '../../gateway/channels/channel-worker.js';
 import { openDb } from '../../gateway/store/db.js';
@@ -21,11 +22,14 @@ export async function startRecordingChannel(
   address: string,
   workerTaskQueue: string,
   channel = `t${randomUUID().slice(0, 8)}`,
+  /** The payload codec of the worker whose turns it serves (dataConverterOf(its config)). */
+  dataConverter?: DataConverter,
 ) {
   const sent: RecordedSend[] = [];
   const worker: RunningChannelWorker = await startChannelWorker({
     connection: { address },
     namespace: 'default',
+    ...(dataConverter ? { dataConverter } : {}),
     taskQueue: channelTaskQueue(workerTaskQueue, channel),
     activities: createChannelSendActivities({
       outbox: new Outbox(openDb(':memory:'), { runId: 'test' }),

@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import Database from 'better-sqlite3';
 import { describe, expect, inject, it } from 'vitest';
 import { buildGateway } from '../../gateway/server.js';
+import { dataConverterOf } from '../../temporal/data-converter.js';
 import { isServing, PortInUseError, startDevServer } from '../../temporal/dev-server.js';
 import { startWorker } from '../../worker/worker.js';
 import { testConfig, uniqueTaskQueue } from '../helpers/config.js';
@@ -54,9 +55,11 @@ describe('the Temporal dev server launcher', () => {
     const workflowId = `persist-${taskQueue}`;
 
     const first = await startDevServer(options);
-    const worker = await startWorker({ config: testConfig(first.address), taskQueue });
+    const config = testConfig(first.address);
+    const dataConverter = dataConverterOf(config);
+    const worker = await startWorker({ config, taskQueue });
     let connection = await Connection.connect({ address: first.address });
-    await new Client({ connection }).workflow.execute('echoWorkflow', {
+    await new Client({ connection, dataConverter }).workflow.execute('echoWorkflow', {
       taskQueue,
       workflowId,
       args: [{ text: 'remember me' }],
@@ -68,7 +71,7 @@ describe('the Temporal dev server launcher', () => {
     const second = await startDevServer(options);
     try {
       connection = await Connection.connect({ address: second.address });
-      const handle = new Client({ connection }).workflow.getHandle(workflowId);
+      const handle = new Client({ connection, dataConverter }).workflow.getHandle(workflowId);
       expect((await handle.describe()).status.name).toBe('COMPLETED');
       expect(await handle.result()).toMatchObject({ text: 'remember me' });
       const history = await handle.fetchHistory();

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { EchoResult } from '../../activities/echo.js';
+import { loadConfig } from '../../config/load.js';
+import { dataConverterOf } from '../../temporal/data-converter.js';
 import { uniqueTaskQueue } from '../helpers/config.js';
 import { type Spawned, spawnSwitchyard } from '../helpers/processes.js';
 
@@ -21,7 +23,10 @@ describe('a worker killed mid-activity', () => {
 
   beforeAll(async () => {
     connection = await Connection.connect({ address });
-    client = new Client({ connection });
+    client = new Client({
+      connection,
+      dataConverter: dataConverterOf(loadConfig({ home: env.SWITCHYARD_HOME })),
+    });
   });
   afterAll(async () => {
     for (const w of workers) await w.kill('SIGKILL');

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { projectRoot } from '../../config/home.js';
+import { loadConfig } from '../../config/load.js';
 import { type RunningWorker, startWorker } from '../../worker/worker.js';
-import { testConfig, uniqueTaskQueue } from '../helpers/config.js';
+import { uniqueTaskQueue } from '../helpers/config.js';
 import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
 
 const run = promisify(execFile);
@@ -45,7 +46,8 @@ describe('switchyard pipelines …', () => {
     agent = fauxAgent();
     agent.answerWith((prompt) => `faux summary of: ${prompt}`);
     worker = await startWorker({
-      config: testConfig(address),
+      // The CLI's data dir: they share its encryption key.
+      config: loadConfig({ home, env }),
       taskQueue,
       deps: { agent: { config: agent.config } },
     });

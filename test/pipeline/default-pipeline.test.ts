@@ -54,7 +54,7 @@ describe('the shipped default pipeline on a real worker, with the faux model and
       pipelineSteps: stepDeps,
       agent: { config: () => models },
     });
-    chat = await startRecordingChannel(address, h.taskQueue);
+    chat = await startRecordingChannel(address, h.taskQueue, undefined, h.dataConverter);
   });
   afterAll(async () => {
     await chat?.close();

@@ -6,7 +6,7 @@ import {
   Connection,
   type WorkflowHandleWithFirstExecutionRunId as WorkflowHandle,
 } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type DataConverter } from '@temporalio/common';
 import type { ActivityDeps } from '../../activities/index.js';
 import {
   builtInStepTypes,
@@ -15,6 +15,7 @@ import {
   formatErrors,
   type StepTypeRegistry,
 } from '../../engine/index.js';
+import { dataConverterOf } from '../../temporal/data-converter.js';
 import { type RunningWorker, startWorker } from '../../worker/worker.js';
 import type { PipelineOutputs, PipelineRunInput } from '../../workflows/pipeline/pipeline-api.js';
 import { testConfig, uniqueTaskQueue } from '../helpers/config.js';
@@ -63,6 +64,8 @@ export function compile(
 export interface Harness {
   client: Client;
   taskQueue: string;
+  /** The worker's payload codec (a recording channel serving its turns needs it). */
+  dataConverter: DataConverter;
   /** Start a run of `pipeline` and return its handle. */
   start(
     pipeline: CompiledPipeline,
@@ -83,7 +86,8 @@ export async function startHarness(address: string, name: string, deps: Activity
   const config = testConfig(address);
   const worker: RunningWorker = await startWorker({ config, taskQueue, deps });
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const dataConverter = dataConverterOf(config);
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
   const start = (pipeline: CompiledPipeline, inputs: Record<string, unknown> = {}, message?: unknown) => {
     const input: PipelineRunInput = { ir: pipeline.ir, hash: pipeline.hash, inputs, message };
     return client.workflow.start('pipelineWorkflow', {
@@ -96,6 +100,7 @@ export async function startHarness(address: string, name: string, deps: Activity
   return {
     client,
     taskQueue,
+    dataConverter,
     start,
     run: async (pipeline, inputs, message) =>
       (await (await start(pipeline, inputs, message)).result()) as PipelineOutputs,

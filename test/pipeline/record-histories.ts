@@ -90,7 +90,7 @@ async function main() {
   const agent = fauxAgent({ agents: ['main', 'fast', 'careful'] });
   agent.answerWith((prompt) => `faux answer to: ${prompt.slice(0, 60)}`);
   const h = await startHarness(server.address, 'record', { agent: { config: agent.config } });
-  const chat = await startRecordingChannel(server.address, h.taskQueue, 'telegram');
+  const chat = await startRecordingChannel(server.address, h.taskQueue, 'telegram', h.dataConverter);
   try {
     const library = loadPipelineLibrary({ dirs: [defaultPipelineDirs({ home: dir })[0] as string] });
     const only = process.argv.slice(2);

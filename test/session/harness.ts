@@ -9,6 +9,7 @@ import { ingestMessage } from '../../client/ingest.js';
 import { sessionHistory } from '../../client/sessions.js';
 import { compilePipeline, formatErrors } from '../../engine/index.js';
 import type { CompiledPipeline } from '../../engine/ir.js';
+import { dataConverterOf } from '../../temporal/data-converter.js';
 import { type RunningWorker, startWorker } from '../../worker/worker.js';
 import type { QueueMode, SessionHistory, SessionOptions } from '../../workflows/session/session-api.js';
 import { runCli } from '../helpers/cli.js';
@@ -110,9 +111,10 @@ export function sessionHarness(name: string) {
   };
   let connection: Connection;
   beforeAll(async () => {
-    h.worker = await startWorker({ config: testConfig(address), taskQueue });
+    const config = testConfig(address);
+    h.worker = await startWorker({ config, taskQueue });
     connection = await Connection.connect({ address });
-    h.client = new Client({ connection });
+    h.client = new Client({ connection, dataConverter: dataConverterOf(config) });
   });
   afterAll(async () => {
     await connection?.close();
