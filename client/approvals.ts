@@ -50,9 +50,15 @@ export class ApprovalError extends Error {
  * Every pending approval, oldest first. Reads the memo of each running workflow: visibility
  * is eventually consistent, so a request made a moment ago may show up a moment later.
  */
-export async function listApprovals(client: Client): Promise<ListedApproval[]> {
+export async function listApprovals(
+  client: Client,
+  options: { taskQueue?: string } = {},
+): Promise<ListedApproval[]> {
   const found: ListedApproval[] = [];
-  for await (const execution of client.workflow.list({ query: `ExecutionStatus = 'Running'` })) {
+  // Scoped to this install's task queue when known: a namespace shared with other installs (their
+  // memos encrypted with keys this process lacks) does not break the listing.
+  const scope = options.taskQueue ? ` AND TaskQueue = '${options.taskQueue.replace(/'/g, "\\'")}'` : '';
+  for await (const execution of client.workflow.list({ query: `ExecutionStatus = 'Running'${scope}` })) {
     const pending = execution.memo?.[PENDING_APPROVALS_MEMO];
     if (!Array.isArray(pending)) continue;
     for (const approval of pending as PendingApproval[]) {
@@ -117,14 +123,16 @@ export async function resolveApprovalById(
   client: Client,
   id: string,
   decision: ApprovalDecision,
-  options: { reason?: string; workflowId?: string } = {},
+  options: { reason?: string; workflowId?: string; taskQueue?: string } = {},
 ): Promise<ApprovalResolution & { workflowId: string; tool?: string }> {
   const wanted = id.trim().toLowerCase();
   if (options.workflowId) {
     const resolution = await resolveApproval(client, options.workflowId, wanted, decision, options.reason);
     return { ...resolution, workflowId: options.workflowId };
   }
-  const matches = (await listApprovals(client)).filter((a) => a.id === wanted);
+  const matches = (await listApprovals(client, { taskQueue: options.taskQueue })).filter(
+    (a) => a.id === wanted,
+  );
   const [match] = matches;
   if (!match) {
     throw new ApprovalError(

@@ -21,13 +21,13 @@ export interface ApprovalsCommandsContext {
 export function registerApprovalsCommands(program: Command, ctx: ApprovalsCommandsContext = {}): void {
   const connect = ctx.connect ?? connectFromConfig;
   const now = ctx.now ?? Date.now;
-  const withClient = <T>(cmd: Command, fn: (client: Client) => Promise<T>): Promise<T> =>
+  const withClient = <T>(cmd: Command, fn: (client: Client, taskQueue?: string) => Promise<T>): Promise<T> =>
     withOpened(
       cmd,
       connect,
       'approvals',
       (error) => (error instanceof ApprovalError ? error.code : undefined),
-      (opened) => fn(opened.client),
+      (opened) => fn(opened.client, opened.taskQueue),
     );
   const print = printLine;
 
@@ -40,7 +40,7 @@ export function registerApprovalsCommands(program: Command, ctx: ApprovalsComman
     .description('Show pending approvals, oldest first')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }, cmd: Command) => {
-      const list = await withClient(cmd, (client) => listApprovals(client));
+      const list = await withClient(cmd, (client, taskQueue) => listApprovals(client, { taskQueue }));
       if (options.json) return print(cmd, JSON.stringify(list, null, 2));
       if (list.length === 0) return print(cmd, 'No pending approvals.');
       print(
@@ -58,8 +58,9 @@ export function registerApprovalsCommands(program: Command, ctx: ApprovalsComman
     decision: ApprovalDecision,
     options: { reason?: string; workflow?: string },
   ) => {
-    const result = await withClient(cmd, (client) =>
+    const result = await withClient(cmd, (client, taskQueue) =>
       resolveApprovalById(client, id, decision, {
+        ...(taskQueue ? { taskQueue } : {}),
         ...(options.reason ? { reason: options.reason } : {}),
         ...(options.workflow ? { workflowId: options.workflow } : {}),
       }),

@@ -109,7 +109,9 @@ async function answerApproval(
   // The turn itself, or a pipeline it runs as a tool (a child, whose root is the session).
   const inConversation = (a: ListedApproval) =>
     a.workflowId.startsWith(`turn:${sessionKey}:`) || a.rootWorkflowId === sessionWorkflowId(sessionKey);
-  const pending = (await listApprovals(client)).find((a) => a.id === command.id && inConversation(a));
+  const pending = (await listApprovals(client, { taskQueue })).find(
+    (a) => a.id === command.id && inConversation(a),
+  );
   if (!pending) {
     text = `No approval ${command.id} is waiting in this conversation.`;
   } else {

@@ -25,12 +25,12 @@ export interface OpenclawApprovals {
   services: Pick<GatewayServices, 'execApprovalGet' | 'execApprovalResolve'>;
 }
 
-export function createOpenclawApprovals(options: { client: Client }): OpenclawApprovals {
-  const { client } = options;
+export function createOpenclawApprovals(options: { client: Client; taskQueue?: string }): OpenclawApprovals {
+  const { client, taskQueue } = options;
   const resolved = new Map<string, { decision: Decision; at: number }>();
 
   async function pending(id: string): Promise<ListedApproval> {
-    const approval = (await listApprovals(client)).find((a) => a.id === id);
+    const approval = (await listApprovals(client, { taskQueue })).find((a) => a.id === id);
     if (!approval) throw notFound();
     return approval;
   }
@@ -83,7 +83,9 @@ export function createOpenclawApprovals(options: { client: Client }): OpenclawAp
           throw alreadyResolved(id);
         }
         try {
-          await resolveApprovalById(client, id, decision === 'allow-once' ? 'approve' : 'deny');
+          await resolveApprovalById(client, id, decision === 'allow-once' ? 'approve' : 'deny', {
+            ...(taskQueue ? { taskQueue } : {}),
+          });
         } catch (err) {
           throw asProtocolError(err, id);
         }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fauxAssistantMessage, fauxToolCall, type ToolResultMessage } from '@mariozechner/pi-ai';
 import type { WorkflowHandle } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SendToChannelInput } from '../../activities/channel-send.js';
 import type { ChatKind, InboundMessage } from '../../channels/envelope.js';
@@ -54,7 +55,7 @@ describe('a tool call waiting for approval is announced in the chat the turn ans
     h = await startHarness(address, 'approval-notice', {
       agent: { config: agent.config, tools: [transfer] },
     });
-    chat = await startRecordingChannel(address, h.taskQueue);
+    chat = await startRecordingChannel(address, h.taskQueue, undefined, h.dataConverter);
   });
   afterAll(async () => {
     await chat?.close();
@@ -118,8 +119,11 @@ describe('a tool call waiting for approval is announced in the chat the turn ans
     const send = events.find(
       (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendToChannel',
     );
-    const input = send?.activityTaskScheduledEventAttributes?.input?.payloads?.[0]?.data;
-    expect(JSON.parse(Buffer.from(input ?? []).toString()) as SendToChannelInput).toMatchObject({
+    // History holds it encrypted (the payload codec); decrypted with the worker's keys.
+    const [input] = await h.dataConverter.payloadCodecs![0]!.decode([
+      send!.activityTaskScheduledEventAttributes!.input!.payloads![0]! as Payload,
+    ]);
+    expect(JSON.parse(Buffer.from(input!.data ?? []).toString()) as SendToChannelInput).toMatchObject({
       channel: chat.channel,
       chatId: msg.chat.id,
       idempotencyKey: `${handle.workflowId}:approval:${approval.id}`,

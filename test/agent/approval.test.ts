@@ -127,18 +127,20 @@ describe('tool approval on a real Temporal server (faux provider)', () => {
       // Listed across workflows (from the memo, eventually consistent) and shown by the CLI.
       await vi.waitFor(
         async () =>
-          expect((await listApprovals(client)).find((a) => a.id === approval!.id)).toMatchObject({
+          expect(
+            (await listApprovals(client, { taskQueue })).find((a) => a.id === approval!.id),
+          ).toMatchObject({
             workflowId: handle.workflowId,
             workflowType: 'agentTurnWorkflow',
             tool: 'transfer',
           }),
         { timeout: 10_000, interval: 200 },
       );
-      const list = await cli('approvals', 'list');
+      const list = await cli(taskQueue, 'approvals', 'list');
       expect(list.out).toMatch(/ID\s+TOOL\s+EXPIRES IN\s+WORKFLOW\s+ARGUMENTS/);
       expect(list.out).toContain(approval!.id);
 
-      const approved = await cli('approvals', 'approve', approval!.id.toUpperCase());
+      const approved = await cli(taskQueue, 'approvals', 'approve', approval!.id.toUpperCase());
       expect(approved.out).toBe(`Approved ${approval!.id} (transfer in ${handle.workflowId}).\n`);
 
       const result = (await handle.result()) as AgentTurnResult;
@@ -154,10 +156,12 @@ describe('tool approval on a real Temporal server (faux provider)', () => {
       // Nothing left pending; asking again names the id as unknown.
       await vi.waitFor(
         async () =>
-          expect((await listApprovals(client)).some((a) => a.workflowId === handle.workflowId)).toBe(false),
+          expect(
+            (await listApprovals(client, { taskQueue })).some((a) => a.workflowId === handle.workflowId),
+          ).toBe(false),
         { timeout: 10_000, interval: 200 },
       );
-      const again = await cli('approvals', 'approve', approval!.id);
+      const again = await cli(taskQueue, 'approvals', 'approve', approval!.id);
       expect(again.exitCode).toBe(1);
       expect(again.err).toContain(`no pending approval '${approval!.id}'`);
     } finally {
@@ -252,6 +256,7 @@ describe('tool approval on a real Temporal server (faux provider)', () => {
       });
       expect((await workflowApprovals(client, handle.workflowId)).map((a) => a.id)).toEqual([carol!.id]);
       const denied = await cli(
+        taskQueue,
         'approvals',
         'deny',
         carol!.id,
@@ -294,10 +299,12 @@ describe('tool approval on a real Temporal server (faux provider)', () => {
   });
 
   /** Runs `switchyard <args>` with the test's client and captures what it prints. */
-  const cli = (...args: string[]) =>
+  const cli = (taskQueue: string, ...args: string[]) =>
     runCli(
       (program) =>
-        registerApprovalsCommands(program, { connect: async () => ({ client, close: async () => {} }) }),
+        registerApprovalsCommands(program, {
+          connect: async () => ({ client, taskQueue, close: async () => {} }),
+        }),
       ...args,
     );
 });

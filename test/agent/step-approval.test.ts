@@ -239,7 +239,9 @@ describe('approvals declared in the pipeline, on a real Temporal server', () => 
       `Approval needed: step \`send_invoice\` ${args} (id ${approval.id}). Reply /approve ${approval.id} or /deny ${approval.id} within 10 min.`,
     );
     // Listed with every other pending approval (the memo of running workflows).
-    const listed = await until(async () => (await listApprovals(h.client)).find((a) => a.id === approval.id));
+    const listed = await until(async () =>
+      (await listApprovals(h.client, { taskQueue: h.taskQueue })).find((a) => a.id === approval.id),
+    );
     expect(listed).toMatchObject({ workflowId: handle.workflowId, tool: 'step send_invoice' });
     // The secret stays out of what others read: the memo (and so `switchyard approvals list`).
     expect(JSON.stringify((await handle.describe()).memo)).not.toContain('s3cr3t');

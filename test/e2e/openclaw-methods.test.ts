@@ -458,8 +458,8 @@ describe('OpenClaw methods on Switchyard sessions, models, config and approvals'
       // The owner learns the id out of band (`switchyard approvals list`); the listing lags a moment.
       const id = await until(
         async () =>
-          (await listApprovals(stack.gateway.client)).find((a) =>
-            a.workflowId.startsWith(`turn:${sessionKey}:`),
+          (await listApprovals(stack.gateway.client, { taskQueue: stack.config.temporal.taskQueue })).find(
+            (a) => a.workflowId.startsWith(`turn:${sessionKey}:`),
           )?.id,
         30_000,
         200,

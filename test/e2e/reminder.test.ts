@@ -168,7 +168,9 @@ describe("the agent's tools from a Telegram chat: reminders, schedules, approval
     await expect
       .poll(
         async () => {
-          pending = (await listApprovals(gateway.client)).find((a) => a.tool === 'open_garage');
+          pending = (await listApprovals(gateway.client, { taskQueue: worker.taskQueue })).find(
+            (a) => a.tool === 'open_garage',
+          );
           return pending !== undefined;
         },
         { timeout: 30_000, interval: 250 },
@@ -236,7 +238,7 @@ describe("the agent's tools from a Telegram chat: reminders, schedules, approval
     await expect
       .poll(
         async () => {
-          pending = (await listApprovals(gateway.client)).find(
+          pending = (await listApprovals(gateway.client, { taskQueue: worker.taskQueue })).find(
             (a) => a.tool === 'open_garage' && a.rootWorkflowId?.includes(String(TINKERER)),
           );
           return pending !== undefined;

@@ -27,7 +27,7 @@ export async function startAgentChat(
 ): Promise<AgentChat> {
   const agent = fauxAgent();
   const h = await startHarness(address, name, { ...deps, agent: { ...deps.agent, config: agent.config } });
-  const chat = await startRecordingChannel(address, h.taskQueue);
+  const chat = await startRecordingChannel(address, h.taskQueue, undefined, h.dataConverter);
   return {
     agent,
     h,
