@@ -17,6 +17,11 @@
 // had posted it. That is exactly once. A platform that needs to decide case by case says so
 // through `recover`: Discord drops a repeated nonce only for a few minutes, so it sends again
 // within that window; Slack cannot deduplicate, but finds its own post by the key it carries.
+//
+// What is still unknown after all that is handled by the channel's `onUncertain` policy: `skip`
+// (the default: never twice, the chunk is reported uncertain and not sent again), `resend` (never
+// lost: sent again, maybe twice) or `notice` (sent again after a line saying a message may have
+// been lost). Either way the turn records it (`uncertain`, `resent`) and the outbox keeps the row.
 
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -62,9 +67,19 @@ export interface SendToChannelResult {
   chunks: number;
   /** Chunks not sent by this attempt because an earlier one had settled them (sent or uncertain). */
   skipped: number;
-  /** Chunk indexes whose earlier send has an unknown outcome; not resent, by design. */
+  /** Chunk indexes whose earlier send has an unknown outcome and that were not sent again (policy `skip`). */
   uncertain: number[];
+  /** Chunk indexes of unknown outcome sent again by the channel's policy (`resend`, `notice`). */
+  resent?: number[];
+  /** The channel's `onUncertain` policy, when a chunk was uncertain. */
+  onUncertain?: UncertainPolicy;
 }
+
+/** What a channel does with a chunk whose earlier send has an unknown outcome (`onUncertain`). */
+export type UncertainPolicy = 'skip' | 'resend' | 'notice';
+
+/** The line `notice` puts before a chunk it sends again. */
+export const UNCERTAIN_NOTICE = '(a message may have been lost; here it is again)';
 
 export interface ChannelSendOptions {
   replyToMessageId?: string;
@@ -133,6 +148,8 @@ export interface ChannelSender {
    * `dedupesById`): found it, safe to send again, or cannot tell (it stays uncertain).
    */
   recover?(chunk: UnknownOutcome): Promise<SendRecovery>;
+  /** What to do when the outcome stays unknown (default `skip`: never twice, maybe never). */
+  onUncertain?: UncertainPolicy;
 }
 
 /** What the activity needs from the outbox; gateway/store/outbox.ts keeps it in SQLite. */
@@ -152,8 +169,11 @@ export interface OutboxStore {
   markSent(key: string, messageId: string): void;
   markUncertain(key: string, reason: string): void;
   release(key: string): void;
-  /** Take over a pending or uncertain chunk to send it again; false when it was settled meanwhile. */
-  reclaim(key: string): boolean;
+  /**
+   * Take over a pending or uncertain chunk to send it again; false when it was settled meanwhile.
+   * `recovered` records why (a policy sending a chunk of unknown outcome again).
+   */
+  reclaim(key: string, recovered?: string): boolean;
 }
 
 export interface ChannelSendDeps {
@@ -250,6 +270,23 @@ export function createChannelSendActivities(deps: ChannelSendDeps): ChannelSendA
             result.skipped++;
             continue;
           }
+          const policy = recovery.kind === 'unknown' ? (sender.onUncertain ?? 'skip') : undefined;
+          if (policy) result.onUncertain = policy;
+          if (
+            recovery.kind === 'unknown' &&
+            policy !== 'skip' &&
+            outbox.reclaim(key, `${policy}: ${why}; ${recovery.reason}`)
+          ) {
+            const messageId = await sendAgain(sender, input.chatId, part, opts, policy === 'notice').catch(
+              (e: unknown) => {
+                throw settleFailure(outbox, key, i, parts.length, e, retryPlan(sender));
+              },
+            );
+            outbox.markSent(key, messageId);
+            result.messageIds.push(messageId);
+            result.resent = [...(result.resent ?? []), i];
+            continue;
+          }
           if (recovery.kind === 'unknown' || !outbox.reclaim(key)) {
             if (claim.kind === 'pending') {
               outbox.markUncertain(
@@ -262,16 +299,7 @@ export function createChannelSendActivities(deps: ChannelSendDeps): ChannelSendA
             continue;
           }
         }
-        const call =
-          'text' in part
-            ? sender.send(input.chatId, part.text, opts)
-            : sender.sendFile
-              ? sender.sendFile(input.chatId, part.file, opts)
-              : sender.send(
-                  input.chatId,
-                  `[${part.file.name ?? part.file.kind}: this chat cannot receive files]`,
-                  opts,
-                );
+        const call = postPart(sender, input.chatId, part, opts);
         inFlight.set(key, call);
         try {
           const { messageId } = await call;
@@ -286,6 +314,41 @@ export function createChannelSendActivities(deps: ChannelSendDeps): ChannelSendA
       return result;
     },
   };
+}
+
+type Part = { text: string } | { file: OutgoingFile };
+
+/** One platform call for one part: a text chunk, or a file (a note where the chat takes none). */
+function postPart(
+  sender: ChannelSender,
+  chatId: string,
+  part: Part,
+  opts: ChannelSendOptions,
+): Promise<{ messageId: string }> {
+  if ('text' in part) return sender.send(chatId, part.text, opts);
+  if (sender.sendFile) return sender.sendFile(chatId, part.file, opts);
+  return sender.send(chatId, `[${part.file.name ?? part.file.kind}: this chat cannot receive files]`, opts);
+}
+
+/**
+ * A part of unknown outcome sent again by the channel's policy; with `notice`, after the notice
+ * line (in the same message when a text chunk and the line fit together, else just before it).
+ */
+async function sendAgain(
+  sender: ChannelSender,
+  chatId: string,
+  part: Part,
+  opts: ChannelSendOptions,
+  notice: boolean,
+): Promise<string> {
+  if (!notice) return (await postPart(sender, chatId, part, opts)).messageId;
+  if ('text' in part) {
+    const combined = `${UNCERTAIN_NOTICE}\n\n${part.text}`;
+    if (combined.length <= sender.textLimit) return (await sender.send(chatId, combined, opts)).messageId;
+  }
+  const { idempotencyKey: _key, ...plain } = opts;
+  await sender.send(chatId, UNCERTAIN_NOTICE, plain);
+  return (await postPart(sender, chatId, part, opts)).messageId;
 }
 
 /** Ask the platform about a chunk of unknown outcome; a failed question is an unknown answer. */
@@ -308,7 +371,9 @@ async function recoverChunk(sender: ChannelSender, chunk: UnknownOutcome): Promi
 function retryPlan(sender: ChannelSender): string {
   if (sender.recover) return 'the retry asks the platform what became of it and never posts it twice';
   if (sender.dedupesById) return 'the retry sends it again with the same id, which the platform deduplicates';
-  return 'this chunk will not be resent';
+  if (sender.onUncertain === 'resend') return 'the retry sends it again (onUncertain: resend)';
+  if (sender.onUncertain === 'notice') return 'the retry sends it again with a notice (onUncertain: notice)';
+  return 'this chunk will not be resent (onUncertain: skip)';
 }
 
 /** Record what a failed call means for the chunk, and turn it into the right Temporal failure. */

@@ -30,6 +30,11 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   // `pairing` and `allowlist` are registered together; both edit the gateway's SQLite.
   pairing: pairingCommands,
   allowlist: pairingCommands,
+  outbox: async () => {
+    const { registerOutboxCommands } = await import('./commands/outbox.js');
+    const openDatabase = await gatewayDbOpener();
+    return (program) => registerOutboxCommands(program, { openDatabase });
+  },
   devices: async () => {
     const { registerDeviceCommands } = await import('./commands/devices.js');
     const openDatabase = await gatewayDbOpener();

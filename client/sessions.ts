@@ -5,6 +5,7 @@
  */
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { sessionWorkflowId } from '../channels/session-key.js';
+import { UNCERTAIN_SENDS_MEMO, type UncertainSendRecord } from '../workflows/pipeline/pipeline-api.js';
 import {
   type AbortRequest,
   type AbortResult,
@@ -137,10 +138,24 @@ export async function turnUsage(
   client: Client,
   turnWorkflowId: string,
 ): Promise<TurnUsageSummary | undefined> {
+  return (await turnMemo(client, turnWorkflowId)).usage;
+}
+
+/** What a turn's memo records: its agent usage and its sends whose outcome was unknown. */
+export interface TurnMemo {
+  usage?: TurnUsageSummary;
+  uncertainSends: UncertainSendRecord[];
+}
+
+export async function turnMemo(client: Client, turnWorkflowId: string): Promise<TurnMemo> {
   try {
-    const described = await client.workflow.getHandle(turnWorkflowId).describe();
-    return described.memo?.agentUsage as TurnUsageSummary | undefined;
+    const { memo } = await client.workflow.getHandle(turnWorkflowId).describe();
+    const sends = memo?.[UNCERTAIN_SENDS_MEMO];
+    return {
+      ...(memo?.agentUsage ? { usage: memo.agentUsage as TurnUsageSummary } : {}),
+      uncertainSends: Array.isArray(sends) ? (sends as UncertainSendRecord[]) : [],
+    };
   } catch {
-    return undefined; // a turn whose history was already deleted by retention
+    return { uncertainSends: [] }; // a turn whose history was already deleted by retention
   }
 }

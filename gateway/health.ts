@@ -10,6 +10,8 @@ export interface HealthOptions {
   startedAt: number;
   /** The connector accounts' live states (gateway/channels builds the board). */
   connectors?: () => ConnectorStatus[];
+  /** Reply chunks whose send had an unknown outcome: left unsent, and sent again by onUncertain. */
+  uncertainSends?: () => { uncertain: number; resent: number };
 }
 
 export interface Readiness {

@@ -30,6 +30,7 @@ import { createProtocolServices } from './openclaw/health.js';
 import { openclawProtocol } from './openclaw/protocol/plugin.js';
 import { createOpenclawSessions } from './openclaw/sessions.js';
 import { openDb } from './store/db.js';
+import { Outbox } from './store/outbox.js';
 import { createDeltaHub } from './stream/hub.js';
 import { deltaRelayPlugin } from './stream/relay.js';
 import { SWITCHYARD_VERSION } from './version.js';
@@ -94,8 +95,10 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       ? { loggerInstance: options.loggerInstance }
       : { logger: options.logger ?? { level: config.log.level } }),
     logController: new LogController({ disableRequestLogging: true }),
-    // The OpenAI body schema lists several types for `content` (one list, so coercion stays sane).
-    ajv: { customOptions: { allowUnionTypes: true } },
+    // The OpenAI body schema lists several types for `content`. No type coercion: a number or an
+    // object where text is expected is refused with 400, not turned into a message (found by
+    // test/fuzz/doors.test.ts: `{"text": 5}` started a turn through /hooks/wake).
+    ajv: { customOptions: { allowUnionTypes: true, coerceTypes: false } },
     bodyLimit: 25 * 1024 * 1024,
   });
   // Each connector account reports its real state here; a change is pushed to OpenClaw clients.
@@ -112,6 +115,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     taskQueue,
     startedAt: Date.now(),
     connectors: () => status.list(),
+    uncertainSends: () => new Outbox(db, { runId: 'status' }).uncertainCounts(),
   };
   await app.register(healthPlugin, health);
   await app.register(echoPlugin, { client, taskQueue, token: options.token });
@@ -198,7 +202,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
             agents: configuredAgents(current()),
           }),
         }).services,
-        ...createOpenclawApprovals({ client }).services,
+        ...createOpenclawApprovals({ client, taskQueue }).services,
         ...createOpenclawCron({ client, taskQueue, uiLink: (w, r) => workflowUiLink(config, w, r) }).services,
       },
       serverVersion: SWITCHYARD_VERSION,

@@ -2,6 +2,8 @@
 // (`accounts:`, see channels/accounts.ts). The whole block is checked against
 // channelConfigSchema(slackConnectorProperties) when the config is loaded (file:line errors);
 // here each account is resolved: its credentials from the file, the environment or the secrets file.
+
+import type { UncertainPolicy } from '../../activities/channel-send.js';
 import {
   resolveSecret,
   type SecretInput,
@@ -9,6 +11,7 @@ import {
   secretInputSchema,
 } from '../../config/secrets.js';
 import { type AccountBlock, accountBlocks } from '../accounts.js';
+import { onUncertainOf, onUncertainProperty } from '../uncertain.js';
 
 export type SlackMode = 'socket' | 'http';
 
@@ -32,6 +35,8 @@ export interface ResolvedSlackConfig {
   signingSecret?: string;
   apiUrl?: string;
   replyInThread: boolean;
+  /** A reply chunk of unknown outcome (not found by its key): skip (default), resend or notice. */
+  onUncertain?: UncertainPolicy;
 }
 
 const BOT_TOKEN = /^xoxb-[A-Za-z0-9-]+$/;
@@ -69,6 +74,7 @@ export const slackConnectorProperties = {
       'Answer a top-level channel message in a thread under it (that thread is then its session). false: answer in the channel itself. Default true.',
     type: 'boolean',
   },
+  onUncertain: onUncertainProperty,
 } as const;
 
 /**
@@ -128,6 +134,7 @@ function resolveAccount(
     botToken,
     replyInThread: settings.replyInThread ?? true,
     ...(settings.apiUrl === undefined ? {} : { apiUrl: settings.apiUrl }),
+    ...(onUncertainOf(block.settings) ? { onUncertain: onUncertainOf(block.settings) } : {}),
   };
   if (mode === 'socket') {
     const input = settings.appToken ?? fromEnv('SLACK_APP_TOKEN');

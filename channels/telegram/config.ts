@@ -2,9 +2,12 @@
 // (`accounts:`, see channels/accounts.ts). The whole block is checked against
 // channelConfigSchema(telegramConnectorProperties) when the config is loaded (file:line errors);
 // here each account is resolved: its token from the file, the environment or the secrets file.
+
+import type { UncertainPolicy } from '../../activities/channel-send.js';
 import type { SecretInput, SecretSources } from '../../config/secrets.js';
 import { resolveSecret, secretInputSchema } from '../../config/secrets.js';
 import { type AccountBlock, accountBlocks } from '../accounts.js';
+import { onUncertainOf, onUncertainProperty } from '../uncertain.js';
 import type { TelegramMode } from './connector.js';
 
 export interface TelegramAccountSettings {
@@ -14,6 +17,7 @@ export interface TelegramAccountSettings {
   webhookSecret?: SecretInput;
   webhookUrl?: string;
   apiRoot?: string;
+  onUncertain?: UncertainPolicy;
 }
 
 export interface ResolvedTelegramConfig {
@@ -23,6 +27,8 @@ export interface ResolvedTelegramConfig {
   webhookSecret?: string;
   webhookUrl?: string;
   apiRoot?: string;
+  /** A reply chunk of unknown outcome: skip (default), resend or notice. */
+  onUncertain?: UncertainPolicy;
 }
 
 const TOKEN_PATTERN = /^[0-9]+:[A-Za-z0-9_-]+$/;
@@ -56,6 +62,7 @@ export const telegramConnectorProperties = {
     type: 'string',
     format: 'uri',
   },
+  onUncertain: onUncertainProperty,
 } as const;
 
 /**
@@ -128,6 +135,7 @@ function resolveAccount(
       ...(webhookSecret === undefined ? {} : { webhookSecret }),
       ...(settings.webhookUrl === undefined ? {} : { webhookUrl: settings.webhookUrl }),
       ...(settings.apiRoot === undefined ? {} : { apiRoot: settings.apiRoot }),
+      ...(onUncertainOf(block.settings) ? { onUncertain: onUncertainOf(block.settings) } : {}),
     },
   ];
 }

@@ -8,8 +8,9 @@ import {
   resetSession,
   SessionNotFoundError,
   sessionHistory,
-  turnUsage,
+  turnMemo,
 } from '../../client/sessions.js';
+import type { UncertainSendRecord } from '../../workflows/pipeline/pipeline-api.js';
 import { printLine, table } from '../output.js';
 import { connectFromConfig, type TemporalWhere, withOpened } from '../temporal.js';
 
@@ -61,13 +62,18 @@ export function registerSessionsCommands(program: Command, ctx: SessionsCommands
     .description('Show the transcript, summary, queue and recent turns of a session')
     .option('--json', 'print JSON')
     .action(async (key: string, options: { json?: boolean }, cmd: Command) => {
-      const { history, usage } = await withClient(cmd, async (client) => {
+      const { history, memos } = await withClient(cmd, async (client) => {
         const history = await sessionHistory(client, key);
-        const usage = await Promise.all(history.turns.map((t) => turnUsage(client, t.workflowId)));
-        return { history, usage };
+        const memos = await Promise.all(history.turns.map((t) => turnMemo(client, t.workflowId)));
+        return { history, memos };
       });
+      const usage = memos.map((m) => m.usage);
       if (options.json) {
-        const turns = history.turns.map((t, i) => ({ ...t, usage: usage[i] ?? null }));
+        const turns = history.turns.map((t, i) => ({
+          ...t,
+          usage: usage[i] ?? null,
+          uncertainSends: memos[i]?.uncertainSends ?? [],
+        }));
         return print(cmd, JSON.stringify({ ...history, turns }, null, 2));
       }
       const lines = [`Session ${history.sessionKey}`, `Turns: ${history.turnCount}`];
@@ -93,6 +99,8 @@ export function registerSessionsCommands(program: Command, ctx: SessionsCommands
             ? `${u.input}/${u.output} tokens, ${u.modelCalls} model, ${u.toolCalls} tool, ${cost}`
             : 'no agent usage';
           lines.push(`  ${turn.workflowId}  ${turn.status}  ${figures}`);
+          for (const send of memos[i]?.uncertainSends ?? [])
+            lines.push(`    ! ${describeUncertainSend(send)}`);
         });
       }
       print(cmd, lines.join('\n'));
@@ -122,4 +130,19 @@ export function registerSessionsCommands(program: Command, ctx: SessionsCommands
       if (dropped > 0) parts.push(`dropped ${dropped} queued message${dropped === 1 ? '' : 's'}`);
       print(cmd, `${key}: ${parts.join('; ')}.`);
     });
+}
+
+/** One line on a reply whose send had an unknown outcome: what the person may have missed or got twice. */
+export function describeUncertainSend(send: UncertainSendRecord): string {
+  const where = `reply to ${send.channel} ${send.chat} (step ${send.step})`;
+  const parts: string[] = [];
+  const chunks = (list: number[]) => list.map((i) => `${i + 1}/${send.chunks}`).join(', ');
+  if (send.uncertain.length > 0)
+    parts.push(`chunk ${chunks(send.uncertain)} may not have arrived and was not sent again`);
+  if (send.resent.length > 0) {
+    parts.push(
+      `chunk ${chunks(send.resent)} was sent again${send.policy === 'notice' ? ' with a notice' : ''} and may have arrived twice`,
+    );
+  }
+  return `uncertain send (onUncertain: ${send.policy}): ${where}: ${parts.join('; ')}`;
 }

@@ -153,6 +153,7 @@ function telegramAccount(
       channel: telegram.channel,
       accountId,
       textLimit: telegram.textLimit,
+      ...(settings.onUncertain ? { onUncertain: settings.onUncertain } : {}),
       send: (chatId, text, opts) => {
         typing.replied(chatId, opts?.replyToMessageId);
         return telegram.sender(chatId, text, opts);
@@ -226,6 +227,7 @@ function slackAccount(
       textLimit: slack.textLimit,
       send: slack.sender,
       recover: slack.recover,
+      ...(settings.onUncertain ? { onUncertain: settings.onUncertain } : {}),
     },
     start: () => slack.start(),
     stop: () => slack.stop(),

@@ -26,6 +26,8 @@ export function createProtocolServices(health: HealthOptions): GatewayServices {
         uptimeMs: readiness.uptimeMs,
         channels: readiness.channels as unknown as JsonObject[],
         problems: readiness.problems,
+        // Replies whose send had an unknown outcome (`switchyard outbox list --uncertain` lists them).
+        ...(health.uncertainSends ? { uncertainSends: health.uncertainSends() } : {}),
       };
     },
   };

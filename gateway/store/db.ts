@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { INBOUND_JOURNAL_TABLES } from './inbound-journal.js';
-import { OUTBOX_TABLES } from './outbox.js';
+import { OUTBOX_RECOVERED_COLUMN, OUTBOX_TABLES } from './outbox.js';
 import { PAIRING_TABLES } from './pairing.js';
 
 export type Database = BetterSqlite3.Database;
@@ -21,6 +21,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: 'pairing and allowlist', sql: PAIRING_TABLES },
   { name: 'outbox', sql: OUTBOX_TABLES },
   { name: 'inbound journal', sql: INBOUND_JOURNAL_TABLES },
+  { name: 'outbox: recovered chunks', sql: OUTBOX_RECOVERED_COLUMN },
 ];
 
 export interface OpenDbOptions {

@@ -21,6 +21,11 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_by_age ON outbox (updated_at);
 `;
 
+/** Second outbox migration: a chunk of unknown outcome that a channel's `onUncertain` sent again says so. */
+export const OUTBOX_RECOVERED_COLUMN = `
+ALTER TABLE outbox ADD COLUMN recovered TEXT; -- onUncertain resend/notice: why it was sent again
+`;
+
 export type OutboxState = 'pending' | 'sent' | 'uncertain';
 
 export interface OutboxChunk {
@@ -48,6 +53,8 @@ export interface OutboxRow {
   messageId?: string;
   claimedBy: string;
   error?: string;
+  /** Sent again by the channel's `onUncertain` policy (resend, notice), and why. */
+  recovered?: string;
   createdAt: number;
   updatedAt: number;
 }
@@ -62,6 +69,7 @@ interface Row {
   text_sha256: string;
   claimed_by: string;
   error: string | null;
+  recovered: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -125,15 +133,48 @@ export class Outbox {
    * Take over a chunk of unknown outcome to send it again (the platform drops a repeat of its key).
    * `created_at` stays: it is when the key may first have reached the platform.
    */
-  reclaim(key: string): boolean {
+  reclaim(key: string, recovered?: string): boolean {
     return (
       this.db
         .prepare(
-          `UPDATE outbox SET state = 'pending', claimed_by = ?, error = NULL, updated_at = ?
+          `UPDATE outbox SET state = 'pending', claimed_by = ?, error = NULL, updated_at = ?,
+             recovered = coalesce(?, recovered)
            WHERE key = ? AND state IN ('pending', 'uncertain')`,
         )
-        .run(this.runId, this.now(), key).changes === 1
+        .run(this.runId, this.now(), recovered ?? null, key).changes === 1
     );
+  }
+
+  /**
+   * Chunks whose send had an unknown outcome, newest first: those left unsent (`uncertain`) and
+   * those a channel's policy sent again (`recovered`).
+   */
+  uncertain(limit = 100): OutboxRow[] {
+    return this.db
+      .prepare<[number], Row>(
+        `SELECT * FROM outbox WHERE state = 'uncertain' OR recovered IS NOT NULL ORDER BY updated_at DESC LIMIT ?`,
+      )
+      .all(limit)
+      .map(toOutboxRow);
+  }
+
+  /** The latest rows, newest first. */
+  recent(limit = 50): OutboxRow[] {
+    return this.db
+      .prepare<[number], Row>('SELECT * FROM outbox ORDER BY updated_at DESC LIMIT ?')
+      .all(limit)
+      .map(toOutboxRow);
+  }
+
+  /** How many chunks are uncertain (unsent) and how many were sent again by a policy. */
+  uncertainCounts(): { uncertain: number; resent: number } {
+    const row = this.db
+      .prepare<[], { uncertain: number; resent: number }>(
+        `SELECT coalesce(sum(state = 'uncertain'), 0) AS uncertain,
+                coalesce(sum(recovered IS NOT NULL AND state = 'sent'), 0) AS resent FROM outbox`,
+      )
+      .get();
+    return row ?? { uncertain: 0, resent: 0 };
   }
 
   get(key: string): OutboxRow | undefined {
@@ -181,5 +222,6 @@ function toOutboxRow(row: Row): OutboxRow {
     updatedAt: row.updated_at,
     ...(row.message_id === null ? {} : { messageId: row.message_id }),
     ...(row.error === null ? {} : { error: row.error }),
+    ...(row.recovered === null || row.recovered === undefined ? {} : { recovered: row.recovered }),
   };
 }

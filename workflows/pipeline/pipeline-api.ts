@@ -44,3 +44,19 @@ export interface PipelineState {
 }
 
 export const pipelineStateQuery = defineQuery<PipelineState>('pipeline.state');
+
+/** Memo key of a turn's sends whose outcome was unknown (client/sessions.ts reads it). */
+export const UNCERTAIN_SENDS_MEMO = 'uncertainSends';
+
+/** One `reply.send` with chunks of unknown outcome, as the turn's memo records it. */
+export interface UncertainSendRecord {
+  step: string;
+  channel: string;
+  chat: string;
+  chunks: number;
+  /** Chunk indexes left unsent (policy `skip`): the person may not have them. */
+  uncertain: number[];
+  /** Chunk indexes sent again (policy `resend` or `notice`): the person may have them twice. */
+  resent: number[];
+  policy: 'skip' | 'resend' | 'notice';
+}

@@ -5,7 +5,7 @@
  * and `reply.send` hands the text to the connector's own task queue (workflows/channel/channel-api.ts)
  * with an idempotency key, so a retry never posts twice.
  */
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import type {
   ChannelSendActivities,
   OutgoingFile,
@@ -26,6 +26,7 @@ import {
 } from '../agent/index.js';
 import { channelTaskQueue } from '../channel/channel-api.js';
 import type { ImageRef } from '../media/media-api.js';
+import { UNCERTAIN_SENDS_MEMO, type UncertainSendRecord } from './pipeline-api.js';
 import { stepFailure } from './pipeline-errors.js';
 import { temporalRetry } from './pipeline-retry.js';
 import type { Scope } from './pipeline-scope.js';
@@ -157,6 +158,22 @@ export async function runReplySend(
     ...(args.kind === 'error' ? { kind: 'error' as const } : {}),
     ...(media.length > 0 ? { media } : {}),
   });
+  const resent = result.resent ?? [];
+  // A send whose outcome was unknown is recorded on the turn (memo `uncertainSends`: the Temporal
+  // UI, `switchyard sessions show`). Patched: histories recorded before replay without the memo.
+  if ((result.uncertain.length > 0 || resent.length > 0) && patched('uncertain-send-memo')) {
+    const earlier = workflowInfo().memo?.[UNCERTAIN_SENDS_MEMO];
+    const record: UncertainSendRecord = {
+      step: step.id,
+      channel,
+      chat,
+      chunks: result.chunks,
+      uncertain: result.uncertain,
+      resent,
+      policy: result.onUncertain ?? 'skip',
+    };
+    upsertMemo({ [UNCERTAIN_SENDS_MEMO]: [...(Array.isArray(earlier) ? earlier : []), record] });
+  }
   return { ...result, channel, chat };
 }
 
