@@ -74,7 +74,19 @@ export function parseConfigSource(source: string, file: string): Record<string, 
       }),
     );
   }
-  const value = doc.toJS() ?? {};
+  let value: unknown;
+  try {
+    value = doc.toJS() ?? {};
+  } catch (error) {
+    // A document that parses but cannot become data: an alias to no anchor (`*x`), an alias loop.
+    throw new ConfigError([
+      {
+        where: `${file}:1:1`,
+        key: '',
+        message: `cannot read the YAML: ${(error as Error).message.split('\n')[0]}`,
+      },
+    ]);
+  }
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError([
       { where: `${file}:1:1`, key: '', message: 'expected a mapping of keys (gateway:, temporal:, …)' },
