@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../../config/load.js';
+import { dataConverterOf } from '../../temporal/data-converter.js';
+import { newKeyLine } from '../../temporal/encryption-keys.js';
 import { uniqueTaskQueue } from '../helpers/config.js';
 import { freePort } from '../helpers/ports.js';
 import { type Spawned, spawnSwitchyard } from '../helpers/processes.js';
@@ -69,6 +72,8 @@ describe('Switchyard on a Temporal cluster (PostgreSQL): two gateway hosts, thre
     TEMPORAL_ADDRESS: address,
     SWITCHYARD_TASK_QUEUE: taskQueue,
     SWITCHYARD_GATEWAY_TOKEN: TOKEN,
+    // Hosts with data dirs of their own share the payload codec's key, as docs/encryption.md says.
+    SWITCHYARD_ENCRYPTION_KEYS: newKeyLine(),
   };
 
   async function startWorker(name: string): Promise<Spawned> {
@@ -115,7 +120,10 @@ describe('Switchyard on a Temporal cluster (PostgreSQL): two gateway hosts, thre
     ]);
     baseA = `http://127.0.0.1:${portA}`;
     connection = await Connection.connect({ address });
-    client = new Client({ connection });
+    client = new Client({
+      connection,
+      dataConverter: dataConverterOf(loadConfig({ home: homeA, env: baseEnv })),
+    });
   });
 
   afterAll(async () => {

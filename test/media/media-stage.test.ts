@@ -49,7 +49,7 @@ describe('the media stage of the default pipeline', () => {
       media: media.activities,
       agent: { config: () => models, readBlob: media.readBlob, imageDescriber: () => undefined },
     });
-    chat = await startRecordingChannel(address, h.taskQueue);
+    chat = await startRecordingChannel(address, h.taskQueue, undefined, h.dataConverter);
     agent.answerWith((prompt) => {
       prompts.push(prompt);
       return 'Got it.';
