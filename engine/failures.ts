@@ -59,12 +59,14 @@ export const Failures = {
   WebFetchRefused: 'WebFetchRefused',
   /** `web_fetch` timed out, lost the connection or met a temporary DNS failure. */
   WebFetchFailed: 'WebFetchFailed',
-  /** The `message` tool was given empty text. */
+  /** The `message` tool was given empty text and no files. */
   EmptyMessage: 'EmptyMessage',
   /** The `message` tool's target matches several of the owner's chats. */
   MessageTargetAmbiguous: 'MessageTargetAmbiguous',
   /** The `message` tool's target is not one of the chats the owner allowed. */
   MessageTargetRefused: 'MessageTargetRefused',
+  /** The `message` tool named a file that is not in the media store (or files where it takes none). */
+  MessageFileRefused: 'MessageFileRefused',
   /** `sessions_history` was called outside a session without a `sessionKey`. */
   NoSession: 'NoSession',
   /** `sessions_history` names a session that does not exist. */

@@ -16,6 +16,7 @@ import {
   type AgentToolDefinition,
   loadAgentModelsConfig,
 } from '../activities/agent/index.js';
+import type { OutgoingFile } from '../activities/channel-send.js';
 import { type ActivityDeps, createActivities } from '../activities/index.js';
 import type { MediaActivityDeps } from '../activities/media/index.js';
 import { createDeltaSink, type DeltaSink } from '../activities/stream/sink.js';
@@ -28,6 +29,7 @@ import { describeRefusedEdit, liveConfig } from '../config/live.js';
 import { secretSourcesOf } from '../config/secrets.js';
 import { gatewayToken } from '../config/token.js';
 import { BlobStore } from '../media/blob-store.js';
+import { sniff } from '../media/sniff.js';
 import { LocalWhisper } from '../media/stt/local.js';
 import type { MemoryLog } from '../memory/agent-memory.js';
 import { MemoryError } from '../memory/errors.js';
@@ -197,6 +199,7 @@ function productionDeps(
               workflowIdConflictPolicy: 'USE_EXISTING',
             }),
           allowedChats: () => ownerChats(live.current()),
+          storedFile: media.storedFile,
         }),
         createSessionsHistoryTool({
           history: (key) => sessionHistory(client, key),
@@ -262,6 +265,12 @@ export function productionMedia(
     store,
     local,
     readBlob: (sha256: string) => store.read(sha256),
+    /** A stored file as a reply carries it, its type read from its bytes (the message tool's files). */
+    async storedFile(sha256: string): Promise<OutgoingFile | undefined> {
+      if (!(await store.stat(sha256))) return undefined;
+      const found = await sniff(await store.head(sha256));
+      return { sha256, mime: found?.mime ?? 'application/octet-stream', kind: found?.kind ?? 'file' };
+    },
     imageDescriber: (agent: string) => agentMedia(agent)?.vision ?? current().media.vision,
     close: () => local.close(),
   };

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,8 @@ import {
   webFetch,
 } from '../../activities/agent/builtin-tools/index.js';
 import { loadAgentModelsConfig, type ToolCallContext } from '../../activities/agent/index.js';
+import { BlobStore } from '../../media/blob-store.js';
+import { sniff } from '../../media/sniff.js';
 import type { AgentTurnResult, AgentTurnWorkflowInput } from '../../workflows/agent/index.js';
 import { uniqueTaskQueue } from '../helpers/config.js';
 import { bundleAgentWorkflows, connectClient, scheduledByType, startAgentWorker } from './harness.js';
@@ -431,6 +433,60 @@ describe('message', () => {
     );
     expect(wrongChannel.message).toMatch(/^refused: whatsapp chat '123'/);
     expect(sends).toBe(0);
+  });
+
+  it('sends files from the media store by id, typed by their bytes, and refuses an id it does not hold', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-test-message-files-'));
+    try {
+      const store = new BlobStore({ dir });
+      const png = Buffer.from(
+        'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==',
+        'base64',
+      );
+      const { sha256 } = await store.put(png, 'image');
+      const sent: MessageSendInput[] = [];
+      const tool = createMessageTool({
+        send: async (input) => {
+          sent.push(input);
+          return { messageIds: ['1', '2'] };
+        },
+        allowedChats: () => allowed,
+        storedFile: async (sha) => {
+          if (!(await store.stat(sha))) return undefined;
+          const found = await sniff(await store.head(sha));
+          return {
+            sha256: sha,
+            mime: found?.mime ?? 'application/octet-stream',
+            kind: found?.kind ?? 'file',
+          };
+        },
+      });
+      expect(
+        await tool.execute({ channel: 'telegram', chat: 'Mum', media: [`sha256:${sha256}`] }, callContext()),
+      ).toBe('Sent to telegram chat 123 "Mum" (2 messages).');
+      expect(sent).toEqual([
+        expect.objectContaining({
+          chatId: '123',
+          text: '',
+          media: [{ sha256, mime: 'image/png', kind: 'image' }],
+        }),
+      ]);
+      const unknown = await failureOf(
+        tool.execute(
+          { channel: 'telegram', chat: 'Mum', text: 'look', media: ['sha256:' + 'f'.repeat(64)] },
+          callContext(),
+        ),
+      );
+      expect(unknown.type).toBe('MessageFileRefused');
+      expect(unknown.message).toMatch(/no file 'sha256:f{64}' in the media store/);
+      const empty = await failureOf(
+        tool.execute({ channel: 'telegram', chat: 'Mum', text: ' ' }, callContext()),
+      );
+      expect(empty.type).toBe('EmptyMessage');
+      expect(sent).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
