@@ -1,4 +1,5 @@
 import { echoLoad } from './echo-load.js';
+import { media } from './media.js';
 import { memory } from './memory.js';
 import { pipelineCompile, stepOverhead } from './pipeline-measurements.js';
 import { rss } from './rss.js';
@@ -21,6 +22,7 @@ export const measurements: Measurement[] = [
   echoLoad,
   stepOverhead,
   memory,
+  media,
   wsColdStart,
   turns,
   wsTurns,
