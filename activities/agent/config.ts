@@ -9,7 +9,13 @@ import { BUILT_IN_PROVIDERS, validateModelRefs } from '../../config/model-refs.j
 import providersSchema from '../../schemas/providers.schema.json' with { type: 'json' };
 import type { ThinkingLevel } from '../../workflows/agent/agent-api.js';
 
-export type ProviderType = 'anthropic' | 'openai' | 'google' | 'openrouter' | 'openai-compatible';
+export type ProviderType =
+  | 'anthropic'
+  | 'openai'
+  | 'google'
+  | 'openrouter'
+  | 'openai-compatible'
+  | 'llama-cpp';
 
 export type ApiKeySource = { env: string } | { secret: string } | 'none';
 
@@ -30,6 +36,12 @@ export interface ProviderConfig {
   apiKey?: ApiKeySource;
   headers?: Record<string, string>;
   models?: ModelDefinition[];
+  /** llama-cpp: the .gguf file (absolute after loading; relative paths are relative to the data directory). */
+  model?: string;
+  /** llama-cpp: tokens of context to allocate (default 4096). */
+  contextSize?: number;
+  /** llama-cpp: CPU threads for generation (default: half the cores, at least 1). */
+  threads?: number;
 }
 
 export interface AgentModelSettings {
@@ -108,13 +120,18 @@ export function loadAgentModelsConfig(
     if (value[key] === undefined) delete value[key];
   }
   if (!validate(value)) throw new AgentConfigError((validate.errors ?? []).map(describe));
-  const providers = (value.providers ?? {}) as Record<string, ProviderConfig>;
+  const abs = (p: string) => (isAbsolute(p) ? p : join(options.home, p));
+  const providers = Object.fromEntries(
+    Object.entries((value.providers ?? {}) as Record<string, ProviderConfig>).map(([name, p]) => [
+      name,
+      p.model !== undefined ? { ...p, model: abs(p.model) } : p,
+    ]),
+  );
   const rawAgents = (value.agents ?? [{ id: 'main' }]) as Array<{
     id: string;
     workspace?: string;
     model?: string | Partial<AgentModelSettings>;
   }>;
-  const abs = (p: string) => (isAbsolute(p) ? p : join(options.home, p));
   const agents = rawAgents.map((a): AgentSettings => {
     const settings: AgentSettings = { id: a.id, workspace: abs(a.workspace ?? join('agents', a.id)) };
     if (a.model !== undefined) settings.model = normaliseModel(a.model);

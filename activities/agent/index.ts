@@ -14,6 +14,7 @@ import type {
 } from '../../workflows/agent/agent-api.js';
 import { AgentConfigError, type AgentModelsConfig } from './config.js';
 import { configFailure } from './errors.js';
+import type { LocalModels } from './local-model.js';
 import { callModel, type DeltaSink } from './model-call.js';
 import { modelInfo, resolveModel } from './models.js';
 import { type AgentSkillsDeps, READ_TOOL, skillsForTurns } from './skills.js';
@@ -23,6 +24,7 @@ import { buildSystemPrompt } from './workspace.js';
 export type * from '../../workflows/agent/agent-api.js';
 export type { AgentModelsConfig } from './config.js';
 export { AgentConfigError, loadAgentModelsConfig, parseModelRef } from './config.js';
+export { LocalModelError, type LocalModelSpec, LocalModels } from './local-model.js';
 export type { DeltaSink } from './model-call.js';
 export type { AgentSkillsDeps } from './skills.js';
 export type { AgentToolDefinition, ToolCallContext } from './tools.js';
@@ -44,6 +46,11 @@ export interface AgentActivityDeps {
   readBlob?: (sha256: string) => Promise<Buffer>;
   /** The model that describes images for this agent when its own cannot see (agents[].media.vision, media.vision). */
   imageDescriber?: (agent: string) => string | undefined;
+  /**
+   * Runs the GGUF models of llama-cpp providers in this process (one per worker, closed at its
+   * shutdown). Absent: a llama-cpp model fails with ModelConfigError.
+   */
+  local?: LocalModels;
 }
 
 const DEFAULT_RESERVE = 16_384;
@@ -133,6 +140,7 @@ export function createAgentActivities(deps: AgentActivityDeps) {
         env,
         ...(deps.onDelta ? { onDelta: deps.onDelta } : {}),
         ...(deps.readBlob ? { readBlob: deps.readBlob } : {}),
+        ...(deps.local ? { local: deps.local } : {}),
       });
     },
 

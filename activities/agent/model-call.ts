@@ -16,7 +16,8 @@ import {
 } from '../../workflows/agent/agent-api.js';
 import { AgentConfigError, type AgentModelsConfig } from './config.js';
 import { configFailure, modelCallFailure, redact } from './errors.js';
-import { type KeySources, resolveApiKey, resolveModel } from './models.js';
+import { LLAMA_CPP_API, LocalModelError, type LocalModelSpec, type LocalModels } from './local-model.js';
+import { type KeySources, localModelSpec, resolveApiKey, resolveModel } from './models.js';
 
 export type DeltaSink = (runKey: string, delta: AgentDelta) => void | Promise<void>;
 
@@ -25,6 +26,8 @@ export interface ModelCallDeps extends KeySources {
   onDelta?: DeltaSink;
   /** Bytes of a blob-store image the context refers to (`blob:sha256:…`); absent: images become notes. */
   readBlob?: (sha256: string) => Promise<Buffer>;
+  /** The worker's GGUF models (llama-cpp providers); absent: such a model fails with ModelConfigError. */
+  local?: LocalModels;
 }
 
 /** How often a model call heartbeats while it is open, tokens or not. */
@@ -37,13 +40,21 @@ export async function callModel(input: ModelCallInput, deps: ModelCallDeps): Pro
   const send = (delta: AgentDelta) => pushDelta(deps.onDelta, input.runKey, delta, activity);
   let model: Model<Api>;
   let apiKey: string;
+  let local: LocalModelSpec | undefined;
   try {
     const config = deps.config();
     model = resolveModel(input.model, config);
     apiKey = resolveApiKey(input.model, config, deps);
+    local = localModelSpec(input.model, config);
   } catch (err) {
     if (err instanceof AgentConfigError) throw configFailure(err);
     throw err;
+  }
+  if (model.api === LLAMA_CPP_API && (!local || !deps.local)) {
+    throw ApplicationFailure.nonRetryable(
+      `model ${input.model}: this worker runs no local (llama-cpp) models`,
+      Failures.ModelConfigError,
+    );
   }
 
   send({ type: 'start', model: input.model, attempt: activity.info.attempt, purpose: input.purpose });
@@ -59,21 +70,45 @@ export async function callModel(input: ModelCallInput, deps: ModelCallDeps): Pro
   }, HEARTBEAT_EVERY_MS);
   try {
     const context = await withImageBytes(input.context as Context, model, input.model, deps.readBlob);
-    const stream = streamSimple(model, context, {
-      apiKey,
-      maxRetries: 0,
-      signal: AbortSignal.any([activity.cancellationSignal, stall.signal]),
-      ...(thinking && thinking !== 'off' && model.reasoning ? { reasoning: thinking } : {}),
-      ...(maxTokens !== undefined ? { maxTokens } : {}),
-      ...(temperature !== undefined ? { temperature } : {}),
-    });
-    for await (const event of stream) {
-      lastEvent = Date.now();
-      if (event.type === 'text_delta') send({ type: 'text', delta: event.delta });
-      else if (event.type === 'thinking_delta') send({ type: 'thinking', delta: event.delta });
+    const signal = AbortSignal.any([activity.cancellationSignal, stall.signal]);
+    if (local && deps.local) {
+      message = await deps.local.complete(model, local, context, {
+        signal,
+        ...(maxTokens !== undefined ? { maxTokens } : {}),
+        ...(temperature !== undefined ? { temperature } : {}),
+        onText: (delta) => {
+          lastEvent = Date.now();
+          send({ type: 'text', delta });
+        },
+      });
+    } else {
+      const stream = streamSimple(model, context, {
+        apiKey,
+        maxRetries: 0,
+        signal,
+        ...(thinking && thinking !== 'off' && model.reasoning ? { reasoning: thinking } : {}),
+        ...(maxTokens !== undefined ? { maxTokens } : {}),
+        ...(temperature !== undefined ? { temperature } : {}),
+      });
+      for await (const event of stream) {
+        lastEvent = Date.now();
+        if (event.type === 'text_delta') send({ type: 'text', delta: event.delta });
+        else if (event.type === 'thinking_delta') send({ type: 'thinking', delta: event.delta });
+      }
+      message = await stream.result();
     }
-    message = await stream.result();
   } catch (err) {
+    if (err instanceof LocalModelError) {
+      send({ type: 'end', stopReason: 'error' });
+      throw ApplicationFailure.nonRetryable(
+        `model ${input.model} failed: ${err.message}`,
+        Failures.LocalModelUnavailable,
+        {
+          model: input.model,
+          file: err.file,
+        },
+      );
+    }
     // streamSimple throws synchronously for set-up problems (e.g. an unknown api).
     message = errorMessage(model, err);
   } finally {

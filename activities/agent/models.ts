@@ -12,6 +12,12 @@ import {
   type ProviderType,
   parseModelRef,
 } from './config.js';
+import {
+  DEFAULT_LOCAL_CONTEXT,
+  DEFAULT_LOCAL_MAX_TOKENS,
+  LLAMA_CPP_API,
+  type LocalModelSpec,
+} from './local-model.js';
 
 const DEFAULTS: Record<ProviderType, { api: string; baseUrl: string; keyEnv?: string }> = {
   anthropic: { api: 'anthropic-messages', baseUrl: 'https://api.anthropic.com', keyEnv: 'ANTHROPIC_API_KEY' },
@@ -27,6 +33,8 @@ const DEFAULTS: Record<ProviderType, { api: string; baseUrl: string; keyEnv?: st
     keyEnv: 'OPENROUTER_API_KEY',
   },
   'openai-compatible': { api: 'openai-completions', baseUrl: '' },
+  // Runs in the worker (local-model.ts); its "base URL" is the model file.
+  'llama-cpp': { api: LLAMA_CPP_API, baseUrl: '' },
 };
 
 function providerType(name: string, provider: ProviderConfig | undefined): ProviderType {
@@ -42,6 +50,7 @@ export function resolveModel(ref: string, config: AgentModelsConfig): Model<Api>
   if (!provider && !(name in DEFAULTS && type !== 'openai-compatible')) {
     throw new AgentConfigError([`model '${ref}': no provider '${name}' under providers:`]);
   }
+  if (type === 'llama-cpp') return localModel(name, id, provider!);
   const defaults = DEFAULTS[type];
   const known = type === 'openai-compatible' ? undefined : catalogue(type, id);
   const defined = provider?.models?.find((m) => m.id === id);
@@ -64,6 +73,40 @@ export function resolveModel(ref: string, config: AgentModelsConfig): Model<Api>
   if (known?.compat) model.compat = known.compat;
   if (known?.headers || provider?.headers) model.headers = { ...known?.headers, ...provider?.headers };
   return model;
+}
+
+/** A model in a GGUF file, run by the worker: any id names the provider's one file. */
+function localModel(name: string, id: string, provider: ProviderConfig): Model<Api> {
+  if (!provider.model)
+    throw new AgentConfigError([
+      `providers.${name}: a llama-cpp provider needs model: <path to a .gguf file>`,
+    ]);
+  const defined = provider.models?.find((m) => m.id === id);
+  const contextWindow = provider.contextSize ?? DEFAULT_LOCAL_CONTEXT;
+  return {
+    id,
+    name: defined?.name ?? id,
+    api: LLAMA_CPP_API,
+    provider: name,
+    baseUrl: provider.model,
+    reasoning: false,
+    input: ['text'],
+    cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+    contextWindow,
+    maxTokens: Math.min(defined?.maxTokens ?? DEFAULT_LOCAL_MAX_TOKENS, contextWindow),
+  };
+}
+
+/** What the worker loads for a llama-cpp model reference (undefined for any other provider). */
+export function localModelSpec(ref: string, config: AgentModelsConfig): LocalModelSpec | undefined {
+  const { provider: name } = parseModelRef(ref);
+  const provider = config.providers[name];
+  if (providerType(name, provider) !== 'llama-cpp' || !provider?.model) return undefined;
+  return {
+    file: provider.model,
+    contextSize: provider.contextSize ?? DEFAULT_LOCAL_CONTEXT,
+    ...(provider.threads ? { threads: provider.threads } : {}),
+  };
 }
 
 function catalogue(type: ProviderType, id: string): Model<Api> | undefined {

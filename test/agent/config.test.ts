@@ -5,7 +5,7 @@ import { fauxAssistantMessage } from '@mariozechner/pi-ai';
 import { describe, expect, it } from 'vitest';
 import { AgentConfigError, loadAgentModelsConfig } from '../../activities/agent/config.js';
 import { classifyProviderError } from '../../activities/agent/errors.js';
-import { resolveApiKey, resolveModel } from '../../activities/agent/models.js';
+import { localModelSpec, resolveApiKey, resolveModel } from '../../activities/agent/models.js';
 
 const home = '/srv/switchyard';
 
@@ -89,6 +89,34 @@ describe('providers and per-agent models config', () => {
     expect(() => loadAgentModelsConfig({ providers: { ollama: { colour: 'red' } } }, { home })).toThrow(
       "providers.ollama: unknown key 'colour'",
     );
+  });
+
+  it('a llama-cpp provider names a GGUF file, relative to the data directory; no key, its own window', () => {
+    expect(() => loadAgentModelsConfig({ providers: { local: { type: 'llama-cpp' } } }, { home })).toThrow(
+      "providers.local: must have required property 'model'",
+    );
+    const config = loadAgentModelsConfig(
+      {
+        providers: { local: { type: 'llama-cpp', model: 'models/tiny.gguf', contextSize: 2048, threads: 1 } },
+        agents: [{ id: 'main', model: 'local/tiny' }],
+      },
+      { home },
+    );
+    expect(config.providers.local!.model).toBe('/srv/switchyard/models/tiny.gguf');
+    expect(resolveModel('local/tiny', config)).toMatchObject({
+      api: 'llama-cpp',
+      provider: 'local',
+      baseUrl: '/srv/switchyard/models/tiny.gguf',
+      contextWindow: 2048,
+      maxTokens: 1024,
+      input: ['text'],
+    });
+    expect(resolveApiKey('local/tiny', config, { env: {} })).toBe('none');
+    expect(localModelSpec('local/tiny', config)).toEqual({
+      file: '/srv/switchyard/models/tiny.gguf',
+      contextSize: 2048,
+      threads: 1,
+    });
   });
 
   it('reads API keys from the environment or the secrets file, at call time', () => {
