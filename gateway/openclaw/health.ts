@@ -5,8 +5,8 @@ import { SWITCHYARD_VERSION } from '../version.js';
 import type { GatewayHealth, GatewayServices, JsonObject } from './protocol/services.js';
 
 /**
- * `health` and `status` of the OpenClaw protocol, from the real Temporal readiness check and the
- * connectors' own reports. The other methods' services (chat, sessions, models, config,
+ * `health`, `status` and `channels.status` of the OpenClaw protocol, from the real Temporal
+ * readiness check and the connectors' own reports. The other methods' services (chat, sessions, models, config,
  * approvals, cron) are added by the gateway (gateway/server.ts).
  */
 export function createProtocolServices(health: HealthOptions): GatewayServices {
@@ -30,6 +30,42 @@ export function createProtocolServices(health: HealthOptions): GatewayServices {
         ...(health.uncertainSends ? { uncertainSends: health.uncertainSends() } : {}),
       };
     },
+    async channelsStatus(params) {
+      return channelsStatus(health.connectors?.() ?? [], params.channel);
+    },
+  };
+}
+
+/**
+ * OpenClaw's `channels.status` result: each channel's default (first) account's fields, every
+ * account in `channelAccounts`, with `channel` only that channel. The connectors report their
+ * state as it changes, so the answer is always live: `probe` asks for nothing more.
+ */
+export function channelsStatus(connectors: readonly ConnectorStatus[], channel?: string): JsonObject {
+  const now = Date.now();
+  const channels: Record<string, JsonObject> = {};
+  const channelAccounts: Record<string, JsonObject[]> = {};
+  const channelDefaultAccountId: Record<string, string> = {};
+  const order: string[] = [];
+  for (const status of connectors) {
+    if (channel !== undefined && status.channel !== channel) continue;
+    const account = accountSummary(status, now);
+    const accounts = channelAccounts[status.channel];
+    if (accounts) accounts.push(account);
+    else {
+      order.push(status.channel);
+      channelAccounts[status.channel] = [account];
+      channelDefaultAccountId[status.channel] = status.accountId;
+      channels[status.channel] = { ...account };
+    }
+  }
+  return {
+    ts: now,
+    channelOrder: order,
+    channelLabels: Object.fromEntries(order.map((id) => [id, LABELS[id] ?? id])),
+    channels,
+    channelAccounts,
+    channelDefaultAccountId,
   };
 }
 

@@ -1,4 +1,4 @@
-import { SnapshotSchema } from '@openclaw/gateway-protocol';
+import { ChannelsStatusResultSchema, SnapshotSchema } from '@openclaw/gateway-protocol';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import {
@@ -7,7 +7,7 @@ import {
   describeStatus,
   STUCK_AFTER_MS,
 } from '../../channels/status.js';
-import { gatewayHealth } from '../../gateway/openclaw/health.js';
+import { channelsStatus, gatewayHealth } from '../../gateway/openclaw/health.js';
 
 function clock(start = 1_000_000) {
   let now = start;
@@ -124,5 +124,46 @@ describe("OpenClaw's health payload", () => {
       reconnectAttempts: 1,
       lastError: 'ECONNRESET',
     });
+  });
+});
+
+describe("OpenClaw's channels.status", () => {
+  it('lists every account of every channel, valid by its schema; `channel` picks one', () => {
+    const board = new ConnectorStatusBoard();
+    board.account('whatsapp', 'personal').connected();
+    board
+      .account('whatsapp', 'work')
+      .loggedOut('Link it: run `switchyard channels login whatsapp --account work`.');
+    board.account('slack', 'default').authFailed(new Error('invalid_auth'), 'Check SLACK_BOT_TOKEN.');
+    const result = channelsStatus(board.list());
+    const validate = new Ajv({ strict: false }).compile(ChannelsStatusResultSchema);
+    expect(validate(result), JSON.stringify(validate.errors)).toBe(true);
+    expect(result).toMatchObject({
+      channelOrder: ['whatsapp', 'slack'],
+      channelLabels: { whatsapp: 'WhatsApp', slack: 'Slack' },
+      channelDefaultAccountId: { whatsapp: 'personal', slack: 'default' },
+      channels: {
+        whatsapp: { accountId: 'personal', connected: true },
+        slack: { healthState: 'auth-failed' },
+      },
+      channelAccounts: {
+        whatsapp: [
+          { accountId: 'personal', healthState: 'connected', connected: true, linked: true },
+          {
+            accountId: 'work',
+            healthState: 'logged-out',
+            connected: false,
+            linked: false,
+            running: true,
+            problem: expect.stringContaining('whatsapp/work is logged out'),
+          },
+        ],
+        slack: [{ accountId: 'default', connected: false, lastError: 'invalid_auth' }],
+      },
+    });
+    const onlySlack = channelsStatus(board.list(), 'slack');
+    expect(onlySlack.channelOrder).toEqual(['slack']);
+    expect(Object.keys(onlySlack.channelAccounts as object)).toEqual(['slack']);
+    expect(channelsStatus(board.list(), 'discord')).toMatchObject({ channelOrder: [], channelAccounts: {} });
   });
 });

@@ -10,6 +10,7 @@ import type { Readiness } from '../../gateway/health.js';
 import { PairingStore } from '../../gateway/store/pairing.js';
 import { until } from '../helpers/until.js';
 import { startWhatsAppStack, type WhatsAppStack } from '../helpers/whatsapp-stack.js';
+import { connectParams, RawClient } from '../protocol/harness.js';
 import { recordingLog } from '../telegram/helpers.js';
 
 const OWNER = '15551110001@s.whatsapp.net';
@@ -202,5 +203,36 @@ describe('a WhatsApp account that is not linked', () => {
       ok: false,
       fix: expect.stringContaining('switchyard channels login whatsapp'),
     });
+  });
+
+  it("is reported logged out by OpenClaw's health and channels.status", async () => {
+    const client = await RawClient.open(stack.base.replace(/^http/, 'ws'));
+    try {
+      await client.challenge();
+      expect(
+        (await client.request('c1', 'connect', connectParams({ auth: { token: stack.token } }))).ok,
+      ).toBe(true);
+      const loggedOut = {
+        accountId: 'default',
+        healthState: 'logged-out',
+        linked: false,
+        connected: false,
+        problem: expect.stringContaining('switchyard channels login whatsapp'),
+      };
+      const health = await client.request('h1', 'health', {});
+      expect(health).toMatchObject({ ok: true, payload: { channels: { whatsapp: loggedOut } } });
+      const status = await client.request('s1', 'channels.status', { channel: 'whatsapp', probe: true });
+      expect(status).toMatchObject({
+        ok: true,
+        payload: {
+          channelOrder: ['whatsapp'],
+          channelDefaultAccountId: { whatsapp: 'default' },
+          channelAccounts: { whatsapp: [loggedOut] },
+        },
+      });
+      expect(client.problems).toEqual([]);
+    } finally {
+      client.close();
+    }
   });
 });

@@ -20,6 +20,8 @@ export interface WhatsAppStack {
   config: Config;
   home: string;
   base: string;
+  /** The gateway token (OpenClaw clients connect with it). */
+  token: string;
   close(): Promise<void>;
 }
 
@@ -81,6 +83,7 @@ export async function startWhatsAppStack(
     config,
     home,
     base,
+    token,
     async close() {
       await worker.shutdown();
       await sink?.close();

@@ -103,6 +103,7 @@ export const DELEGATED_METHODS: Record<
   'sessions.delete': { service: 'sessionsDelete', validate: protocol.validateSessionsDeleteParams },
   'agents.list': { service: 'agentsList', validate: protocol.validateAgentsListParams },
   'models.list': { service: 'modelsList', validate: protocol.validateModelsListParams },
+  'channels.status': { service: 'channelsStatus', validate: protocol.validateChannelsStatusParams },
   'config.get': { service: 'configGet', validate: protocol.validateConfigGetParams },
   'cron.list': { service: 'cronList', validate: protocol.validateCronListParams },
   'cron.status': { service: 'cronStatus', validate: protocol.validateCronStatusParams },

@@ -5,6 +5,7 @@
 import type {
   AgentEvent,
   AgentsListParams,
+  ChannelsStatusParams,
   ChatAbortParams,
   ChatEvent,
   ChatHistoryParams,
@@ -119,6 +120,8 @@ export interface GatewayServices {
   health(): GatewayHealth | Promise<GatewayHealth>;
   /** `status` method: a free-form summary (OpenClaw's shape: runtimeVersion, sessions, tasks, …). */
   status(): JsonObject | Promise<JsonObject>;
+  /** `channels.status`: every chat account's live state, in OpenClaw's ChannelsStatusResult shape. */
+  channelsStatus?: Call<ChannelsStatusParams, JsonObject>;
 
   /** Starts a turn; the answer streams as `chat` (and `agent`) events through `ctx.events`. */
   chatSend?: Call<ChatSendParams, ChatSendResult>;
