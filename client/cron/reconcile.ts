@@ -11,6 +11,7 @@ import {
   type ScheduleDescription,
   ScheduleNotFoundError,
 } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
 import { type CronTask, type CronTaskSource, SCHEDULE_ID_PREFIX, taskIdOf } from '../../config/cron-task.js';
 import { assertCronTask } from '../../config/cron-validate.js';
 import type { HeartbeatRun, ScheduledTaskInput } from '../../workflows/schedule/schedule-api.js';
@@ -117,15 +118,43 @@ export async function updateSchedule(
   }));
 }
 
-/** Ids of Schedules that look like ours (prefix and memo), from the (eventually consistent) list. */
+/**
+ * Ids of Schedules that look like ours (prefix and memo), from the (eventually consistent) list.
+ * Read raw and decoded one memo at a time: a namespace can hold other installs' Schedules whose
+ * memos are encrypted with keys this process lacks (docs/encryption.md), and the SDK's list()
+ * would throw on the first of those. A memo this process cannot read is not one it wrote.
+ */
 export async function ownedScheduleIds(client: Client): Promise<string[]> {
   const ids: string[] = [];
-  for await (const summary of client.schedule.list()) {
-    if (!summary.scheduleId.startsWith(SCHEDULE_ID_PREFIX)) continue;
-    if (summary.memo && summary.memo.switchyard !== OWNER_MEMO.switchyard) continue;
-    ids.push(summary.scheduleId);
-  }
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await client.workflowService.listSchedules({
+      namespace: client.options.namespace,
+      maximumPageSize: 1000,
+      nextPageToken,
+    });
+    for (const entry of page.schedules ?? []) {
+      const scheduleId = entry.scheduleId ?? '';
+      if (!scheduleId.startsWith(SCHEDULE_ID_PREFIX)) continue;
+      const owner = entry.memo?.fields?.switchyard;
+      if (owner && (await readMemoField(client, owner)) !== OWNER_MEMO.switchyard) continue;
+      ids.push(scheduleId);
+    }
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken);
   return ids;
+}
+
+/** One memo value through the client's codecs and converter; undefined when it cannot be read. */
+async function readMemoField(client: Client, payload: Payload): Promise<unknown> {
+  const { payloadCodecs, payloadConverter } = client.options.loadedDataConverter;
+  try {
+    let payloads = [payload];
+    for (const codec of [...payloadCodecs].reverse()) payloads = await codec.decode(payloads);
+    return payloads[0] ? payloadConverter.fromPayload(payloads[0]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function isOwned(description: Pick<ScheduleDescription, 'memo' | 'scheduleId'>): boolean {

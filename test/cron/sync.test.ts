@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../../config/load.js';
+import { dataConverterOf } from '../../temporal/data-converter.js';
 import { uniqueTaskQueue } from '../helpers/config.js';
 import { BIN } from '../helpers/processes.js';
 
@@ -34,7 +36,12 @@ describe('switchyard cron sync (config reload)', () => {
   const sync = async () => (await run(process.execPath, [BIN, 'cron', 'sync'], { env })).stdout;
 
   beforeAll(async () => {
-    client = new Client({ connection: await Connection.connect({ address }) });
+    // This install's key (created in its data dir on first use, then read by the CLI too).
+    const config = loadConfig({ home, env });
+    client = new Client({
+      connection: await Connection.connect({ address }),
+      dataConverter: dataConverterOf(config),
+    });
   });
   afterAll(async () => {
     await client?.connection.close();
@@ -68,6 +75,36 @@ describe('switchyard cron sync (config reload)', () => {
     expect(failed).toMatchObject({ code: 2 });
     expect((failed as { stderr: string }).stderr).toMatch(
       /switchyard\.yaml:4:\d+: cron\.tasks\.0\.schedule\.expr: .*hour/,
+    );
+  });
+
+  it("leaves another install's Schedule alone, encrypted with a key this one lacks, and is not stopped by it", async () => {
+    // Another install on the same namespace: its own data dir, so its own encryption key.
+    const otherHome = mkdtempSync(join(tmpdir(), 'switchyard-cron-sync-other-'));
+    const otherId = `sync-other-${Date.now()}`;
+    const otherEnv = {
+      ...env,
+      SWITCHYARD_HOME: otherHome,
+      SWITCHYARD_TASK_QUEUE: uniqueTaskQueue('sync-other'),
+    };
+    const otherTask = `cron:\n  tasks:\n    - id: ${otherId}\n      schedule: { kind: every, everyMs: 3600000 }\n      payload: { kind: agentTurn, message: hello }\n`;
+    writeFileSync(join(otherHome, 'switchyard.yaml'), otherTask);
+    expect((await run(process.execPath, [BIN, 'cron', 'sync'], { env: otherEnv })).stdout).toContain(
+      `created: ${otherId}`,
+    );
+    // This install declares no task: its sync lists the namespace's Schedules, cannot read the
+    // other's memo, and neither fails nor deletes it.
+    writeTask(undefined);
+    expect(await sync()).toMatch(/created: -\nupdated: -\ndeleted: -/);
+    // Still there (read raw: this test's client lacks the other install's key).
+    const raw = await client.workflowService.describeSchedule({
+      namespace: 'default',
+      scheduleId: `cron:${otherId}`,
+    });
+    expect(raw.schedule?.action?.startWorkflow?.taskQueue?.name).toBe(otherEnv.SWITCHYARD_TASK_QUEUE);
+    writeFileSync(join(otherHome, 'switchyard.yaml'), 'cron:\n  tasks: []\n');
+    expect((await run(process.execPath, [BIN, 'cron', 'sync'], { env: otherEnv })).stdout).toContain(
+      `deleted: ${otherId}`,
     );
   });
 });

@@ -254,7 +254,9 @@ describe('exec through a real worker that is SIGKILLed while the command runs', 
     await expect
       .poll(
         async () => {
-          found = (await listApprovals(gateway.client)).find((a) => a.tool === 'exec' && !seen.has(a.id));
+          found = (await listApprovals(gateway.client, { taskQueue })).find(
+            (a) => a.tool === 'exec' && !seen.has(a.id),
+          );
           return found !== undefined;
         },
         { timeout: 60_000, interval: 250 },

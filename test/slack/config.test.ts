@@ -99,7 +99,7 @@ describe('channels.slack connector settings', () => {
     expect(problems('channels:\n  slack:\n    mode: websocket\n    botTokn: xoxb-1\n')).toEqual([
       'switchyard.yaml:4:5 channels.slack.botTokn: is not a known field; known fields: dmPolicy, allowFrom, ' +
         'groupPolicy, groups, groupAllowFrom, requireMention, enabled, mode, botToken, appToken, signingSecret, ' +
-        'apiUrl, replyInThread, accountId, accounts',
+        'apiUrl, replyInThread, onUncertain, accountId, accounts',
       'switchyard.yaml:3:11 channels.slack.mode: must be one of "socket", "http" (got "websocket")',
     ]);
   });
