@@ -250,7 +250,7 @@ describe('exec through a real worker that is SIGKILLed while the command runs', 
 
   /** Approves the next exec call that waits, once it is listed; returns its arguments. */
   async function approveNext(seen: Set<string>): Promise<string> {
-    let found: { id: string; args: string } | undefined;
+    let found: { id: string; args: string; workflowId: string } | undefined;
     await expect
       .poll(
         async () => {
@@ -263,7 +263,7 @@ describe('exec through a real worker that is SIGKILLed while the command runs', 
       )
       .toBe(true);
     seen.add(found!.id);
-    await resolveApprovalById(gateway.client, found!.id, 'approve');
+    await resolveApprovalById(gateway.client, found!.id, 'approve', { workflowId: found!.workflowId });
     return found!.args;
   }
 
