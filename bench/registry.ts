@@ -1,4 +1,5 @@
 import { echoLoad } from './echo-load.js';
+import { localModel } from './local-model.js';
 import { media } from './media.js';
 import { memory } from './memory.js';
 import { pipelineCompile, stepOverhead } from './pipeline-measurements.js';
@@ -23,6 +24,7 @@ export const measurements: Measurement[] = [
   stepOverhead,
   memory,
   media,
+  localModel,
   wsColdStart,
   turns,
   wsTurns,

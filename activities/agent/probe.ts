@@ -7,7 +7,8 @@
 import { type Api, completeSimple, type Model } from '@mariozechner/pi-ai';
 import { AgentConfigError, type AgentModelsConfig } from './config.js';
 import { redact } from './errors.js';
-import { type KeySources, resolveApiKey, resolveModel } from './models.js';
+import { LLAMA_CPP_API, LocalModels } from './local-model.js';
+import { type KeySources, localModelSpec, resolveApiKey, resolveModel } from './models.js';
 
 export type ProbeResult = { ok: true; text: string; model: Model<Api> } | { ok: false; error: string };
 
@@ -33,12 +34,19 @@ export async function probeModel(
     throw error;
   }
   const timeoutMs = options.timeoutMs ?? 45_000;
+  const question = {
+    messages: [{ role: 'user' as const, content: 'Reply with one word: ready', timestamp: Date.now() }],
+  };
+  const local = model.api === LLAMA_CPP_API ? localModelSpec(ref, config) : undefined;
+  // A GGUF model is loaded here, in the process that asks (the gateway or the CLI), for this one
+  // call, and freed again: the worker loads its own copy on its first turn.
+  const runtime = local ? new LocalModels() : undefined;
   try {
-    const answer = await completeSimple(
-      model,
-      { messages: [{ role: 'user', content: 'Reply with one word: ready', timestamp: Date.now() }] },
-      { apiKey, maxRetries: 0, maxTokens: 64, signal: AbortSignal.timeout(timeoutMs) },
-    );
+    const signal = AbortSignal.timeout(timeoutMs);
+    const answer =
+      local && runtime
+        ? await runtime.complete(model, local, question, { maxTokens: 16, signal })
+        : await completeSimple(model, question, { apiKey, maxRetries: 0, maxTokens: 64, signal });
     if (answer.stopReason === 'error' || answer.stopReason === 'aborted') {
       const why =
         answer.stopReason === 'aborted'
@@ -53,6 +61,9 @@ export async function probeModel(
       .trim();
     return { ok: true, text, model };
   } catch (error) {
-    return { ok: false, error: redact(`${model.baseUrl}: ${(error as Error).message}`, [apiKey]) };
+    const message = (error as Error).message;
+    return { ok: false, error: local ? message : redact(`${model.baseUrl}: ${message}`, [apiKey]) };
+  } finally {
+    await runtime?.close();
   }
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { defaultAgentId } from '../../channels/routing.js';
+import { bundledLocalModel } from '../../config/bundled-model.js';
 import { loadConfig } from '../../config/load.js';
 import { createOnboarding, setupReason } from '../../gateway/onboarding.js';
 import { loadConfigOrExit } from '../load.js';
@@ -35,7 +36,11 @@ export function registerOnboardCommand(program: Command): void {
       };
       const agentId = opts.agent ?? defaultAgentId(initial.routing);
       const reason = setupReason(initial, agentId) ?? 'it has a working model now; this replaces it';
-      const session = createOnboarding({ config: current, context: 'command' }, agentId, reason);
+      const session = createOnboarding(
+        { config: current, context: 'command', localModel: bundledLocalModel },
+        agentId,
+        reason,
+      );
       const io = terminalIO();
       try {
         await runSetupInTerminal(

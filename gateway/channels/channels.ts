@@ -16,6 +16,7 @@ import { resolveRoute } from '../../channels/routing.js';
 import { DEFAULT_AGENT_ID } from '../../channels/session-key.js';
 import type { ConnectorStatusBoard } from '../../channels/status.js';
 import { createWebchatConnector, type WebchatSetup } from '../../channels/webchat/connector.js';
+import { bundledLocalModel } from '../../config/bundled-model.js';
 import { type Config, servesChannel } from '../../config/config.js';
 import { secretSourcesOf } from '../../config/secrets.js';
 import type { TemporalConnectionOptions } from '../../temporal/connection.js';
@@ -74,7 +75,12 @@ function webchatOnboarding(
   return {
     needed: (message) => setupReason(current(), agentOf(message), env),
     begin: (message, reason) =>
-      createOnboarding({ config: current, env, ...extra }, agentOf(message), reason),
+      createOnboarding(
+        // The bundled local model is offered when `npm run setup` installed it.
+        { config: current, env, localModel: bundledLocalModel, ...extra },
+        agentOf(message),
+        reason,
+      ),
   };
 }
 

@@ -9,6 +9,8 @@ import type { WorkflowBundle } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type AgentDelta, LocalModels, loadAgentModelsConfig } from '../../activities/agent/index.js';
 import { bundledLocalModelPath, toChatHistory } from '../../activities/agent/local-model.js';
+import { loadConfig } from '../../config/load.js';
+import { createOnboarding, setupReason } from '../../gateway/onboarding.js';
 import type { AgentTurnResult, AgentTurnWorkflowInput } from '../../workflows/agent/index.js';
 import { uniqueTaskQueue } from '../helpers/config.js';
 import {
@@ -189,6 +191,31 @@ describe('the llama-cpp provider: a GGUF model inside the worker', () => {
     await local.close();
     expect(local.isLoaded(spec)).toBe(false);
   });
+});
+
+describe('onboarding offers the bundled model and tests it for real', () => {
+  it('a file that is no model is refused by the test call; the bundled one answers and is written as providers.local', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-onboard-local-'));
+    writeFileSync(join(dir, 'notes.gguf'), 'not a model');
+    const current = () => loadConfig({ home: dir, env: {} });
+    const session = createOnboarding(
+      { config: current, env: {}, context: 'command', localModel: () => ({ file: GGUF, label: 'Tiny' }) },
+      'main',
+      'test',
+    );
+    expect(session.view().choices?.map((c) => c.id)).toContain('local');
+    const form = session.choose('local');
+    expect(form.fields?.find((f) => f.name === 'modelFile')?.value).toBe(GGUF);
+    const refused = await session.submit({ modelFile: join(dir, 'notes.gguf') });
+    expect(refused.error).toMatch(/^The test call failed: cannot load .*notes\.gguf: not a GGUF file/);
+    expect(session.done).toBe(false);
+    const done = await session.submit({ modelFile: GGUF });
+    expect(done).toMatchObject({ step: 'done', model: 'local/smollm2-135m-instruct.q4_1' });
+    expect(done.text).toMatch(/^Done: local\/smollm2-135m-instruct\.q4_1 answered the test call/);
+    const config = current();
+    expect(config.models.providers).toEqual({ local: { type: 'llama-cpp', model: GGUF } });
+    expect(setupReason(config, 'main', {})).toBeUndefined();
+  }, 60_000);
 });
 
 describe('toChatHistory', () => {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { bundledLocalModel } from '../../config/bundled-model.js';
 import type { Config } from '../../config/config.js';
 import { loadConfig } from '../../config/load.js';
 import { buildGateway, type Gateway } from '../../gateway/server.js';
@@ -85,7 +86,15 @@ describe('web chat onboarding in Chromium (no model configured yet)', () => {
       .evaluateAll((els) =>
         els.map((e) => (e as unknown as { dataset: { provider: string } }).dataset.provider),
       );
-    expect(choices).toEqual(['anthropic', 'openai', 'google', 'openrouter', 'openai-compatible']);
+    // The bundled local model is offered where `npm run setup` installed it (as `npm test` does).
+    expect(choices).toEqual([
+      'anthropic',
+      'openai',
+      'google',
+      'openrouter',
+      'openai-compatible',
+      ...(bundledLocalModel() ? ['local'] : []),
+    ]);
     await page.locator('#setup button.choice[data-provider="anthropic"]').click();
 
     // A wrong key: the real test call is refused, the form says why and asks again.
