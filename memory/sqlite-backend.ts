@@ -46,6 +46,13 @@ const SCHEMA = `
     text, content='chunks', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
   );
   create virtual table if not exists chunks_vocab using fts5vocab(chunks_fts, 'row');
+  -- The float32 vectors again, in a plain table: a point read here takes microseconds where
+  -- chunks_vec (vec0, vectors packed in large blobs) takes ~0.3 ms, and a large store's search
+  -- reads 20 of them to rescore its candidates exactly. Stores made before it fall back to vec0.
+  create table if not exists chunks_f32(id integer primary key, embedding blob not null);
+  create trigger if not exists chunks_ad_f32 after delete on chunks begin
+    delete from chunks_f32 where id = old.id;
+  end;
   create trigger if not exists chunks_ai after insert on chunks begin
     insert into chunks_fts(rowid, text) values (new.id, new.text);
   end;
@@ -130,6 +137,8 @@ export function openSqliteBackend(path: string, options: SqliteBackendOptions = 
   function dropAll(): void {
     db.exec(`
       drop table if exists chunks_vec;
+      drop trigger if exists chunks_ad_f32;
+      drop table if exists chunks_f32;
       drop trigger if exists chunks_ai;
       drop trigger if exists chunks_ad;
       drop table if exists chunks_vocab;
@@ -200,6 +209,7 @@ export function openSqliteBackend(path: string, options: SqliteBackendOptions = 
         const insertVec = hasVectors()
           ? db.prepare('insert into chunks_vec(rowid, embedding) values (?, ?)')
           : undefined;
+        const insertF32 = db.prepare('insert into chunks_f32(id, embedding) values (?, ?)');
         for (const c of chunks) {
           if (c.vector.length !== dims)
             throw new Error(`vector of ${c.vector.length} dimensions, store has ${dims}`);
@@ -207,6 +217,7 @@ export function openSqliteBackend(path: string, options: SqliteBackendOptions = 
             insert.run(filePath, c.seq, c.startLine, c.endLine, c.hash, c.text).lastInsertRowid,
           );
           insertVec!.run(BigInt(id), blob(c.vector));
+          insertF32.run(id, blob(c.vector));
           bits?.index.add(id, c.vector);
         }
         db.prepare(
@@ -247,9 +258,11 @@ export function openSqliteBackend(path: string, options: SqliteBackendOptions = 
       } else {
         // Hamming candidates, re-ranked by their int8 copies; the best few scored exactly.
         const ids = bitIndex(vector.length).nearest(vector, candidateCount(limit), Math.max(limit * 2, 20));
-        const read = db.prepare('select embedding from chunks_vec where rowid = ?').pluck();
+        const read = db.prepare('select embedding from chunks_f32 where id = ?').pluck();
+        const readVec = db.prepare('select embedding from chunks_vec where rowid = ?').pluck();
+        const embedding = (id: number) => (read.get(id) ?? readVec.get(BigInt(id))) as Buffer;
         scored = ids
-          .map((id) => ({ id, similarity: cosine(vector, toVector(read.get(BigInt(id)) as Buffer)) }))
+          .map((id) => ({ id, similarity: cosine(vector, toVector(embedding(id))) }))
           .sort((a, b) => b.similarity - a.similarity)
           .slice(0, limit);
       }

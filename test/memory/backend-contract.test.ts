@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApplicationFailure } from '@temporalio/common';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryFailure } from '../../activities/memory.js';
 import { Failures, RETRYABLE_FAILURES } from '../../engine/failures.js';
@@ -170,8 +171,48 @@ describe('the embedded store above its exact limit (sign-bit candidates, exact r
     }
     // 200 of 600 chunks are rescored per query: the top 10 match the exact scan (nearly) always.
     expect(same / 200).toBeGreaterThanOrEqual(0.95);
-    await exact.close();
+    // The hits' similarities are exact (float32), read from chunks_f32 — and from chunks_vec for
+    // chunks of a store made before that table (emptied here to stand for one).
+    const query = vec();
+    const exactHits = new Map((await exact.vectorSearch(query, 10)).map((h) => [h.text, h.similarity]));
+    const check = async () => {
+      const hits = await quantised.vectorSearch(query, 10);
+      expect(hits.length).toBe(10);
+      for (const h of hits)
+        if (exactHits.has(h.text)) expect(h.similarity).toBeCloseTo(exactHits.get(h.text)!, 6);
+      return hits.map((h) => h.text);
+    };
+    const before = await check();
     await quantised.close();
+    const raw = new Database(join(dir, 'bits.sqlite'));
+    expect((raw.prepare('select count(*) as n from chunks_f32').get() as { n: number }).n).toBe(600);
+    raw.exec('delete from chunks_f32');
+    raw.close();
+    const older = openSqliteBackend(join(dir, 'bits.sqlite'), { exactLimit: 50 });
+    expect(
+      await (async () => {
+        const hits = await older.vectorSearch(query, 10);
+        for (const h of hits)
+          if (exactHits.has(h.text)) expect(h.similarity).toBeCloseTo(exactHits.get(h.text)!, 6);
+        return hits.map((h) => h.text);
+      })(),
+    ).toEqual(before);
+    // New chunks get their row; a file replaced or removed takes its rows with it.
+    const f32Rows = () => {
+      const db = new Database(join(dir, 'bits.sqlite'), { readonly: true });
+      const n = (db.prepare('select count(*) as n from chunks_f32').get() as { n: number }).n;
+      db.close();
+      return n;
+    };
+    const two = [0, 1].map((i) => ({ ...chunk(i, `new chunk ${i}`, 0), vector: vec() }));
+    await older.replaceFile('memory/0.md', 'h0-new', two);
+    expect(f32Rows()).toBe(2);
+    await older.replaceFile('memory/0.md', 'h0-newer', two.slice(0, 1));
+    expect(f32Rows()).toBe(1);
+    await older.removeFile('memory/0.md');
+    expect(f32Rows()).toBe(0);
+    await older.close();
+    await exact.close();
   });
 });
 
