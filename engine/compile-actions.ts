@@ -96,6 +96,7 @@ function compileUses(step: StepCompilation): Body<UsesStep> {
     type,
     execution: definition?.execution ?? 'activity',
     ...(definition?.activity ? { activity: definition.activity } : {}),
+    ...(definition?.local && definition.execution === 'activity' ? { local: true as const } : {}),
     with: args.template,
     retry,
     ...(timeout !== undefined ? { timeout } : {}),

@@ -31,6 +31,7 @@ import { isRecord } from './records.js';
 import { checkSchema } from './schema-check.js';
 import { type FieldPath, type PipelineSource, parsePipeline } from './source.js';
 import { builtInStepTypes, type StepTypeRegistry } from './step-types.js';
+import { turnPlacement } from './turn-placement.js';
 import { compileValue } from './values.js';
 
 export interface PipelineFile {
@@ -149,6 +150,7 @@ function finish(
     steps: top.block,
     calls: Object.fromEntries(Object.entries(calls).map(([n, c]) => [n, c.ir])),
   };
+  if (turnPlacement(ir).inline) ir.inline = true;
   return { ok: true, pipeline: { name, file: src.file, hash: contentHash(ir), ir }, errors: [] };
 }
 

@@ -1,6 +1,7 @@
 /** The `switchyard pipelines show` view of a compiled pipeline. */
 import type { CompiledPipeline, PipelineIR, Step, UsesStep } from './ir.js';
 import { renderMermaid } from './mermaid.js';
+import { type TurnPlacement, turnPlacement } from './turn-placement.js';
 
 export interface PipelineDescription {
   name: string;
@@ -13,6 +14,8 @@ export interface PipelineDescription {
   calls: string[];
   /** Pipelines offered to the model as tools, per `agent.turn` step. */
   pipelineTools: Array<{ step: string; name: string; pipeline: string; approval?: 'required' }>;
+  /** As a conversation's turn: inside the session workflow, or as a child workflow (and why). */
+  turn: TurnPlacement;
   ir: PipelineIR;
   mermaid: string;
 }
@@ -49,6 +52,7 @@ export function describePipeline(p: CompiledPipeline): PipelineDescription {
     stepCount,
     calls: Object.keys(p.ir.calls),
     pipelineTools,
+    turn: turnPlacement(p.ir),
     ir: p.ir,
     mermaid: renderMermaid(p.ir),
   };

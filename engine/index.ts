@@ -17,3 +17,4 @@ export { createPipelineRegistry, type PipelineRegistry, type UpdateResult } from
 export { pipelineSchema } from './schema-check.js';
 export { type PipelineSource, parsePipeline } from './source.js';
 export { builtInStepTypes, type StepTypeDefinition, type StepTypeRegistry } from './step-types.js';
+export { type TurnPlacement, turnPlacement } from './turn-placement.js';

@@ -96,6 +96,8 @@ export interface UsesStep extends StepBase {
   execution: 'activity' | 'workflow';
   /** Activity name to call when execution is `activity`. */
   activity?: string;
+  /** Run the activity as a local activity (the step type is short and safe to repeat: `local` in engine/step-types.ts). */
+  local?: true;
   /** Arguments (an object template). */
   with: Template;
   retry: RetryPolicy;
@@ -282,6 +284,12 @@ export interface PipelineIR {
   steps: Block;
   /** Every pipeline reachable through `call:` steps, by name (each carries its own `calls`). */
   calls: Record<string, PipelineIR>;
+  /**
+   * As a conversation's turn, this pipeline runs inside the session workflow instead of as a child
+   * workflow of its own: nothing in it waits durably (no `wait`, `wait_for`, step approval, `call`,
+   * pipeline tool or tool approval set in `tool_options`). See engine/turn-placement.ts.
+   */
+  inline?: true;
 }
 
 export interface JsonSchemaObject {

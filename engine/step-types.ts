@@ -19,6 +19,12 @@ export interface StepTypeDefinition {
   defaults?: { timeout?: string; retry?: { max_attempts?: number; initial_interval?: string } };
   /** True while the implementation is an honest placeholder (see docs/pipelines.md). */
   placeholder?: boolean;
+  /**
+   * The activity is short, reads rather than changes the world, and may run twice: it runs as a
+   * local activity, inside the workflow task that reaches it (no round trip through Temporal's
+   * task queue, one marker in history instead of three events). Compiled into `UsesStep.local`.
+   */
+  local?: boolean;
 }
 
 export type StepTypeRegistry = Readonly<Record<string, StepTypeDefinition>>;
@@ -150,6 +156,7 @@ export const builtInStepTypes: StepTypeRegistry = {
       "Searches the agent's memory notes (MEMORY.md and memory/*.md), hybrid vector + keyword; hits are short snippets with their source (path#Lstart-Lend) and score.",
     execution: 'activity',
     activity: 'memoryRecall',
+    local: true,
     with: {
       type: 'object',
       properties: {

@@ -207,7 +207,7 @@ function productionDeps(
         }),
         createSessionsHistoryTool({
           history: (key) => sessionHistory(client, key),
-          currentSession: (_runKey, ctx) => sessionOfTurn(ctx.idempotencyKey),
+          currentSession: (_runKey, ctx) => ctx.session ?? sessionOfTurn(ctx.idempotencyKey),
         }),
         ...memoryTools(memory),
         ...extras.tools,
@@ -330,7 +330,7 @@ function ownerChats(config: Config): Array<{ channel: string; chat: string }> {
   );
 }
 
-/** Tool idempotency keys are `<workflow id>/<activity id>`; a turn's workflow id is `turn:<session key>:<message id>`. */
+/** Calls scheduled before tools were told their session: `<workflow id>/<activity id>`, the workflow `turn:<session key>:<message id>`. */
 function sessionOfTurn(key: string): string | undefined {
   const workflowId = key.slice(0, key.lastIndexOf('/'));
   return workflowId.startsWith('turn:') ? workflowId.slice(5, workflowId.lastIndexOf(':')) : undefined;

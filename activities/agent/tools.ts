@@ -17,8 +17,13 @@ import type {
 export interface ToolCallContext {
   toolCallId: string;
   runKey: string;
-  /** Stable across retries of this call (workflow id + activity id): dedupe side effects with it. */
+  /**
+   * Stable across retries of this call and unique to it (`<turn id>/tool-<n>/<tool call id>`, the
+   * turn id being `turn:<session key>:<message id>`): dedupe side effects with it.
+   */
   idempotencyKey: string;
+  /** The session key of the conversation the turn belongs to (absent in calls scheduled before it was passed). */
+  session?: string;
   attempt: number;
   signal: AbortSignal;
   /** The owner approved this call (told only to `per-call` tools). */
@@ -109,7 +114,9 @@ export async function callTool(input: ToolCallInput, tools: ReadonlyMap<string, 
   const result = await tool.execute(input.args, {
     toolCallId: input.toolCallId,
     runKey: input.runKey,
-    idempotencyKey: `${info.workflowExecution?.workflowId ?? 'standalone'}/${info.activityId}`,
+    idempotencyKey:
+      input.idempotencyKey ?? `${info.workflowExecution?.workflowId ?? 'standalone'}/${info.activityId}`,
+    ...(input.session ? { session: input.session } : {}),
     attempt: info.attempt,
     signal: cancellationSignal,
     approved: input.approved === true,

@@ -64,6 +64,9 @@ export function registerPipelinesCommands(program: Command): void {
       console.log(`inputs:  ${Object.keys(d.inputs.properties).join(', ') || '(none)'}`);
       console.log(`outputs: ${d.outputs.join(', ') || '(none)'}`);
       console.log(`steps:   ${d.stepCount}${d.calls.length ? `; calls ${d.calls.join(', ')}` : ''}`);
+      console.log(
+        `turn:    ${d.turn.inline ? 'inside the session workflow' : `a child workflow of the session: ${d.turn.reason}`}`,
+      );
       console.log(`\n${JSON.stringify(d.ir, null, 2)}`);
     });
 

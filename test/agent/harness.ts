@@ -55,14 +55,29 @@ export async function connectClient(address: string): Promise<Client> {
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
-/** How many activities of each type the workflow scheduled. */
-export function scheduledByType(events: HistoryEvent[]): Record<string, number> {
+/** How many activities of each type the workflow scheduled (local ones too: `{ local: true }`). */
+export function scheduledByType(
+  events: HistoryEvent[],
+  options: { local?: boolean } = {},
+): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const e of events) {
-    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    const name =
+      e.activityTaskScheduledEventAttributes?.activityType?.name ??
+      (options.local ? localActivityType(e) : undefined);
     if (name) counts[name] = (counts[name] ?? 0) + 1;
   }
   return counts;
+}
+
+/** The activity type a local-activity marker records (its `data` detail is JSON). */
+export function localActivityType(event: HistoryEvent): string | undefined {
+  const marker = event.markerRecordedEventAttributes;
+  if (marker?.markerName !== 'core_local_activity') return undefined;
+  const data = marker.details?.data?.payloads?.[0]?.data;
+  if (!data) return undefined;
+  const parsed = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string };
+  return parsed.activity_type;
 }
 
 /** Attempt numbers of the started events of one activity type, in order. */

@@ -15,6 +15,8 @@ export interface FauxAgent {
   config: AgentModelsConfig;
   /** From now on every model call answers `reply(last user text)`. */
   answerWith(reply: (prompt: string) => string): void;
+  /** What every model call answered through `answerWith` was sent (its messages, as JSON text). */
+  requests: string[];
   /**
    * From now on every model call answered through `answerWith` waits (until `release()`, or
    * until its request is aborted, e.g. because its turn was cancelled) before it answers;
@@ -53,12 +55,15 @@ export function fauxAgent(options: { agents?: string[]; silent?: string[] } = {}
     { home: projectRoot() },
   );
   let gate: { arrived(prompt: string): void; opened: Promise<void> } | undefined;
+  const requests: string[] = [];
   return {
     faux,
     config,
+    requests,
     answerWith(reply) {
       const step = async (context: Context, options?: StreamOptions) => {
         const prompt = lastUserText(context);
+        requests.push(JSON.stringify(context.messages));
         const held = gate;
         if (held) {
           held.arrived(prompt);

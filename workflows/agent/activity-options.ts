@@ -3,7 +3,9 @@ import {
   ActivityFailure,
   ApplicationFailure,
   ChildWorkflowFailure,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   type RetryPolicy,
   TimeoutFailure,
 } from '@temporalio/workflow';
@@ -72,8 +74,13 @@ export function toolApprovalActivity(summary: string): AgentActivities['agentToo
   }).agentToolApproval;
 }
 
+// Preparing a turn (workspace files, config, tool list) is short and reads only: a local
+// activity, run inside the workflow task that reaches it. Turns recorded before used a regular one.
+const LOCAL_PREPARE_PATCH = 'sy-local-prepare';
+
 export function prepareActivity(): AgentActivities['agentPrepareTurn'] {
-  return proxyActivities<AgentActivities>({
+  const proxy = patched(LOCAL_PREPARE_PATCH) ? proxyLocalActivities : proxyActivities;
+  return proxy<AgentActivities>({
     startToCloseTimeout: 30_000,
     retry: temporalRetry({
       maximumAttempts: 3,

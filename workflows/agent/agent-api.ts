@@ -101,6 +101,13 @@ export interface ToolCallInput {
   runKey: string;
   /** The owner approved this call (set for `per-call` tools, which check it again before running). */
   approved?: boolean;
+  /**
+   * Stable across retries of this call, unique to it: `<turn>/tool-<n>/<tool call id>`. Absent in
+   * calls scheduled before it existed (the activity then uses workflow id + activity id).
+   */
+  idempotencyKey?: string;
+  /** The session key of the conversation the turn belongs to, if any. */
+  session?: string;
 }
 
 /** A `per-call` tool's answer for one call, before it runs. */

@@ -40,7 +40,11 @@ export function approvalNoticeTarget(message: InboundMessage | undefined): Appro
 }
 
 /** Starts the send and returns at once; the approval wait goes on whatever happens to it. */
-export function postApprovalNotice(target: ApprovalNoticeTarget, request: PendingApproval): void {
+export function postApprovalNotice(
+  target: ApprovalNoticeTarget,
+  request: PendingApproval,
+  key: string,
+): void {
   const { sendToChannel } = proxyActivities<ChannelSendActivities>({
     taskQueue: channelTaskQueue(workflowInfo().taskQueue, target.channel),
     startToCloseTimeout: '1 minute',
@@ -58,7 +62,7 @@ export function postApprovalNotice(target: ApprovalNoticeTarget, request: Pendin
     chatId: target.chatId,
     text: approvalNoticeText(request, target.direct),
     ...(target.threadId ? { threadId: target.threadId } : {}),
-    idempotencyKey: `${workflowInfo().workflowId}:approval:${request.id}`,
+    idempotencyKey: `${key}:approval:${request.id}`,
   }).catch((error: unknown) => {
     if (isCancellation(error)) return;
     log.warn('approval notice could not be posted; the approval still waits', {

@@ -51,6 +51,8 @@ export interface ApprovalRequest {
   step?: string;
   args: Record<string, unknown>;
   timeoutMs: number;
+  /** Names the turn (Run.key: its workflow id, or its turn id inside the session). Default: the workflow id. */
+  key?: string;
   /** The chat the turn answers: it is told once that the call waits (absent: nobody is told). */
   notify?: ApprovalNoticeTarget;
 }
@@ -62,7 +64,8 @@ const NOTICE_PATCH = 'approval-chat-notice';
 export async function awaitApproval(request: ApprovalRequest): Promise<ApprovalOutcome> {
   const b = installedBoard();
   b.requests++;
-  const id = uniqueId(b, `${workflowInfo().workflowId}\n${b.requests}\n${request.toolCallId}`);
+  const key = request.key ?? workflowInfo().workflowId;
+  const id = uniqueId(b, `${key}\n${b.requests}\n${request.toolCallId}`);
   const requestedAt = Date.now();
   const waiting: Waiting = {
     request: {
@@ -77,7 +80,7 @@ export async function awaitApproval(request: ApprovalRequest): Promise<ApprovalO
   };
   b.waiting.set(id, waiting);
   publish(b);
-  if (request.notify && patched(NOTICE_PATCH)) postApprovalNotice(request.notify, waiting.request);
+  if (request.notify && patched(NOTICE_PATCH)) postApprovalNotice(request.notify, waiting.request, key);
   try {
     const answered = await condition(() => waiting.outcome !== undefined, request.timeoutMs, {
       summary: `approval ${id}: ${request.tool}`,

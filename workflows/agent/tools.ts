@@ -43,6 +43,10 @@ export interface ToolCounter {
 /** What every tool of a turn shares: the live-delta key, the call count, where approvals are announced. */
 export interface ToolRun {
   runKey: string;
+  /** Names the turn in tool idempotency keys and approval ids (Run.key in the pipeline). */
+  key: string;
+  /** The conversation's session key, if the turn is one of its turns. */
+  session?: string;
   counter: ToolCounter;
   notify?: ApprovalNoticeTarget;
 }
@@ -90,6 +94,8 @@ export function durableTool(spec: ToolSpec, override: ToolOverride | undefined, 
           args,
           runKey,
           ...(spec.approval === 'per-call' && approved ? { approved } : {}),
+          idempotencyKey: `${run.key}/tool-${counter.toolCalls}/${toolCallId}`,
+          ...(run.session ? { session: run.session } : {}),
         });
         return { content: result.content, details: result.details ?? null };
       } catch (err) {
@@ -114,6 +120,7 @@ export async function requireApproval(
     toolCallId,
     args,
     timeoutMs: timeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS,
+    key: run.key,
     ...(run.notify ? { notify: run.notify } : {}),
   });
   if (outcome.status !== 'approved') throw new Error(refusalText(tool, outcome));

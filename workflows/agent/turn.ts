@@ -62,6 +62,12 @@ export interface AgentTurnArgs {
 export interface AgentTurnContext {
   /** Key for live deltas; default: this workflow's id. */
   runKey?: string;
+  /** Names the turn in tool idempotency keys and approval ids; default: this workflow's id. */
+  key?: string;
+  /** The conversation's session key, for tools that read it (sessions_history). */
+  session?: string;
+  /** Takes the turn's usage; absent: it is added to this workflow's `agentUsage` memo. */
+  onUsage?: (usage: TurnUsage) => void;
   modelCall?: ModelCallPolicy;
   /** Per tool name: overrides of the tool's timeout and retry policy. */
   tools?: Record<string, ToolOverride>;
@@ -115,7 +121,13 @@ export async function runAgentTurn(
   // tool named like a registered tool, fail the turn here.
   checkToolOverrides(ctx.tools, prepared.tools);
   const counter: ToolCounter = { toolCalls: 0 };
-  const toolRun: ToolRun = { runKey, counter, ...(ctx.notify ? { notify: ctx.notify } : {}) };
+  const toolRun: ToolRun = {
+    runKey,
+    key: ctx.key ?? workflowInfo().workflowId,
+    ...(ctx.session ? { session: ctx.session } : {}),
+    counter,
+    ...(ctx.notify ? { notify: ctx.notify } : {}),
+  };
   const tools = [
     ...prepared.tools.map((spec) => durableTool(spec, ctx.tools?.[spec.name], toolRun)),
     ...(ctx.pipelineTools ? pipelineAgentTools(ctx.pipelineTools, prepared.tools, toolRun) : []),
@@ -182,7 +194,8 @@ export async function runAgentTurn(
     );
   }
   usage.toolCalls = counter.toolCalls;
-  recordUsage(usage);
+  if (ctx.onUsage) ctx.onUsage(usage);
+  else recordUsage(usage);
   const answer = filesIn(assistantText(final), args, added);
   return {
     text: answer.text,

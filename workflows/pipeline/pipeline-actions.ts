@@ -1,6 +1,15 @@
 /** Steps that act: `uses`, `raise`, `wait`, `wait_for`, `call`, `set`, `return`. */
 
-import { condition, executeChild, log, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  executeChild,
+  log,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { StepCall } from '../../activities/pipeline-steps.js';
 import { parseDuration } from '../../engine/duration.js';
 import { resolveTemplate } from '../../engine/expr.js';
@@ -29,6 +38,10 @@ type StepActivity = (args: unknown, call: StepCall) => Promise<unknown>;
 
 /** Used when neither the step, the pipeline defaults nor the step type set a timeout. */
 const DEFAULT_ACTIVITY_TIMEOUT_MS = 10 * 60_000;
+/** A local activity holds its workflow task open: keep it short even when the step allows more. */
+const LOCAL_ACTIVITY_TIMEOUT_MS = 60_000;
+// Steps of local step types (`UsesStep.local`) run as local activities; runs recorded before did not.
+const LOCAL_STEPS_PATCH = 'sy-local-steps';
 
 /** `approved`: the values the owner approved (`approval: required`), used instead of evaluating again. */
 export function runAction(step: Step, scope: Scope, approved?: Approved): Promise<unknown> {
@@ -60,11 +73,18 @@ async function runUses(step: UsesStep, scope: Scope, approved?: Approved): Promi
   if (step.execution === 'workflow') return runBuiltIn(step, args, scope);
   if (!step.activity)
     throw stepFailure(Failures.InvalidPipeline, `step type '${step.type}' names no activity`, step.id);
-  const activities = proxyActivities<Record<string, StepActivity>>({
-    startToCloseTimeout: step.timeout ?? DEFAULT_ACTIVITY_TIMEOUT_MS,
-    retry: temporalRetry(step.retry),
-    summary: step.name ?? step.id,
-  });
+  const activities =
+    step.local && patched(LOCAL_STEPS_PATCH)
+      ? proxyLocalActivities<Record<string, StepActivity>>({
+          startToCloseTimeout: Math.min(step.timeout ?? LOCAL_ACTIVITY_TIMEOUT_MS, LOCAL_ACTIVITY_TIMEOUT_MS),
+          retry: temporalRetry(step.retry),
+          summary: step.name ?? step.id,
+        })
+      : proxyActivities<Record<string, StepActivity>>({
+          startToCloseTimeout: step.timeout ?? DEFAULT_ACTIVITY_TIMEOUT_MS,
+          retry: temporalRetry(step.retry),
+          summary: step.name ?? step.id,
+        });
   const activity = activities[step.activity] as StepActivity;
   return await activity(args, { pipeline: scope.run.ir.name, step: step.id });
 }

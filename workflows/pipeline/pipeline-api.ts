@@ -15,6 +15,26 @@ export interface PipelineRunInput {
   message?: unknown;
   /** Values of the environment variables listed in `ir.env`, read by the starter (never here). */
   env?: Record<string, string>;
+  /** The session key of the conversation, when the run is one of its turns. */
+  session?: string;
+  /**
+   * `answer`: the caller takes the replies meant for the message's own chat (the session hands
+   * them back as the answer of its `session.turn` update, for answer-only channels) instead of
+   * `reply.send` posting them through the channel. Replies to other chats are still sent.
+   */
+  replyVia?: 'answer';
+  /**
+   * The turn already ran inside its session and failed with this: the run fails the same way at
+   * once, so the failed turn is visible in the Temporal UI with its input. A reset of it (Reset
+   * in the UI, `switchyard sessions retry`) runs the pipeline for real and reports back.
+   */
+  failedInline?: { type: string; message: string };
+}
+
+/** A reply the pipeline gave to the message's own chat, handed back instead of sent (`replyVia: 'answer'`). */
+export interface CollectedReply {
+  text: string;
+  kind?: 'error';
 }
 
 /** A run returns its outputs object (declared outputs, overridden by `return:`). */

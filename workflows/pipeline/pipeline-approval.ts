@@ -35,6 +35,7 @@ export async function approveStep(step: Step, scope: Scope): Promise<Approved> {
     step: step.id,
     args: isRecord(args) ? args : { value: args },
     timeoutMs: step.approvalTimeout ?? DEFAULT_APPROVAL_TIMEOUT_MS,
+    key: scope.run.key,
     ...(notify ? { notify } : {}),
   });
   if (outcome.status !== 'approved') {

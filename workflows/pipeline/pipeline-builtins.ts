@@ -23,6 +23,7 @@ import {
   type AgentTurnResult,
   type PipelineToolSet,
   runAgentTurn,
+  type TurnUsage,
 } from '../agent/index.js';
 import { channelTaskQueue } from '../channel/channel-api.js';
 import type { ImageRef } from '../media/media-api.js';
@@ -56,13 +57,18 @@ export async function runAgentStep(
     ...(typeof args.thinking === 'string' ? { thinking: args.thinking as AgentTurnArgs['thinking'] } : {}),
     ...(Array.isArray(args.tools) ? { tools: args.tools as string[] } : {}),
   };
+  const { run } = scope;
   // Live deltas are keyed by the message being answered: `<channel>:<chat>:<message id>`.
   const runKey = message
     ? deltaRunKey(message.channel, message.chat.id, message.messageId)
-    : `${workflowInfo().workflowId}:${step.id}`;
+    : `${run.key}:${step.id}`;
   const notify = approvalNoticeTarget(message);
+  const usage = run.usage;
   return runAgentTurn(turn, {
     runKey,
+    key: run.key,
+    ...(run.input.session ? { session: run.input.session } : {}),
+    ...(usage ? { onUsage: (u: TurnUsage) => addUsage(usage, u) } : {}),
     ...(notify ? { notify } : {}),
     ...(step.pipelineTools?.length ? { pipelineTools: pipelineToolSet(step, scope) } : {}),
     ...(step.toolOptions ? { tools: toolOverrides(step.toolOptions) } : {}),
@@ -135,6 +141,13 @@ export async function runReplySend(
   if (!text.trim() && media.length === 0)
     return { channel, chat, messageIds: [], chunks: 0, skipped: 0, uncertain: [] };
   const sameChat = !!message && message.channel === channel && message.chat.id === chat;
+  const { answers } = scope.run;
+  if (sameChat && answers && str(args.thread) === undefined && media.length === 0) {
+    // The caller takes the answer (the session's `session.turn` update): nothing to post. A reply
+    // with files still goes through the channel, which knows how to deliver them.
+    answers.push({ text, ...(args.kind === 'error' ? { kind: 'error' as const } : {}) });
+    return { channel, chat, messageIds: [], chunks: 0, skipped: 0, uncertain: [] };
+  }
   const replyTo = str(args.reply_to) ?? (sameChat ? message.messageId : undefined);
   const thread = str(args.thread) ?? (sameChat ? message.chat.threadId : undefined);
   // The same step can send more than once (inside foreach): each send gets its own key.
@@ -154,7 +167,7 @@ export async function runReplySend(
     text,
     ...(replyTo ? { replyToMessageId: replyTo } : {}),
     ...(thread ? { threadId: thread } : {}),
-    idempotencyKey: `${workflowInfo().workflowId}:${step.id}${n > 1 ? `:${n}` : ''}`,
+    idempotencyKey: `${scope.run.key}:${step.id}${n > 1 ? `:${n}` : ''}`,
     ...(args.kind === 'error' ? { kind: 'error' as const } : {}),
     ...(media.length > 0 ? { media } : {}),
   });
@@ -200,6 +213,10 @@ function outgoingFiles(value: unknown): OutgoingFile[] {
       },
     ];
   });
+}
+
+function addUsage(total: TurnUsage, usage: TurnUsage): void {
+  for (const key of Object.keys(total) as Array<keyof TurnUsage>) total[key] += usage[key];
 }
 
 /** The session keeps `{role, text}` lines; the agent wants pi-ai messages. */

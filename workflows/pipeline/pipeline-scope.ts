@@ -5,7 +5,8 @@
  * mutated in place: every update replaces `steps` / `vars` with a new object.
  */
 import type { Block, PipelineIR, StepStatus } from '../../engine/ir.js';
-import type { PipelineRunInput, PipelineState } from './pipeline-api.js';
+import type { TurnUsage } from '../agent/turn.js';
+import type { CollectedReply, PipelineRunInput, PipelineState } from './pipeline-api.js';
 
 /** Steps' results and variables; shared by sequential nested blocks, copied for branches. */
 export interface ScopeData {
@@ -20,6 +21,16 @@ export interface Run {
   signals: Array<{ name: string; payload: unknown }>;
   /** Child workflow counter per call step id, for unique deterministic child ids. */
   childRuns: Map<string, number>;
+  /**
+   * What names this run in idempotency keys, approval ids and live-output keys: the workflow id
+   * of a run of its own; the turn's id (`turn:<session>:<message>`) when it runs inside its
+   * session, the same id a child of that turn would have had.
+   */
+  key: string;
+  /** `replyVia: 'answer'`: the replies to the message's own chat, collected instead of sent. */
+  answers?: CollectedReply[];
+  /** Inside the session: the agent steps' usage adds up here (a run of its own keeps it in its memo). */
+  usage?: TurnUsage;
   runBlock(block: Block, scope: Scope): Promise<unknown>;
 }
 

@@ -5,6 +5,8 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { InboundMessage } from '../../channels/envelope.js';
 import type { PipelineIR } from '../../engine/ir.js';
+import type { TurnUsage } from '../agent/turn.js';
+import type { CollectedReply, PipelineOutputs } from '../pipeline/pipeline-api.js';
 
 export const SESSION_WORKFLOW_TYPE = 'sessionWorkflow';
 
@@ -14,6 +16,8 @@ export const SESSION_WORKFLOW_TYPE = 'sessionWorkflow';
  * - followup: wait, then answer each queued message in its own turn, in order
  * - steer: hand it to the running turn (signal `pipeline.steer`); starts a turn when idle
  * - interrupt: cancel the running turn, then answer with the new message
+ * Messages of different origins (channel, account, chat, thread, sender) never share a turn,
+ * steer or interrupt each other: in a session shared by several chats, each is answered in its own.
  */
 export type QueueMode = 'collect' | 'followup' | 'steer' | 'interrupt';
 export const QUEUE_MODES: readonly QueueMode[] = ['collect', 'followup', 'steer', 'interrupt'];
@@ -41,8 +45,14 @@ export interface SessionOptions {
   maxTranscript?: number;
   /** Message ids remembered for dropping re-deliveries. Default 500. */
   maxSeenMessages?: number;
-  /** Continue-as-new after this many turns in one run (also when Temporal suggests it). Default 200. */
+  /** Continue-as-new after this many turns in one run (also when Temporal suggests it). Default 50. */
   turnsPerRun?: number;
+  /**
+   * Continue-as-new once no message has come for this long (milliseconds), so an idle
+   * conversation holds a short history: whichever worker answers its next message replays little.
+   * Default 10 minutes.
+   */
+  continueWhenIdleMs?: number;
 }
 
 export interface TranscriptEntry {
@@ -63,8 +73,13 @@ export interface TranscriptEntry {
 export type TurnStatus = 'running' | 'completed' | 'failed' | 'interrupted';
 
 export interface TurnRecord {
-  /** Workflow id of the child turn: `turn:<sessionKey>:<first message id>`. */
+  /**
+   * The turn's id, `turn:<sessionKey>:<first message id>`: the workflow id of its child when it runs
+   * as one (`inline` absent), and of the failed turn an inline turn leaves for the Temporal UI.
+   */
   workflowId: string;
+  /** Ran inside the session workflow (no child workflow of its own unless it failed). */
+  inline?: true;
   /** Every message answered by this turn, in arrival order (more than one when batched). */
   messageIds: string[];
   mode: QueueMode;
@@ -72,6 +87,10 @@ export interface TurnRecord {
   /** Messages signalled into the turn while it ran (queue mode `steer`). */
   steered: string[];
   error?: string;
+  /** Tokens, cost and calls of its agent steps, for inline turns (a child keeps them in its memo). */
+  usage?: TurnUsage;
+  /** Completed by a re-run (a reset of the failed turn) after the session had recorded it as failed. */
+  rerun?: true;
 }
 
 /** A message waiting for its turn, as the `session.history` query shows it. */
@@ -102,6 +121,31 @@ export interface QueuedMessage extends SessionMessage {
   mode: QueueMode;
   /** Arrived while the session was idle and nothing was queued: it starts a turn on its own. */
   startsTurn: boolean;
+  /** Came by `session.turn`: its answer goes back as the update's result, not through the channel. */
+  answer?: true;
+}
+
+/**
+ * The result of `session.turn`: how the turn that answered the message ended and what it
+ * replied to the message's chat. A message batched with others (queue mode collect) or steered
+ * into a running turn gets the answer of that turn.
+ */
+export interface TurnAnswer {
+  /** `unknown`: a re-sent message whose turn is older than the session remembers. */
+  status: Exclude<TurnStatus, 'running'> | 'unknown';
+  turnId?: string;
+  /** The replies to the message's own chat, in order (one, usually; none when the pipeline sent none). */
+  replies: CollectedReply[];
+  /** `failed`: what went wrong (`AgentFailed: …`). */
+  error?: string;
+}
+
+/** A turn that ran again (a reset of its failed run) tells its session how it ended. */
+export interface TurnRerun {
+  turnId: string;
+  status: 'completed' | 'failed';
+  outputs?: PipelineOutputs;
+  error?: string;
 }
 
 /**
@@ -161,6 +205,16 @@ export interface SteerPayload {
 }
 
 export const sessionMessageSignal = defineSignal<[SessionMessage]>('session.message');
+/**
+ * A message whose answer is wanted back (answer-only channels: the OpenClaw WebSocket, the
+ * OpenAI API): queued like `session.message`, and the update completes with the answer once
+ * its turn has ended. The gateway sends it with Update-with-Start, update id = message id.
+ */
+export const sessionTurnUpdate = defineUpdate<TurnAnswer, [SessionMessage]>('session.turn');
+/** Update failure type while the session is continuing as new: send the update again. */
+export const SESSION_CONTINUING = 'SessionContinuingAsNew';
+/** From a re-run turn (pipeline.ts reportToSession). */
+export const sessionTurnRerunSignal = defineSignal<[TurnRerun]>('session.turnRerun');
 export const sessionHistoryQuery = defineQuery<SessionHistory>('session.history');
 /** Clears transcript and summary; the dedupe memory stays, so old re-deliveries are still dropped. */
 export const sessionResetUpdate = defineUpdate<ResetResult, []>('session.reset');
@@ -174,7 +228,26 @@ export const sessionAbortUpdate = defineUpdate<AbortResult, [AbortRequest]>('ses
 /** Sent to the running child turn for queue mode `steer`. */
 export const pipelineSteerSignal = defineSignal<[SteerPayload]>('pipeline.steer');
 
-/** Workflow id of the turn that answers a message (the first message of a batch). */
-export function turnWorkflowId(sessionKey: string, firstMessageId: string): string {
-  return `turn:${sessionKey}:${firstMessageId}`;
+/**
+ * Id of the turn that answers a message (the first message of a batch), and the workflow id of
+ * its child when it has one: `turn:<session key>:<message id>`. Message ids are unique within
+ * a chat only (Telegram counts per chat), so when the session key does not name the message's
+ * chat — a session several chats share, `dmScope: main` — the origin goes in as well:
+ * `turn:<session key>:<channel>:<chat id>:<message id>`.
+ */
+export function turnWorkflowId(
+  sessionKey: string,
+  first: string | Pick<InboundMessage, 'channel' | 'chat' | 'messageId'>,
+): string {
+  if (typeof first === 'string') return `turn:${sessionKey}:${first}`;
+  if (namesChat(sessionKey, first)) return `turn:${sessionKey}:${first.messageId}`;
+  return `turn:${sessionKey}:${first.channel}:${first.chat.id}:${first.messageId}`;
+}
+
+function namesChat(sessionKey: string, message: Pick<InboundMessage, 'channel' | 'chat'>): boolean {
+  const key = sessionKey.toLowerCase();
+  const chat = message.chat.id.toLowerCase();
+  if (key === chat) return true; // the client named the session after its chat (OpenClaw's apps)
+  const names = (part: string) => key.includes(`:${part}:`) || key.endsWith(`:${part}`);
+  return names(message.channel.toLowerCase()) && names(chat);
 }
