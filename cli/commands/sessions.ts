@@ -8,6 +8,7 @@ import {
   resetSession,
   SessionNotFoundError,
   sessionHistory,
+  type TurnMemo,
   turnMemo,
 } from '../../client/sessions.js';
 import type { UncertainSendRecord } from '../../workflows/pipeline/pipeline-api.js';
@@ -64,7 +65,17 @@ export function registerSessionsCommands(program: Command, ctx: SessionsCommands
     .action(async (key: string, options: { json?: boolean }, cmd: Command) => {
       const { history, memos } = await withClient(cmd, async (client) => {
         const history = await sessionHistory(client, key);
-        const memos = await Promise.all(history.turns.map((t) => turnMemo(client, t.workflowId)));
+        // Turns inside the session carry their usage and uncertain sends on their record; a turn
+        // run as a child (or re-run by a reset) keeps them in its memo.
+        const memos = await Promise.all(
+          history.turns.map(async (t): Promise<TurnMemo> => {
+            const onRecord = t.uncertainSends ?? [];
+            if (t.inline && !t.rerun)
+              return { ...(t.usage ? { usage: t.usage } : {}), uncertainSends: onRecord };
+            const memo = await turnMemo(client, t.workflowId);
+            return { ...memo, uncertainSends: [...onRecord, ...memo.uncertainSends] };
+          }),
+        );
         return { history, memos };
       });
       const usage = memos.map((m) => m.usage);

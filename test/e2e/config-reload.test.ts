@@ -1,14 +1,17 @@
 // "Fix the config, then replay the failed conversation in the Temporal UI": a turn fails on a
 // wrong provider URL, the owner corrects switchyard.yaml while everything runs, resets the failed
 // turn the way the UI's Reset button does (`temporal workflow reset`), and the new run answers
-// through the corrected provider — no process restarted. The provider is a local wire-level
-// OpenAI server; the worker is the production one (switchyard.yaml read by the activities).
+// through the corrected provider — no process restarted — and rejoins its conversation: the
+// session records the answer after the turn's own message, and the next turn's model reads it.
+// The provider is a local wire-level OpenAI server; the worker is the production one
+// (switchyard.yaml read by the activities).
 import { execFile } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
+import { sessionHistory } from '../../client/sessions.js';
 import type { Config } from '../../config/config.js';
 import { buildGateway, type Gateway } from '../../gateway/server.js';
 import { type RunningWorker, startWorker } from '../../worker/worker.js';
@@ -48,10 +51,11 @@ describe('config changes apply without a restart', () => {
   const logged: string[] = [];
 
   beforeAll(async () => {
+    let answers = 0;
     wire = await startWireServer('openai', (req) =>
       req.path.startsWith('/wrong/')
         ? { status: 404, message: 'no such route' }
-        : { text: 'Answered through the corrected provider.' },
+        : { text: answers++ === 0 ? 'Answered through the corrected provider.' : `Answer ${answers}.` },
     );
     const port = await freePort();
     config = testConfig(
@@ -73,26 +77,41 @@ describe('config changes apply without a restart', () => {
     await wire?.close();
   });
 
-  it('a turn failed on a wrong provider URL; after fixing switchyard.yaml, resetting it answers', async () => {
+  it('a turn failed on a wrong provider URL; after fixing switchyard.yaml, resetting it answers and it rejoins the conversation', async () => {
     const chatId = `reload-${Date.now()}`;
+    const sessionKey = `agent:main:webchat:direct:${chatId}`;
     const ws = new WebSocket(`ws://127.0.0.1:${config.gateway.port}/chat/ws?chatId=${chatId}`);
     const frames: Frame[] = [];
     ws.on('message', (data) => frames.push(JSON.parse(data.toString()) as Frame));
     await new Promise((resolve) => ws.once('open', resolve));
-    const clientMessageId = `msg-${Date.now()}`;
-    ws.send(JSON.stringify({ type: 'message', text: 'hello?', clientMessageId }));
-    const finals = () => frames.filter((f) => f.type === 'final' && f.replyTo === clientMessageId);
-    await expect.poll(() => finals().length, { timeout: 30_000 }).toBe(1);
-    expect(finals()[0]!.text).toMatch(/^Sorry, I could not answer that: .*fake\/m1 failed: 404/);
+    const send = (text: string, clientMessageId: string) =>
+      ws.send(JSON.stringify({ type: 'message', text, clientMessageId }));
+    const finals = (id: string) => frames.filter((f) => f.type === 'final' && f.replyTo === id);
+    const first = `msg-${Date.now()}`;
+    send('hello?', first);
+    await expect.poll(() => finals(first).length, { timeout: 30_000 }).toBe(1);
+    expect(finals(first)[0]!.text).toMatch(/^Sorry, I could not answer that: .*fake\/m1 failed: 404/);
 
-    const workflowId = `turn:agent:main:webchat:direct:${chatId}:${clientMessageId}`;
+    // The failed turn is a failed workflow in the Temporal UI (it ran inside the session and left this behind).
+    const workflowId = `turn:${sessionKey}:${first}`;
     const handle = gateway.client.workflow.getHandle(workflowId);
     await expect.poll(async () => (await handle.describe()).status.name, { timeout: 15_000 }).toBe('FAILED');
+    const failed = (await sessionHistory(gateway.client, sessionKey)).turns;
+    expect(failed).toMatchObject([{ workflowId, status: 'failed' }]);
+    expect(failed[0]!.error).toMatch(/AgentFailed: .*404/);
 
     // The owner fixes the URL (an editor's save: write aside, rename over).
     const file = join(config.home, 'switchyard.yaml');
     writeFileSync(`${file}.new`, configYaml(`${wire.url}/v1`));
     renameSync(`${file}.new`, file);
+    // The conversation goes on before the owner gets to the failed turn.
+    const second = `msg2-${Date.now()}`;
+    await expect
+      .poll(() => logged.some((l) => /reloaded \(providers changed\)/.test(l)), { timeout: 10_000 })
+      .toBe(true);
+    send('are you back?', second);
+    await expect.poll(() => finals(second).length, { timeout: 30_000 }).toBe(1);
+    expect(finals(second)[0]!.text).toBe('Answered through the corrected provider.');
 
     await run(cli, [
       'workflow',
@@ -108,8 +127,8 @@ describe('config changes apply without a restart', () => {
       '--reason',
       'provider URL fixed',
     ]);
-    await expect.poll(() => finals().length, { timeout: 30_000 }).toBe(2);
-    expect(finals()[1]!.text).toBe('Answered through the corrected provider.');
+    await expect.poll(() => finals(first).length, { timeout: 30_000 }).toBe(2);
+    expect(finals(first)[1]!.text).toBe('Answer 2.');
     await expect
       .poll(async () => (await handle.describe()).status.name, { timeout: 15_000 })
       .toBe('COMPLETED');
@@ -117,6 +136,30 @@ describe('config changes apply without a restart', () => {
     expect(paths[0]).toBe('/wrong/v1/chat/completions');
     expect(paths.at(-1)).toBe('/v1/chat/completions');
     expect(logged).toContainEqual(expect.stringMatching(/switchyard\.yaml reloaded \(providers changed\)/));
+
+    // The session heard of it: the turn is completed, its answer stands after its own message.
+    await expect
+      .poll(async () => (await sessionHistory(gateway.client, sessionKey)).turns.map((t) => t.status), {
+        timeout: 15_000,
+      })
+      .toEqual(['completed', 'completed']);
+    const history = await sessionHistory(gateway.client, sessionKey);
+    expect(history.turns[0]).toMatchObject({ workflowId, rerun: true });
+    expect(history.turns[0]!.error).toBeUndefined();
+    expect(history.transcript.map((e) => `${e.role}: ${e.text}`)).toEqual([
+      'user: hello?',
+      'assistant: Answer 2.',
+      'user: are you back?',
+      'assistant: Answered through the corrected provider.',
+    ]);
+
+    // And the next turn's model reads it.
+    const third = `msg3-${Date.now()}`;
+    send('what did you say first?', third);
+    await expect.poll(() => finals(third).length, { timeout: 30_000 }).toBe(1);
+    const request = JSON.stringify(wire.requests.at(-1)!.body);
+    expect(request).toContain('Answer 2.');
+    expect(request).toContain('what did you say first?');
     ws.close();
   });
 
@@ -142,7 +185,7 @@ describe('config changes apply without a restart', () => {
     ws.send(JSON.stringify({ type: 'message', text: 'still there?', clientMessageId: `msg-${Date.now()}` }));
     await expect
       .poll(() => frames.find((f) => f.type === 'final')?.text, { timeout: 30_000 })
-      .toBe('Answered through the corrected provider.');
+      .toMatch(/^Answer \d+\.$/);
     ws.close();
   });
 });

@@ -32,6 +32,8 @@ export interface TelegramStackOptions {
   telegram: string[];
   /** More top-level lines of switchyard.yaml (bindings, …). */
   yaml?: string[];
+  /** The `session:` block; default: a session per chat (SEPARATE_SESSIONS). */
+  sessions?: string;
   /** More files of the data directory, by relative path (pipelines/…). */
   files?: Record<string, string>;
   /** The gateway's port; default: any free one. */
@@ -63,7 +65,7 @@ export async function startTelegramStack(
       `    apiRoot: "${telegram.apiRoot}"`,
       ...options.telegram.map((line) => `    ${line}`),
       ...(options.yaml ?? []),
-      SEPARATE_SESSIONS,
+      options.sessions ?? SEPARATE_SESSIONS,
       '',
     ].join('\n'),
   );

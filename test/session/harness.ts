@@ -65,8 +65,11 @@ export function chat() {
   return { chatId, sessionKey, message };
 }
 
-/** A real worker on its own task queue, and a client, for the tests of one file. */
-export function sessionHarness(name: string) {
+/**
+ * A real worker on its own task queue, and a client, for the tests of one file. `yaml`: the
+ * worker's switchyard.yaml (e.g. a provider for agent steps).
+ */
+export function sessionHarness(name: string, options: { yaml?: () => string } = {}) {
   const address = inject('temporalAddress');
   const taskQueue = uniqueTaskQueue(name);
   const h = {
@@ -77,7 +80,7 @@ export function sessionHarness(name: string) {
       message: InboundMessage,
       sessionKey: string,
       pipeline: CompiledPipeline,
-      extra: { queueMode?: QueueMode; sessionOptions?: SessionOptions } = {},
+      extra: { queueMode?: QueueMode; sessionOptions?: SessionOptions; replyVia?: 'answer' } = {},
     ) {
       return ingestMessage(h.client, {
         message,
@@ -111,7 +114,7 @@ export function sessionHarness(name: string) {
   };
   let connection: Connection;
   beforeAll(async () => {
-    const config = testConfig(address);
+    const config = testConfig(address, {}, options.yaml?.());
     h.worker = await startWorker({ config, taskQueue });
     connection = await Connection.connect({ address });
     h.client = new Client({ connection, dataConverter: dataConverterOf(config) });

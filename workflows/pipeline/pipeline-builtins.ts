@@ -174,8 +174,9 @@ export async function runReplySend(
   const resent = result.resent ?? [];
   // A send whose outcome was unknown is recorded on the turn (memo `uncertainSends`: the Temporal
   // UI, `switchyard sessions show`). Patched: histories recorded before replay without the memo.
-  if ((result.uncertain.length > 0 || resent.length > 0) && patched('uncertain-send-memo')) {
-    const earlier = workflowInfo().memo?.[UNCERTAIN_SENDS_MEMO];
+  // A turn inside its session keeps them on its turn record instead (no command, no patch).
+  const uncertainSends = scope.run.uncertainSends;
+  if (result.uncertain.length > 0 || resent.length > 0) {
     const record: UncertainSendRecord = {
       step: step.id,
       channel,
@@ -185,7 +186,11 @@ export async function runReplySend(
       resent,
       policy: result.onUncertain ?? 'skip',
     };
-    upsertMemo({ [UNCERTAIN_SENDS_MEMO]: [...(Array.isArray(earlier) ? earlier : []), record] });
+    if (uncertainSends) uncertainSends.push(record);
+    else if (patched('uncertain-send-memo')) {
+      const earlier = workflowInfo().memo?.[UNCERTAIN_SENDS_MEMO];
+      upsertMemo({ [UNCERTAIN_SENDS_MEMO]: [...(Array.isArray(earlier) ? earlier : []), record] });
+    }
   }
   return { ...result, channel, chat };
 }

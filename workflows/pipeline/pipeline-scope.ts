@@ -6,7 +6,7 @@
  */
 import type { Block, PipelineIR, StepStatus } from '../../engine/ir.js';
 import type { TurnUsage } from '../agent/turn.js';
-import type { CollectedReply, PipelineRunInput, PipelineState } from './pipeline-api.js';
+import type { CollectedReply, PipelineRunInput, PipelineState, UncertainSendRecord } from './pipeline-api.js';
 
 /** Steps' results and variables; shared by sequential nested blocks, copied for branches. */
 export interface ScopeData {
@@ -31,6 +31,11 @@ export interface Run {
   answers?: CollectedReply[];
   /** Inside the session: the agent steps' usage adds up here (a run of its own keeps it in its memo). */
   usage?: TurnUsage;
+  /**
+   * Inside the session: `reply.send`s whose outcome was unknown, kept on the turn's record (a run
+   * of its own keeps them in its memo `uncertainSends`; the session's memo is not the turn's).
+   */
+  uncertainSends?: UncertainSendRecord[];
   runBlock(block: Block, scope: Scope): Promise<unknown>;
 }
 

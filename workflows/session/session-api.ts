@@ -6,7 +6,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { InboundMessage } from '../../channels/envelope.js';
 import type { PipelineIR } from '../../engine/ir.js';
 import type { TurnUsage } from '../agent/turn.js';
-import type { CollectedReply, PipelineOutputs } from '../pipeline/pipeline-api.js';
+import type { CollectedReply, PipelineOutputs, UncertainSendRecord } from '../pipeline/pipeline-api.js';
 
 export const SESSION_WORKFLOW_TYPE = 'sessionWorkflow';
 
@@ -89,6 +89,8 @@ export interface TurnRecord {
   error?: string;
   /** Tokens, cost and calls of its agent steps, for inline turns (a child keeps them in its memo). */
   usage?: TurnUsage;
+  /** Its replies whose send had an unknown outcome, for inline turns (a child keeps them in its memo). */
+  uncertainSends?: UncertainSendRecord[];
   /** Completed by a re-run (a reset of the failed turn) after the session had recorded it as failed. */
   rerun?: true;
 }

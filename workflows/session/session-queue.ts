@@ -2,7 +2,9 @@
  * How queued messages become turns. Pure functions over the pending list, so the rules read in
  * one place: a message that found the session idle is answered on its own; behind a running
  * turn, `collect` (and `steer`/`interrupt` when they could not be handed over) messages with the
- * same route batch into one next turn, `followup` messages each get their own.
+ * same route and the same origin batch into one next turn, `followup` messages each get their
+ * own. A batch is answered in one chat, so messages from different chats or senders (a session
+ * shared by several people under `dmScope: main`) are never batched together.
  */
 import type { InboundMessage } from '../../channels/envelope.js';
 import type { PipelineRunInput } from '../pipeline/pipeline-api.js';
@@ -13,25 +15,45 @@ export interface Turn {
   mode: QueueMode;
 }
 
-/** Takes the next turn off the front of `pending` (which must not be empty). */
-export function takeTurn(pending: QueuedMessage[]): Turn {
+/**
+ * Takes the next turn off the front of `pending` (which must not be empty). `apart(a, b)` says
+ * whether messages of different origins stay apart (the session asks `patched()`: histories
+ * recorded before this rule may hold such batches).
+ */
+export function takeTurn(pending: QueuedMessage[], apart: () => boolean = () => true): Turn {
   const head = pending[0];
   if (!head) throw new Error('takeTurn: nothing is pending');
   let count = 1;
   if (!head.startsTurn && head.mode !== 'followup') {
-    while (count < pending.length && batchesWith(head, pending[count]!)) count++;
+    while (count < pending.length && batchesWith(head, pending[count]!, apart)) count++;
   }
   const messages = pending.splice(0, count);
   return { messages, mode: head.mode };
 }
 
-function batchesWith(head: QueuedMessage, next: QueuedMessage): boolean {
+function batchesWith(head: QueuedMessage, next: QueuedMessage, apart: () => boolean): boolean {
   return (
     !next.startsTurn &&
     next.mode !== 'followup' &&
     next.hash === head.hash &&
     next.agentId === head.agentId &&
-    next.pipeline === head.pipeline
+    next.pipeline === head.pipeline &&
+    !!next.answer === !!head.answer &&
+    (sameOrigin(head.message, next.message) || !apart())
+  );
+}
+
+/**
+ * Same channel account, chat, thread and sender: messages one person wrote in one place, which
+ * may share a turn (and its one reply), steer or interrupt it.
+ */
+export function sameOrigin(a: InboundMessage, b: InboundMessage): boolean {
+  return (
+    a.channel === b.channel &&
+    a.accountId === b.accountId &&
+    a.chat.id === b.chat.id &&
+    (a.chat.threadId ?? '') === (b.chat.threadId ?? '') &&
+    a.sender.id === b.sender.id
   );
 }
 
@@ -74,7 +96,9 @@ export function turnInput(turn: Turn, context: TurnContext): PipelineRunInput {
     hash: first.hash,
     inputs,
     message,
+    session: context.sessionKey,
     ...(first.env ? { env: first.env } : {}),
+    ...(first.answer ? { replyVia: 'answer' as const } : {}),
   };
 }
 
