@@ -137,7 +137,7 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
   const agents = () => configuredAgents(latest);
   const replies = new PendingReplies();
   if (serves(OPENAI_CHANNEL)) {
-    await app.register(openaiPlugin, { ingest, hub, token, replies, agents });
+    await app.register(openaiPlugin, { ingest: options.ingest, hub, token, replies, agents });
     senders.set(
       OPENAI_CHANNEL,
       agents().map((a) => replies.sender(a.id)),

@@ -23,8 +23,15 @@ import { formatErrors } from '../../engine/index.js';
 import { OPENAI_CHANNEL } from '../../workflows/channel/channel-api.js';
 
 export type Ingest = (message: InboundMessage) => Promise<IngestResult>;
-/** For clients that name the session themselves (OpenClaw's apps send a session key). */
-export type IngestToSession = (message: InboundMessage, sessionKey: string) => Promise<IngestResult>;
+/**
+ * For clients that name the session themselves (OpenClaw's apps send a session key).
+ * `replyVia: 'answer'`: the answer comes back in `IngestResult.answer` (client/ingest.ts).
+ */
+export type IngestToSession = (
+  message: InboundMessage,
+  sessionKey: string,
+  options?: { replyVia?: 'answer' },
+) => Promise<IngestResult>;
 
 export class PipelineUnavailableError extends Error {
   constructor(name: string, detail: string) {
@@ -49,6 +56,7 @@ export function createRouter(options: {
   const deliver = async (
     message: InboundMessage,
     route: Pick<Route, 'agentId' | 'pipeline' | 'sessionKey'>,
+    replyVia?: 'answer',
   ) => {
     const compiled = pipelines.get(route.pipeline);
     if (!compiled) {
@@ -65,7 +73,14 @@ export function createRouter(options: {
             })`,
       );
     }
-    return ingestMessage(client, { message, route, ir: compiled.ir, hash: compiled.hash, taskQueue });
+    return ingestMessage(client, {
+      message,
+      route,
+      ir: compiled.ir,
+      hash: compiled.hash,
+      taskQueue,
+      ...(replyVia ? { replyVia } : {}),
+    });
   };
   return {
     async ingest(message) {
@@ -76,13 +91,15 @@ export function createRouter(options: {
       // the owner uses `switchyard approvals` for those.
       const command = message.chat.kind === 'direct' ? parseApprovalCommand(message.text) : undefined;
       if (command) return answerApproval(client, taskQueue, message, route.sessionKey, command);
-      return deliver(message, route);
+      // The OpenAI API's answer goes back to the HTTP request that asked: no send activity needed.
+      return deliver(message, route, message.channel === OPENAI_CHANNEL ? 'answer' : undefined);
     },
-    async ingestToSession(message, sessionKey) {
+    async ingestToSession(message, sessionKey, options) {
       const { routing } = config();
       const agentId = parseSessionKey(sessionKey)?.agentId ?? defaultAgentId(routing);
       const agent = routing.agents?.find((a) => a.id.toLowerCase() === agentId.toLowerCase());
-      return deliver(message, { agentId, pipeline: agent?.pipeline ?? DEFAULT_PIPELINE, sessionKey });
+      const route = { agentId, pipeline: agent?.pipeline ?? DEFAULT_PIPELINE, sessionKey };
+      return deliver(message, route, options?.replyVia);
     },
   };
 }

@@ -1,8 +1,8 @@
 // The OpenAI-compatible HTTP API: `GET /v1/models` lists the agents, `POST /v1/chat/completions`
 // turns the last user message into an InboundMessage on channel `openai` and answers with the
 // final reply (non-stream), or streams live deltas as `chat.completion.chunk` server-sent events
-// and completes them from the final reply (stream). The reply itself arrives like any channel's:
-// through the workflow and the channel-send activity, into `PendingReplies`.
+// and completes them from the final reply (stream). The reply is the answer of the session's
+// `session.turn` update (client/ingest.ts), handed to `PendingReplies`.
 //
 // Envelope: accountId = the agent id (`model`), chat.id = sender.id = the conversation (`user`
 // field, or the `x-switchyard-conversation` header, else a fresh id per request).
@@ -13,9 +13,10 @@ import { directMessage } from '../../channels/direct-message.js';
 import { type InboundMessage, validateInboundMessage } from '../../channels/envelope.js';
 import { deltaRunKey } from '../../channels/run-key.js';
 import { formatIssues } from '../../channels/schema-validation.js';
+import type { TurnAnswer } from '../../workflows/session/session-api.js';
 import { secretsMatch } from '../auth.js';
 import type { DeltaHub } from '../stream/hub.js';
-import { OPENAI_CHANNEL, type PendingReplies, ReplyTimeout } from './replies.js';
+import { NoReply, OPENAI_CHANNEL, type PendingReplies, ReplyTimeout } from './replies.js';
 import { type ChatCompletionBody, chatCompletionBodySchema, openaiError } from './schemas.js';
 import { type SseStream, startSse } from './sse.js';
 
@@ -25,7 +26,8 @@ export interface OpenaiAgent {
 }
 
 export interface OpenaiPluginOptions {
-  ingest(msg: InboundMessage): Promise<void>;
+  /** Starts the turn; `answer`, when given, settles with it (else the channel's sender delivers it). */
+  ingest(msg: InboundMessage): Promise<{ answer?: Promise<TurnAnswer | undefined> } | undefined>;
   hub: DeltaHub;
   /** The gateway token; clients send it as their OpenAI API key. */
   token: string;
@@ -167,7 +169,17 @@ export async function openaiPlugin(app: FastifyInstance, options: OpenaiPluginOp
 
       try {
         try {
-          await options.ingest(checked.value);
+          const ingested = await options.ingest(checked.value);
+          ingested?.answer?.then(
+            (turn) => {
+              if (!turn) return; // it comes through the channel's sender
+              const [first] = turn.replies;
+              if (first) replies.deliver(runKey, first.text);
+              else replies.fail(runKey, new NoReply(noReplyText(turn)));
+            },
+            (error: unknown) =>
+              replies.fail(runKey, new NoReply(`the turn could not start: ${String(error)}`)),
+          );
         } catch (error) {
           gone.abort();
           req.log.warn({ err: error, runKey }, 'openai: could not start the turn');
@@ -183,6 +195,15 @@ export async function openaiPlugin(app: FastifyInstance, options: OpenaiPluginOp
         try {
           final = await answer;
         } catch (error) {
+          if (error instanceof NoReply) {
+            const failure = openaiError(
+              `Agent "${agent.id}" did not answer: ${error.message}`,
+              'server_error',
+              'no_reply',
+            );
+            if (sse) return sse.fail(failure);
+            return reply.code(502).send(failure);
+          }
           if (!(error instanceof ReplyTimeout)) {
             // The client went away; the turn finishes without it.
             if (!sse) reply.hijack();
@@ -227,6 +248,12 @@ export async function openaiPlugin(app: FastifyInstance, options: OpenaiPluginOp
       }
     },
   );
+}
+
+function noReplyText(turn: TurnAnswer): string {
+  if (turn.status === 'failed') return `the turn failed (${turn.error ?? 'no reason given'})`;
+  if (turn.status === 'interrupted') return 'the turn was stopped';
+  return 'the turn ended without a reply';
 }
 
 function findAgent(agents: readonly OpenaiAgent[], model: string): OpenaiAgent | undefined {

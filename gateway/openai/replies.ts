@@ -1,7 +1,8 @@
 // Where an HTTP request waits for its answer. The request registers a waiter under the run key
-// of the message it ingested; the `openai` channel sender — called by the exactly-once
-// channel-send activity — resolves it with the final text. An answer nobody waits for any more
-// (the client gave up) is acknowledged and dropped: there is nowhere else to deliver it.
+// of the message it ingested; the answer of the session's `session.turn` update resolves it
+// (or, from a worker without that update, the `openai` channel sender, called by the channel-send
+// activity). An answer nobody waits for any more (the client gave up) is dropped: there is
+// nowhere else to deliver it.
 import { randomUUID } from 'node:crypto';
 import { deltaRunKey } from '../../channels/run-key.js';
 import { OPENAI_CHANNEL } from '../../workflows/channel/channel-api.js';
@@ -20,8 +21,16 @@ export interface OpenaiSender {
 
 export class ReplyTimeout extends Error {}
 
+/** The turn ended without a reply to this chat (it failed before answering, or was stopped). */
+export class NoReply extends Error {}
+
+interface Waiter {
+  deliver(text: string): void;
+  fail(error: Error): void;
+}
+
 export class PendingReplies {
-  private readonly waiting = new Map<string, (text: string) => void>();
+  private readonly waiting = new Map<string, Waiter>();
 
   /** Wait for the answer to `runKey`; rejects with ReplyTimeout after `timeoutMs`, or on abort. */
   wait(runKey: string, timeoutMs: number, signal?: AbortSignal): Promise<string> {
@@ -29,11 +38,17 @@ export class PendingReplies {
       const done = () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', aborted);
-        if (this.waiting.get(runKey) === deliver) this.waiting.delete(runKey);
+        if (this.waiting.get(runKey) === waiter) this.waiting.delete(runKey);
       };
-      const deliver = (text: string) => {
-        done();
-        resolve(text);
+      const waiter: Waiter = {
+        deliver: (text) => {
+          done();
+          resolve(text);
+        },
+        fail: (error) => {
+          done();
+          reject(error);
+        },
       };
       const aborted = () => {
         done();
@@ -43,7 +58,7 @@ export class PendingReplies {
         done();
         reject(new ReplyTimeout(`no answer within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.waiting.set(runKey, deliver);
+      this.waiting.set(runKey, waiter);
       signal?.addEventListener('abort', aborted, { once: true });
     });
   }
@@ -52,8 +67,13 @@ export class PendingReplies {
   deliver(runKey: string, text: string): boolean {
     const waiter = this.waiting.get(runKey);
     if (!waiter) return false;
-    waiter(text);
+    waiter.deliver(text);
     return true;
+  }
+
+  /** The turn will not answer: its waiter fails with `error`. */
+  fail(runKey: string, error: Error): void {
+    this.waiting.get(runKey)?.fail(error);
   }
 
   get size(): number {

@@ -104,9 +104,9 @@ function normalId(id: string): string {
   return id.trim().toLowerCase();
 }
 
-/** The agent of a turn workflow `turn:agent:<agent>:…`, when it is one. */
+/** The agent of a turn `turn:agent:<agent>:…` or of a session running it `session:agent:<agent>:…`. */
 function agentOf(workflowId: string): string | null {
-  return /^turn:agent:([^:]+):/.exec(workflowId)?.[1] ?? null;
+  return /^(?:turn|session):agent:([^:]+):/.exec(workflowId)?.[1] ?? null;
 }
 
 function notFound(): GatewayMethodError {

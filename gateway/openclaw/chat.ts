@@ -1,9 +1,12 @@
 /**
  * Conversations for OpenClaw's apps and CLI: `chat.send` and `agent` become turns of the
  * session the client names (a session workflow), streamed back as `chat`/`agent` events from
- * the live-delta hub, and finished by the exactly-once reply that the workflow sends to this
- * `openclaw` channel. `chat.abort` cancels the turn in the session (it sends no reply) and ends
- * the live run with an `aborted` event instead. `chat.history` reads the session workflow.
+ * the live-delta hub, and finished by the turn's answer: the result of the session's
+ * `session.turn` update (client/ingest.ts), or a reply the workflow sends to this `openclaw`
+ * channel (a turn that runs as a child workflow, a worker without that update). The request is
+ * acknowledged on receipt; the update is sent until a worker accepts it. `chat.abort` cancels the
+ * turn in the session (it sends no reply) and ends the live run with an `aborted` event instead.
+ * `chat.history` reads the session workflow.
  */
 
 import type { Client } from '@temporalio/client';
@@ -11,6 +14,7 @@ import type { ChannelSender } from '../../activities/channel-send.js';
 import { directMessage } from '../../channels/direct-message.js';
 import { deltaRunKey } from '../../channels/run-key.js';
 import { abortSession, SessionNotFoundError } from '../../client/sessions.js';
+import type { TurnAnswer } from '../../workflows/session/session-api.js';
 import type { IngestToSession } from '../channels/router.js';
 import type { DeltaHub } from '../stream/hub.js';
 import {
@@ -136,14 +140,62 @@ export function createOpenclawChat(options: {
       platformId: `${OPENCLAW_CHANNEL}:${sessionKey}:${messageId}`,
       text,
     });
+    let answer: Promise<TurnAnswer | undefined> | undefined;
     try {
-      await ingestToSession(inbound, sessionKey);
+      ({ answer } = await ingestToSession(inbound, sessionKey, { replyVia: 'answer' }));
     } catch (err) {
       run.unsubscribe();
       runs.delete(runKey);
       throw err;
     }
+    // After this method's own `res`, which clients expect before the run's last event.
+    answer?.then(
+      (turn) => setImmediate(() => endWith(runKey, turn)),
+      (err: unknown) =>
+        setImmediate(() => {
+          const live = runs.get(runKey);
+          if (live) endFailed(runKey, live, `the turn could not start: ${(err as Error).message}`);
+        }),
+    );
     return run;
+  }
+
+  /** The session's answer ends the run, unless the channel's reply (or an abort) already did. */
+  function endWith(runKey: string, turn: TurnAnswer | undefined): void {
+    const run = runs.get(runKey);
+    if (!run || !turn) return;
+    const [first] = turn.replies;
+    if (first?.kind === 'error') endFailed(runKey, run, first.text);
+    else if (first) endFinal(runKey, run, first.text);
+    else if (turn.status === 'failed') endFailed(runKey, run, turn.error ?? 'the turn failed');
+    else if (turn.status === 'interrupted') endAborted(runKey, run);
+    else endFinal(runKey, run, '');
+  }
+
+  /** The answer: the `final` chat event, lifecycle end, and `agent`'s second answer. */
+  function endFinal(runKey: string, run: LiveRun, text: string): void {
+    forget(runKey, run);
+    run.events.chat({
+      runId: run.runId,
+      sessionKey: run.sessionKey,
+      seq: run.seq + 1,
+      state: 'final',
+      stopReason: 'stop',
+      message: message(text),
+    });
+    run.events.agent({
+      runId: run.runId,
+      seq: run.seq + 1,
+      stream: 'lifecycle',
+      ts: Date.now(),
+      data: { phase: 'end' },
+    });
+    run.settle?.({
+      runId: run.runId,
+      status: 'ok',
+      summary: 'completed',
+      result: { payloads: [{ text, mediaUrl: null }], meta: { durationMs: Date.now() - run.startedAt } },
+    });
   }
 
   /** Ends a live run: no event for it follows, whatever the workflow still sends. */
@@ -219,30 +271,7 @@ export function createOpenclawChat(options: {
       const run = runs.get(runKey);
       // A client that went away (or aborted) misses the live answer; it is in chat.history.
       if (run && opts?.kind === 'error') endFailed(runKey, run, text);
-      else if (run) {
-        forget(runKey, run);
-        run.events.chat({
-          runId: run.runId,
-          sessionKey: run.sessionKey,
-          seq: run.seq + 1,
-          state: 'final',
-          stopReason: 'stop',
-          message: message(text),
-        });
-        run.events.agent({
-          runId: run.runId,
-          seq: run.seq + 1,
-          stream: 'lifecycle',
-          ts: Date.now(),
-          data: { phase: 'end' },
-        });
-        run.settle?.({
-          runId: run.runId,
-          status: 'ok',
-          summary: 'completed',
-          result: { payloads: [{ text, mediaUrl: null }], meta: { durationMs: Date.now() - run.startedAt } },
-        });
-      }
+      else if (run) endFinal(runKey, run, text);
       return { messageId: `${runKey}:final` };
     },
   };

@@ -93,17 +93,13 @@ describe('a worker SIGKILLed in the middle of a turn', () => {
 
     // The model call was retried by the new worker (the killed one never reported it)...
     expect(wire.requests.length).toBe(2);
-    // ...and exactly once: one reply in the outbox, one answer in the conversation.
+    expect(killedAt).toBeGreaterThan(0);
+    // ...and the answer came back once, as the result of the session's `session.turn` update
+    // (accepted before the kill, so durable): nothing went through the channel's send.
     const sent = gateway.db
-      .prepare(
-        "SELECT key, state, created_at FROM outbox WHERE channel = 'openai' AND chat_id = 'crash-victim'",
-      )
-      .all() as Array<{ key: string; state: string; created_at: number }>;
-    expect(sent).toEqual([
-      { key: expect.stringMatching(/^turn:.*:reply:0$/), state: 'sent', created_at: expect.any(Number) },
-    ]);
-    // The reply step ran after the kill: the killed worker never got to it.
-    expect(sent[0]!.created_at).toBeGreaterThan(killedAt);
+      .prepare("SELECT count(*) AS n FROM outbox WHERE channel = 'openai' AND chat_id = 'crash-victim'")
+      .get() as { n: number };
+    expect(sent.n).toBe(0);
     const key = buildSessionKey({
       agentId: 'main',
       channel: 'openai',

@@ -48,7 +48,11 @@ describe('OpenAI-compatible API', () => {
     await app.register(websocket);
     await app.register(deltaRelayPlugin, { hub, token: TOKEN });
     await app.register(openaiPlugin, {
-      ingest: turns.ingest,
+      // The stand-in answers through the channel's sender, as a worker without `session.turn` would.
+      ingest: async (msg) => {
+        await turns.ingest(msg);
+        return undefined;
+      },
       hub,
       token: TOKEN,
       agents: () => AGENTS,
