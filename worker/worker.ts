@@ -310,7 +310,8 @@ export function productionMemory(
 /** memory_search, memory_get and memory_append, reading and writing the notes of the turn's agent. */
 export function memoryTools(memory: MemoryService): AgentToolDefinition[] {
   if (!memory.enabled) return [];
-  const agentOf = (ctx: { idempotencyKey: string }) => agentOfSession(sessionOfTurn(ctx.idempotencyKey));
+  const agentOf = (ctx: { idempotencyKey: string; session?: string }) =>
+    agentOfSession(ctx.session ?? sessionOfTurn(ctx.idempotencyKey));
   return [
     createMemorySearchTool({ memory, agentOf }),
     createMemoryGetTool({ memory, agentOf }),
