@@ -5,8 +5,9 @@
 // different origins in one shared session never share a turn.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { InboundMessage } from '../../channels/envelope.js';
 import { compilePipeline, formatErrors } from '../../engine/index.js';
@@ -14,9 +15,21 @@ import type { CompiledPipeline } from '../../engine/ir.js';
 import type { PipelineRunInput } from '../../workflows/pipeline/pipeline-api.js';
 import { turnWorkflowId } from '../../workflows/session/session-api.js';
 import { startWireServer, type WireServer } from '../agent/wire-servers.js';
+import { writeHistoryFixture } from '../helpers/histories.js';
 import { chat, echoPipeline, idle, sessionHarness } from './harness.js';
 
 const run = promisify(execFile);
+
+/**
+ * `RECORD_SESSION_HISTORIES=1 npx vitest run test/session/session-inline.test.ts` writes the
+ * sessions' histories as replay fixtures (test/replay/histories/). Not the reset turns' own:
+ * see test/replay/README.md.
+ */
+async function record(client: Client, id: string, file: string): Promise<void> {
+  if (!process.env.RECORD_SESSION_HISTORIES) return;
+  const history = await client.workflow.getHandle(id).fetchHistory();
+  writeHistoryFixture(join(import.meta.dirname, '..', 'replay', 'histories', file), history, id);
+}
 
 function compiled(source: string[]): CompiledPipeline {
   const result = compilePipeline(source.join('\n'), 'test/session/inline.yaml');
@@ -116,6 +129,7 @@ describe('the turn fast path', () => {
     ).rejects.toBeInstanceOf(WorkflowNotFoundError);
     const events = (await h.client.workflow.getHandle(`session:${sessionKey}`).fetchHistory()).events ?? [];
     expect(events.some((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toBe(false);
+    await record(h.client, `session:${sessionKey}`, 'session-inline-agent-turn.json');
   });
 
   it('answers a session.turn update with the reply to its chat; sent again, it gets the same answer and no second turn', async () => {
@@ -132,6 +146,7 @@ describe('the turn fast path', () => {
     const history = await h.historyWhen(sessionKey, idle);
     expect(history.turns).toHaveLength(1);
     expect(history.transcript.map((e) => e.text)).toEqual(['ping', 'echo: ping']);
+    await record(h.client, `session:${sessionKey}`, 'session-turn-update.json');
   });
 
   it('never batches messages of different chats or senders in one shared session: each turn answers one origin', async () => {
@@ -249,6 +264,8 @@ describe('the turn fast path', () => {
       await h.ingest(message('3', 'third question'), sessionKey, pipeline);
       await h.historyWhen(sessionKey, (s) => idle(s) && s.turns.length === 3);
       expect(JSON.stringify(wire.requests.at(-1)!.body)).toContain('first answer');
+      const how = child ? 'child' : 'inline';
+      await record(h.client, `session:${sessionKey}`, `session-${how}-failed-turn-rerun.json`);
     },
   );
 });
