@@ -3,7 +3,8 @@ import { accessSync, constants, existsSync, mkdirSync, rmSync, writeFileSync } f
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { findBwrap, probeSandbox } from '../../activities/agent/builtin-tools/exec-sandbox.js';
-import { defaultAgentId } from '../../channels/routing.js';
+import { resolveChannelPolicy } from '../../channels/access.js';
+import { defaultAgentId, type RoutingConfig } from '../../channels/routing.js';
 import { connectorProblem, describeStatus } from '../../channels/status.js';
 import { findChromium } from '../../config/chromium.js';
 import type { Config } from '../../config/config.js';
@@ -105,6 +106,8 @@ export async function runChecks(env: NodeJS.ProcessEnv = process.env): Promise<C
     }
   }
 
+  const shared = config ? sharedSessionCheck(config.routing) : undefined;
+  if (shared) checks.push(shared);
   if (config) checks.push(...(await gatewayChecks(config)));
   if (config?.memory.enabled && config.memory.embedding.provider === 'local') {
     const model = config.memory.embedding.modelPath ?? defaultLocalModelPath();
@@ -197,6 +200,38 @@ export async function gatewayChecks(config: Config, timeoutMs = 2_000): Promise<
     });
   }
   return checks;
+}
+
+/**
+ * OpenClaw's security audit warns about this too: under `dmScope: main` (the default) every
+ * direct message shares one session, so when more than one person can write to the assistant
+ * they share one conversation (each still gets their own replies, but the model reads the others'
+ * messages). More than one sender: a channel with `dmPolicy: open`, or allowlists naming more than
+ * one sender id. Senders approved by pairing are not counted (they are in the gateway's store).
+ */
+export function sharedSessionCheck(routing: RoutingConfig): Check | undefined {
+  const scope = routing.session?.dmScope ?? 'main';
+  if (scope !== 'main') return undefined;
+  const open: string[] = [];
+  const senders = new Set<string>();
+  for (const [channel, raw] of Object.entries(routing.channels ?? {})) {
+    const policy = resolveChannelPolicy(raw);
+    if (policy.dmPolicy === 'disabled') continue;
+    if (policy.dmPolicy === 'open') open.push(channel);
+    for (const id of policy.allowFrom) if (id.trim() !== '*') senders.add(`${channel}:${id.trim()}`);
+    if (policy.allowFrom.some((id) => id.trim() === '*')) open.push(channel);
+  }
+  if (open.length === 0 && senders.size <= 1) return undefined;
+  const who = open.length
+    ? `anyone can write on ${[...new Set(open)].join(', ')}`
+    : `${senders.size} senders are allowed (${[...senders].join(', ')})`;
+  return {
+    name: 'sessions',
+    ok: false,
+    optional: true,
+    detail: `session.dmScope is main (one conversation for every direct message) and ${who}: they share one conversation, and the model reads each one's messages when answering the others`,
+    fix: 'give each person their own conversation: session: { dmScope: per-channel-peer } in switchyard.yaml',
+  };
 }
 
 function writableDir(dir: string): Check {
