@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { FAKE_ANSWER } from './fake-model.js';
 import { connectOperator, type Frame, request, until } from './openclaw-client.js';
+import { cpuPerTurn, historyPerTurn, sampleCpu } from './turn-breakdown.js';
 import { batchId, runLanes, summarize, TURN_TIMEOUT_MS, type TurnBatch } from './turn-load.js';
 import type { Measurement, Row } from './types.js';
 import { mean, percentile, round } from './util.js';
@@ -77,7 +78,7 @@ async function runWsTurns(
   total: number,
   concurrency: number,
   label: string,
-): Promise<TurnBatch & { acks: number[] }> {
+): Promise<TurnBatch & { acks: number[]; sessionKeys: string[] }> {
   const batch = batchId(label);
   const lanes: WsLane[] = [];
   const turn = method === 'chat.send' ? chatSendTurn : agentTurn;
@@ -93,7 +94,7 @@ async function runWsTurns(
     close: (lane) => lane.ws.close(),
     turn: (lane, i) => turn(lane, `bench-${batch}-${i}`, `bench turn ${i}`),
   });
-  return { ...result, acks: lanes.flatMap((l) => l.acks) };
+  return { ...result, acks: lanes.flatMap((l) => l.acks), sessionKeys: lanes.map((l) => l.sessionKey) };
 }
 
 /**
@@ -118,7 +119,16 @@ export const wsTurns: Measurement = {
         if (warm.latencies.length === 0)
           throw new Error(`every ${method} warm-up turn failed: ${warm.firstError}`);
         const callsBefore = stack.model.calls();
+        const pids = { gateway: stack.gateway.pid, worker: stack.worker.pid, temporal: ctx.temporal.pid };
+        const cpuBefore = sampleCpu(pids);
         const b = await runWsTurns(wsUrl, ctx.token, method, TURNS, concurrency, tag);
+        const cpuMsPerTurn = cpuPerTurn(cpuBefore, sampleCpu(pids), TURNS);
+        const perTurn = await historyPerTurn(ctx.temporal.address, b.sessionKeys, TURNS).catch(
+          (error: unknown) => {
+            ctx.log(`ws-turns ${method} c=${concurrency}: no history breakdown: ${(error as Error).message}`);
+            return undefined;
+          },
+        );
         if (b.latencies.length === 0) throw new Error(`every ${method} turn failed: ${b.firstError}`);
         if (b.errors > 0)
           ctx.log(`ws-turns ${method} c=${concurrency}: ${b.errors} errors, first: ${b.firstError}`);
@@ -136,6 +146,10 @@ export const wsTurns: Measurement = {
           ackP50Ms: round(percentile(b.acks, 50), 1),
           ackMeanMs: round(mean(b.acks), 1),
           modelCallsPerTurn: Math.round(((stack.model.calls() - callsBefore) / TURNS) * 100) / 100,
+          /** CPU ms per turn of each process (and their sum) while the batch ran. */
+          cpuMsPerTurn,
+          /** Per turn, from the sessions' histories (all runs) and their children's. */
+          ...(perTurn ? { perTurn } : {}),
         });
         ctx.log(`ws-turns ${method} c=${concurrency}: done in ${Math.round(s.wallMs / 100) / 10} s`);
       }
@@ -148,6 +162,18 @@ export const wsTurns: Measurement = {
           `${l.method} c=${l.concurrency} throughput`,
           `${l.turnsPerSecond} turns/s${l.errors ? ` (${l.errors} errors)` : ''}`,
         ],
+        [
+          `${l.method} c=${l.concurrency} CPU per turn`,
+          `${l.cpuMsPerTurn.total} ms (gateway ${l.cpuMsPerTurn.gateway}, worker ${l.cpuMsPerTurn.worker}, Temporal ${l.cpuMsPerTurn.temporal})`,
+        ],
+        ...(l.perTurn
+          ? [
+              [
+                `${l.method} c=${l.concurrency} per turn in Temporal`,
+                `${l.perTurn.workflowTasks} workflow tasks, ${l.perTurn.activities} activities + ${l.perTurn.localActivities} local, ${l.perTurn.childWorkflows} child workflows, ${l.perTurn.events} events, ${l.perTurn.bytes} history bytes`,
+              ] as Row,
+            ]
+          : []),
       ]),
     ];
     return { data: { warmup: WARMUP, levels }, rows };
