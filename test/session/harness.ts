@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${{ }} is the pipeline expression syntax, not a JS template
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter, Payload } from '@temporalio/common';
 import { afterAll, beforeAll, inject } from 'vitest';
 import type { InboundMessage } from '../../channels/envelope.js';
 import { buildSessionKey } from '../../channels/session-key.js';
@@ -76,6 +77,14 @@ export function sessionHarness(name: string, options: { yaml?: () => string } = 
     taskQueue,
     client: undefined as unknown as Client,
     worker: undefined as unknown as RunningWorker,
+    /** The worker's data converter (its payload codec), for channel workers serving its turns. */
+    dataConverter: undefined as unknown as DataConverter,
+    /** Decrypts a payload from a history (the worker's payload codec) and parses its JSON. */
+    async decode(payload: Payload): Promise<unknown> {
+      const codec = h.dataConverter.payloadCodecs?.[0];
+      const [clear] = codec ? await codec.decode([payload]) : [payload];
+      return JSON.parse(Buffer.from(clear?.data ?? []).toString('utf8'));
+    },
     ingest(
       message: InboundMessage,
       sessionKey: string,
@@ -117,7 +126,8 @@ export function sessionHarness(name: string, options: { yaml?: () => string } = 
     const config = testConfig(address, {}, options.yaml?.());
     h.worker = await startWorker({ config, taskQueue });
     connection = await Connection.connect({ address });
-    h.client = new Client({ connection, dataConverter: dataConverterOf(config) });
+    h.dataConverter = dataConverterOf(config);
+    h.client = new Client({ connection, dataConverter: h.dataConverter });
   });
   afterAll(async () => {
     await connection?.close();

@@ -8,15 +8,21 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createChannelSendActivities } from '../../activities/channel-send.js';
 import type { InboundMessage } from '../../channels/envelope.js';
 import { compilePipeline, formatErrors } from '../../engine/index.js';
 import type { CompiledPipeline } from '../../engine/ir.js';
-import type { PipelineRunInput } from '../../workflows/pipeline/pipeline-api.js';
+import { startChannelWorker } from '../../gateway/channels/channel-worker.js';
+import { openDb } from '../../gateway/store/db.js';
+import { Outbox } from '../../gateway/store/outbox.js';
+import { channelTaskQueue } from '../../workflows/channel/channel-api.js';
+import { type PipelineRunInput, UNCERTAIN_SENDS_MEMO } from '../../workflows/pipeline/pipeline-api.js';
 import { turnWorkflowId } from '../../workflows/session/session-api.js';
 import { startWireServer, type WireServer } from '../agent/wire-servers.js';
 import { writeHistoryFixture } from '../helpers/histories.js';
-import { chat, echoPipeline, idle, sessionHarness } from './harness.js';
+import { chat, echoPipeline, idle, runSessionsCli, sessionHarness } from './harness.js';
 
 const run = promisify(execFile);
 
@@ -149,6 +155,82 @@ describe('the turn fast path', () => {
     await record(h.client, `session:${sessionKey}`, 'session-turn-update.json');
   });
 
+  it("records an inline turn's uncertain send on its turn record (not the session's memo); sessions show lists it", async () => {
+    // The chat's channel is served by the real send activity on an outbox where a gateway run
+    // that died had claimed the turn's reply without an outcome: the send is uncertain (skip).
+    const channel = `t${randomUUID().slice(0, 8)}`;
+    const chatId = randomUUID().slice(0, 8);
+    const sessionKey = `agent:main:${channel}:direct:${chatId}`;
+    const turnId = turnWorkflowId(sessionKey, '1');
+    const db = openDb(':memory:');
+    new Outbox(db, { runId: 'dead-gateway' }).claim({
+      key: `${turnId}:answer:0`,
+      channel,
+      accountId: 'default',
+      chatId,
+      textSha256: 'unknown',
+    });
+    const sent: string[] = [];
+    const sender = await startChannelWorker({
+      connection: { address },
+      namespace: 'default',
+      dataConverter: h.dataConverter,
+      taskQueue: channelTaskQueue(h.taskQueue, channel),
+      activities: createChannelSendActivities({
+        outbox: new Outbox(db, { runId: 'this-gateway' }),
+        senders: [
+          {
+            channel,
+            accountId: 'default',
+            textLimit: 4000,
+            send: async (_chat, text) => {
+              sent.push(text);
+              return { messageId: String(sent.length) };
+            },
+          },
+        ],
+      }),
+    });
+    try {
+      await h.ingest(
+        {
+          channel,
+          accountId: 'default',
+          chat: { id: chatId, kind: 'direct' },
+          sender: { id: chatId },
+          messageId: '1',
+          text: 'hello',
+          attachments: [],
+          mentions: [],
+          wasMentioned: false,
+          timestamp: 1_767_225_600_000,
+          platformId: 'update:1',
+        },
+        sessionKey,
+        inline,
+      );
+      const history = await h.historyWhen(sessionKey, (s) => idle(s) && s.turns.length === 1);
+      expect(history.turns[0]).toMatchObject({
+        workflowId: turnId,
+        inline: true,
+        status: 'completed',
+        uncertainSends: [
+          { step: 'answer', channel, chat: chatId, chunks: 1, uncertain: [0], resent: [], policy: 'skip' },
+        ],
+      });
+      expect(sent).toEqual([]);
+      const { memo } = await h.client.workflow.getHandle(`session:${sessionKey}`).describe();
+      expect(memo?.[UNCERTAIN_SENDS_MEMO]).toBeUndefined();
+      const shown = await runSessionsCli(h.client, 'sessions', 'show', sessionKey);
+      expect(shown.out).toContain(
+        `! uncertain send (onUncertain: skip): reply to ${channel} ${chatId} (step answer): chunk 1/1 may not have arrived and was not sent again`,
+      );
+    } finally {
+      await sender.shutdown();
+      db.close();
+    }
+  });
+
   it('never batches messages of different chats or senders in one shared session: each turn answers one origin', async () => {
     const sessionKey = `agent:main:main-${randomUUID().slice(0, 8)}`;
     const from = (who: string, id: string, text: string): InboundMessage => ({
@@ -176,8 +258,8 @@ describe('the turn fast path', () => {
     // Each turn answered its own chat, with its own text only.
     for (const turn of history.turns) {
       const events = (await h.client.workflow.getHandle(turn.workflowId).fetchHistory()).events ?? [];
-      const payload = events[0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!.data!;
-      const input = JSON.parse(Buffer.from(payload).toString('utf8')) as PipelineRunInput;
+      const payload = events[0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+      const input = (await h.decode(payload as Payload)) as PipelineRunInput;
       const message = input.message as InboundMessage;
       expect(message.chat.id).toBe(turn.messageIds[0] === '2' ? 'chat-b' : 'chat-a');
       expect(message.text).toBe({ '1': 'a1', '2': 'b1', '3': 'a2\n\na3' }[turn.messageIds[0]!]);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { sessionHistory } from '../../client/sessions.js';
 import { bundledLocalModel } from '../../config/bundled-model.js';
 import type { Config } from '../../config/config.js';
 import { loadConfig } from '../../config/load.js';
@@ -147,8 +148,14 @@ describe('web chat onboarding in Chromium (no model configured yet)', () => {
       turns.push({ workflowId: w.workflowId, status: w.status.name, runId: w.runId });
     }
     expect(turns.filter((t) => t.status === 'FAILED')).toEqual([]);
-    const turn = turns.find((t) => t.workflowId.startsWith('turn:'));
-    expect(turn?.status).toBe('COMPLETED');
+    // The default pipeline's turn runs inside the session workflow (docs/sessions.md): no child.
+    const session = turns.find((t) => t.workflowId.startsWith('session:'));
+    expect(session).toBeDefined();
+    const { turns: records } = await sessionHistory(
+      gateway.client,
+      session!.workflowId.slice('session:'.length),
+    );
+    expect(records.map((t) => [t.status, t.inline])).toEqual([['completed', true]]);
     for (const w of turns) {
       const history = JSON.stringify(
         await gateway.client.workflow.getHandle(w.workflowId, w.runId).fetchHistory(),
