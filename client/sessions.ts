@@ -43,11 +43,15 @@ export class SessionNotFoundError extends Error {
 /** Open sessions, newest first. Visibility is eventually consistent: a session started a moment ago may be missing. */
 export async function listSessions(
   client: Client,
-  options: { limit?: number } = {},
+  options: { limit?: number; taskQueue?: string } = {},
 ): Promise<SessionSummary[]> {
   const limit = options.limit ?? 100;
   const sessions: SessionSummary[] = [];
-  const query = `WorkflowType = '${SESSION_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'`;
+  // Scoped to this install's task queue when known: a session holds a memo while a turn inside it
+  // waits for an approval, and a namespace shared with other installs (their memos encrypted
+  // with keys this process lacks) must not break the listing (as for approvals).
+  const scope = options.taskQueue ? ` AND TaskQueue = '${options.taskQueue.replace(/'/g, "\\'")}'` : '';
+  const query = `WorkflowType = '${SESSION_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'${scope}`;
   for await (const execution of client.workflow.list({ query, pageSize: Math.min(limit, 1000) })) {
     sessions.push({
       sessionKey: execution.workflowId.startsWith(PREFIX)

@@ -189,6 +189,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
           client,
           db,
           mainSessionKey: mainSessionKey(),
+          taskQueue: config.temporal.taskQueue,
           sessionsChanged: (payload) =>
             app.openclaw.broadcast('sessions.changed', payload, { scope: 'operator.read' }),
           onAborted: openclawChat.abortedInSession,

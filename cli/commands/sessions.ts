@@ -22,13 +22,13 @@ export interface SessionsCommandsContext {
 
 export function registerSessionsCommands(program: Command, ctx: SessionsCommandsContext = {}): void {
   const connect = ctx.connect ?? connectFromConfig;
-  const withClient = <T>(cmd: Command, fn: (client: Client) => Promise<T>): Promise<T> =>
+  const withClient = <T>(cmd: Command, fn: (client: Client, taskQueue?: string) => Promise<T>): Promise<T> =>
     withOpened(
       cmd,
       connect,
       'sessions',
       (error) => (error instanceof SessionNotFoundError ? 'not_found' : undefined),
-      (opened) => fn(opened.client),
+      (opened) => fn(opened.client, opened.taskQueue),
     );
   const print = printLine;
 
@@ -46,7 +46,9 @@ export function registerSessionsCommands(program: Command, ctx: SessionsCommands
       if (!Number.isInteger(limit) || limit < 1) {
         return cmd.error(`--limit must be a whole number ≥ 1, got '${options.limit}'`);
       }
-      const list = await withClient(cmd, (client) => listSessions(client, { limit }));
+      const list = await withClient(cmd, (client, taskQueue) =>
+        listSessions(client, { limit, ...(taskQueue ? { taskQueue } : {}) }),
+      );
       if (options.json) return print(cmd, JSON.stringify(list, null, 2));
       if (list.length === 0) return print(cmd, 'No open sessions.');
       print(

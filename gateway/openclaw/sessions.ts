@@ -35,6 +35,8 @@ export interface OpenclawSessionsOptions {
   db: Database;
   /** `agent:<default agent>:<main key>`: OpenClaw refuses to delete it, and so does Switchyard. */
   mainSessionKey: string;
+  /** This install's task queue: sessions.list lists the sessions on it. */
+  taskQueue?: string;
   /** Tells connected operators that the session list changed (`sessions.changed`). */
   sessionsChanged?: (payload: { sessionKey: string; reason: string; ts: number }) => void;
   /** Live runs of a session ended by `sessions.delete` (so their clients see `aborted`). */
@@ -62,7 +64,10 @@ export function createOpenclawSessions(options: OpenclawSessionsOptions): Opencl
   return {
     services: {
       async sessionsList() {
-        const sessions = await listSessions(client);
+        const sessions = await listSessions(
+          client,
+          options.taskQueue ? { taskQueue: options.taskQueue } : {},
+        );
         return {
           ts: Date.now(),
           count: sessions.length,

@@ -313,12 +313,19 @@ describe('exec through a real worker that is SIGKILLed while the command runs', 
     expect(toolResults[1]).toContain('tool exec failed: exec: this command was started at');
     expect(toolResults[1]).toContain('It was not run again, and whether it completed is unknown');
 
-    // In the turn's history: each call checked, the long one tried on both workers.
-    const turns = [];
-    const query = `TaskQueue = '${taskQueue}' AND WorkflowId STARTS_WITH 'turn:'`;
-    for await (const run of gateway.client.workflow.list({ query })) turns.push(run.workflowId);
-    expect(turns).toHaveLength(1);
-    const events = (await gateway.client.workflow.getHandle(turns[0]!).fetchHistory()).events ?? [];
+    // In the turn's history: each call checked, the long one tried on both workers. The default
+    // pipeline's turn runs inside its session workflow (docs/sessions.md), waiting for the owner's
+    // approvals there too: no turn workflow of its own.
+    const list = async (prefix: string) => {
+      const ids = [];
+      const query = `TaskQueue = '${taskQueue}' AND WorkflowId STARTS_WITH '${prefix}'`;
+      for await (const run of gateway.client.workflow.list({ query })) ids.push(run.workflowId);
+      return ids;
+    };
+    expect(await list('turn:')).toEqual([]);
+    const sessions = await list('session:');
+    expect(sessions).toHaveLength(1);
+    const events = (await gateway.client.workflow.getHandle(sessions[0]!).fetchHistory()).events ?? [];
     expect(startedAttempts(events, 'agentToolApproval')).toEqual([1, 1]);
     // (History keeps one started event per activity, with its last attempt: the probe's first,
     // the long job's second, on the new worker.)

@@ -139,11 +139,17 @@ export function sessionHarness(name: string, options: { yaml?: () => string } = 
 /** No turn running and nothing waiting. */
 export const idle = (h: SessionHistory) => h.running === null && h.pending.length === 0;
 
-/** Runs `switchyard sessions …` against the harness's client and captures what it prints. */
-export function runSessionsCli(client: Client, ...args: string[]) {
+/**
+ * Runs `switchyard sessions …` against the harness's client and worker task queue (as the CLI
+ * has its config's) and captures what it prints.
+ */
+export function runSessionsCli(h: { client: Client; taskQueue: string }, ...args: string[]) {
+  const { client, taskQueue } = h;
   return runCli(
     (program) =>
-      registerSessionsCommands(program, { connect: async () => ({ client, close: async () => {} }) }),
+      registerSessionsCommands(program, {
+        connect: async () => ({ client, taskQueue, close: async () => {} }),
+      }),
     ...args,
   );
 }

@@ -163,5 +163,5 @@ describe('controlling a live session', () => {
     expect(trimmed.transcript.map((e) => e.text)).toEqual(['answer to c']);
   });
 
-  const run = (...args: string[]) => runSessionsCli(h.client, ...args);
+  const run = (...args: string[]) => runSessionsCli(h, ...args);
 });

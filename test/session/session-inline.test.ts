@@ -221,7 +221,7 @@ describe('the turn fast path', () => {
       expect(sent).toEqual([]);
       const { memo } = await h.client.workflow.getHandle(`session:${sessionKey}`).describe();
       expect(memo?.[UNCERTAIN_SENDS_MEMO]).toBeUndefined();
-      const shown = await runSessionsCli(h.client, 'sessions', 'show', sessionKey);
+      const shown = await runSessionsCli(h, 'sessions', 'show', sessionKey);
       expect(shown.out).toContain(
         `! uncertain send (onUncertain: skip): reply to ${channel} ${chatId} (step answer): chunk 1/1 may not have arrived and was not sent again`,
       );

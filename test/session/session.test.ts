@@ -117,7 +117,11 @@ describe('a session: one conversation as a workflow', () => {
 
     // Visibility is eventually consistent: wait until the list shows the new session.
     const deadline = Date.now() + 15_000;
-    while (!(await listSessions(h.client, { limit: 1000 })).some((s) => s.sessionKey === sessionKey)) {
+    while (
+      !(await listSessions(h.client, { limit: 1000, taskQueue: h.taskQueue })).some(
+        (s) => s.sessionKey === sessionKey,
+      )
+    ) {
       if (Date.now() > deadline) throw new Error('the session never appeared in the visibility list');
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -148,5 +152,5 @@ describe('a session: one conversation as a workflow', () => {
     );
   });
 
-  const run = (...args: string[]) => runSessionsCli(h.client, ...args);
+  const run = (...args: string[]) => runSessionsCli(h, ...args);
 });
