@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { sessionWorkflowId } from '../../channels/session-key.js';
 import { sessionHistory } from '../../client/sessions.js';
 import { loadConfig } from '../../config/load.js';
 import { buildGateway, type Gateway } from '../../gateway/server.js';
@@ -282,12 +283,18 @@ describe('media through Telegram, the real gateway, a worker process and Tempora
       expect(lastUser(heard[0]!).text).toMatch(
         /\[voice note, 0:0\d, transcribed\] .*garden.*Saturday.*market/i,
       );
-      // In the turn's history: the transcription's last started attempt is the second.
-      const voiceTurn = turnWorkflowId(
-        `agent:main:telegram:direct:${CRASH}`,
-        String(note.message.message_id),
-      );
-      const events = (await gateway.client.workflow.getHandle(voiceTurn).fetchHistory()).events ?? [];
+      // In the turn's history: the transcription's last started attempt is the second. The default
+      // pipeline's turn runs inside the session workflow (docs/sessions.md), whose only voice note
+      // this is.
+      const sessionKey = `agent:main:telegram:direct:${CRASH}`;
+      const voiceTurn = turnWorkflowId(sessionKey, String(note.message.message_id));
+      expect((await sessionHistory(gateway.client, sessionKey)).turns[0]).toMatchObject({
+        workflowId: voiceTurn,
+        inline: true,
+        status: 'completed',
+      });
+      const session = gateway.client.workflow.getHandle(sessionWorkflowId(sessionKey));
+      const events = (await session.fetchHistory()).events ?? [];
       expect(startedAttempts(events, 'mediaTranscribe')).toEqual([2]);
     }, 240_000);
   });
