@@ -7,10 +7,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto, { type temporal } from '@temporalio/proto';
 import { round } from './util.js';
 
 type History = temporal.api.history.v1.IHistory;
+// A CommonJS package: its namespace comes from the default export under Node's ESM loader.
+const HistoryMessage = proto.temporal.api.history.v1.History;
 
 /** utime + stime of a process in ms, or null when it is gone. */
 export function cpuMs(pid: number): number | null {
@@ -69,7 +71,7 @@ function count(history: History): HistoryBreakdown {
     ).length,
     childWorkflows: events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length,
     events: events.length,
-    bytes: temporal.api.history.v1.History.encode(history).finish().length,
+    bytes: HistoryMessage.encode(history).finish().length,
   };
 }
 
