@@ -10,6 +10,7 @@
  * reliably): tool calls and results earlier in the conversation are shown to it as text.
  */
 import { stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import type { Api, AssistantMessage, Context, Model } from '@mariozechner/pi-ai';
 import type { ChatHistoryItem, Llama, LlamaContext, LlamaModel } from 'node-llama-cpp';
@@ -120,15 +121,18 @@ export class LocalModels {
     this.models.clear();
     this.llama = undefined;
     this.closed = (async () => {
+      let released = 0;
       for (const pending of models) {
         const loaded = await pending.catch(() => undefined);
         if (!loaded) continue;
         await loaded.queue;
         await loaded.context.dispose();
         await loaded.model.dispose();
+        released++;
       }
       const runtime = await llama?.catch(() => undefined);
       await runtime?.dispose();
+      if (released > 0) this.options.log?.('info', `local model: released ${released} model(s)`);
     })().finally(() => {
       this.closed = undefined;
     });
@@ -136,8 +140,9 @@ export class LocalModels {
   }
 
   private runtime(): Promise<Llama> {
-    this.llama ??= import('node-llama-cpp').then(({ getLlama, LlamaLogLevel }) =>
-      getLlama({
+    this.llama ??= import('node-llama-cpp').then(({ getLlama, LlamaLogLevel }) => {
+      keepGracefulShutdown();
+      return getLlama({
         gpu: false,
         // Never download and compile llama.cpp: use the prebuilt binary from npm or fail.
         build: 'never',
@@ -147,8 +152,8 @@ export class LocalModels {
           if (!line) return;
           this.nativeErrors = [...this.nativeErrors.slice(-9), line];
         },
-      }),
-    );
+      });
+    });
     return this.llama;
   }
 
@@ -264,6 +269,23 @@ export class LocalModels {
     } finally {
       chat.dispose({ disposeSequence: true });
     }
+  }
+}
+
+/**
+ * node-llama-cpp imports proper-lockfile, which installs signal-exit 3 at load: on SIGTERM or
+ * SIGINT, when its listener is the last one left (Temporal's runtime listens once), it sends the
+ * signal again at once and the process dies — a worker that had used a local model then exited by
+ * SIGTERM in ~60 ms instead of draining its activities and freeing the model (exit 0). Lock files
+ * are only used when node-llama-cpp builds or downloads, which Switchyard never lets it do.
+ */
+function keepGracefulShutdown(): void {
+  try {
+    const fromLlama = createRequire(import.meta.resolve('node-llama-cpp'));
+    const fromLockfile = createRequire(fromLlama.resolve('proper-lockfile'));
+    (fromLockfile('signal-exit') as { unload?: () => void }).unload?.();
+  } catch {
+    // A node-llama-cpp without it: nothing to undo.
   }
 }
 

@@ -1,7 +1,16 @@
 // The llama-cpp provider with a real GGUF model (SmolLM2 135M, installed by `node scripts/setup.mjs
 // --test` into .tools/smollm2) run by node-llama-cpp inside a real worker, on the real Temporal dev
 // server: nothing is faked but the failing provider of the fallback test (a wire-level server).
-import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Client, WorkflowFailedError } from '@temporalio/client';
@@ -13,6 +22,7 @@ import { loadConfig } from '../../config/load.js';
 import { createOnboarding, setupReason } from '../../gateway/onboarding.js';
 import type { AgentTurnResult, AgentTurnWorkflowInput } from '../../workflows/agent/index.js';
 import { uniqueTaskQueue } from '../helpers/config.js';
+import { type Spawned, spawnSwitchyard } from '../helpers/processes.js';
 import {
   type AgentWorker,
   bundleAgentWorkflows,
@@ -191,6 +201,44 @@ describe('the llama-cpp provider: a GGUF model inside the worker', () => {
     await local.close();
     expect(local.isLoaded(spec)).toBe(false);
   });
+});
+
+describe('a `switchyard worker` process with a local model', () => {
+  let worker: Spawned | undefined;
+  afterAll(async () => {
+    await worker?.kill('SIGKILL');
+  });
+
+  it('answers a turn with it, and on SIGTERM drains, frees the model and exits 0', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'switchyard-local-worker-'));
+    writeFileSync(
+      join(home, 'switchyard.yaml'),
+      `providers:\n  local: { type: llama-cpp, model: ${JSON.stringify(GGUF)} }\n` +
+        'agents:\n  - id: main\n    model: { primary: local/smollm2, maxTokens: 16 }\nmemory: { enabled: false }\n',
+    );
+    const taskQueue = uniqueTaskQueue('local-worker');
+    worker = spawnSwitchyard(['worker'], {
+      SWITCHYARD_HOME: home,
+      TEMPORAL_ADDRESS: address,
+      SWITCHYARD_TASK_QUEUE: taskQueue,
+      SWITCHYARD_ENCRYPTION: 'off',
+    });
+    await worker.waitFor(/worker ready/);
+    const client = await connectClient(address);
+    const result = (await client.workflow.execute('agentTurnWorkflow', {
+      taskQueue,
+      workflowId: `local-worker-${taskQueue}`,
+      args: [{ args: { agent: 'main', prompt: 'Say hello.' } } satisfies AgentTurnWorkflowInput],
+    })) as AgentTurnResult;
+    expect(result.model).toBe('local/smollm2');
+    expect(result.text.trim().length).toBeGreaterThan(0);
+    // node-llama-cpp brings signal-exit, which used to kill the process on SIGTERM at once.
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toEqual({ code: 0, signal: null });
+    const log = readFileSync(join(home, 'logs', 'worker.log'), 'utf8');
+    expect(log).toContain('local model: loaded');
+    expect(log).toContain('local model: released 1 model(s)');
+  }, 90_000);
 });
 
 describe('onboarding offers the bundled model and tests it for real', () => {
