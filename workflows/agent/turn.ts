@@ -363,7 +363,8 @@ function loopModel(info: ModelInfo): Model<Api> {
   };
 }
 
-function emptyUsage(): TurnUsage {
+/** A turn's usage before its first model call (also an inline turn's start, in the session). */
+export function emptyUsage(): TurnUsage {
   return {
     input: 0,
     output: 0,

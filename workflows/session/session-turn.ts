@@ -16,7 +16,7 @@ import {
   startChild,
 } from '@temporalio/workflow';
 import type { InboundMessage } from '../../channels/envelope.js';
-import type { TurnUsage } from '../agent/turn.js';
+import { emptyUsage, type TurnUsage } from '../agent/turn.js';
 import { describeFailure, type FailureInfo, failureInfo } from '../failure-text.js';
 import { newRun, runPipeline } from '../pipeline/pipeline.js';
 import type {
@@ -158,17 +158,4 @@ export class RunningTurn {
       return false;
     }
   }
-}
-
-function emptyUsage(): TurnUsage {
-  return {
-    input: 0,
-    output: 0,
-    cacheRead: 0,
-    cacheWrite: 0,
-    totalTokens: 0,
-    cost: 0,
-    modelCalls: 0,
-    toolCalls: 0,
-  };
 }
