@@ -63,7 +63,11 @@ describe('the running gateway speaks the OpenClaw protocol on its HTTP port', ()
         'connect',
         connectParams({ scopes: ['operator.read', 'operator.write', 'operator.admin'] }),
       );
-      const res = await client.request('l1', 'chat.abort', { sessionKey: 'agent:main:main' });
+      // A session of its own: `agent:main:main` may be running on this shared dev server for
+      // another test file, on a queue no worker of this test serves (the update would wait).
+      const res = await client.request('l1', 'chat.abort', {
+        sessionKey: `agent:main:gw-protocol-${Date.now()}`,
+      });
       expect(res).toMatchObject({ ok: true, payload: { ok: true, aborted: false, runIds: [] } });
       const unknown = await client.request('l2', 'no.such.method', {});
       expect(unknown).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
