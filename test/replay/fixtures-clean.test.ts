@@ -33,7 +33,7 @@ it('the recording helper strips stack traces at any depth and keeps the rest', (
       {
         failure: {
           message: 'boom',
-          stackTrace: 'Error: boom\n    at /work/x.ts:1:1',
+          stackTrace: 'Error: boom\n    at /home/builder/switchyard/x.ts:1:1',
           cause: { stackTrace: 'x' },
         },
       },
