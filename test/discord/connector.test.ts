@@ -138,9 +138,17 @@ describe('Discord connector', () => {
     );
     expect(refused).toBeInstanceOf(Error);
     const before = discord.sessions();
+    const backBefore = logged.entries.filter((e) => /gateway (ready|resumed)/.test(e.msg)).length;
     discord.drop();
+    // Back once the fake saw a new session and the connector itself logged being back (the
+    // fake counts the session before discord.js hears READY/RESUMED, so the log can lag it).
     await eventually(
-      () => (discord.sessions() > before && discord.connections() === 1 ? true : undefined),
+      () =>
+        discord.sessions() > before &&
+        discord.connections() === 1 &&
+        logged.entries.filter((e) => /gateway (ready|resumed)/.test(e.msg)).length > backBefore
+          ? true
+          : undefined,
       30_000,
     );
     // Errors are serialised with their message and stack, which JSON.stringify alone would drop.
