@@ -155,7 +155,7 @@ export const checkClientFrame = compileSchema<ClientMessageFrame>({
   },
   // Something to answer: text, or at least one file.
   anyOf: [
-    { properties: { text: { minLength: 1 } } },
-    { required: ['attachments'], properties: { attachments: { minItems: 1 } } },
+    { properties: { text: { type: 'string', minLength: 1 } } },
+    { required: ['attachments'], properties: { attachments: { type: 'array', minItems: 1 } } },
   ],
 });

@@ -185,7 +185,7 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
     notServed(channel);
   }
   for (const wanted of servedAccounts(configured)) {
-    const connector = createAccount(wanted, ctx);
+    const connector = await createAccount(wanted, ctx);
     const key = keyOf(wanted.channel, wanted.accountId);
     running.set(key, { connector, fingerprint: wanted.fingerprint });
     if (connector.route) {
@@ -272,7 +272,7 @@ export async function startChannels(options: ChannelsOptions): Promise<Channels>
         await old.connector.stop();
         status.forget(w.channel, w.accountId);
       }
-      const connector = createAccount(w, ctx);
+      const connector = await createAccount(w, ctx);
       running.set(key, { connector, fingerprint: w.fingerprint });
       putSender(connector.sender);
       ensureWorker(w.channel);

@@ -11,13 +11,13 @@ import type { ChannelSender, ChannelSendOptions, OutgoingFile } from '../../acti
 import { channelPolicyFor, type ResolvedChannelPolicy } from '../../channels/access.js';
 import type { AttachmentStore } from '../../channels/attachments.js';
 import { type ResolvedDiscordConfig, resolveDiscordAccounts } from '../../channels/discord/config.js';
-import { createDiscordConnector } from '../../channels/discord/connector.js';
+import type { createDiscordConnector } from '../../channels/discord/connector.js';
 import type { InboundMessage } from '../../channels/envelope.js';
 import { type ResolvedSlackConfig, resolveSlackAccounts } from '../../channels/slack/config.js';
-import { createSlackConnector } from '../../channels/slack/connector.js';
+import type { createSlackConnector } from '../../channels/slack/connector.js';
 import type { ConnectorStatusBoard } from '../../channels/status.js';
 import { type ResolvedTelegramConfig, resolveTelegramAccounts } from '../../channels/telegram/config.js';
-import { createTelegramConnector } from '../../channels/telegram/connector.js';
+import type { createTelegramConnector } from '../../channels/telegram/connector.js';
 import type { Config } from '../../config/config.js';
 import type { SecretSources } from '../../config/secrets.js';
 import type { Database } from '../store/db.js';
@@ -105,14 +105,21 @@ function fingerprintOf(settings: object, policy: ResolvedChannelPolicy): string 
   return createHash('sha256').update(JSON.stringify({ settings, policy })).digest('hex');
 }
 
-export function createAccount(account: WantedAccount, ctx: AccountContext): AccountConnector {
+/** Builds one account's connector; each platform's SDK loads with its first account (issue 13). */
+export async function createAccount(account: WantedAccount, ctx: AccountContext): Promise<AccountConnector> {
   switch (account.channel) {
-    case 'telegram':
-      return telegramAccount(account.settings, account.policy, ctx);
-    case 'slack':
-      return slackAccount(account.settings, account.policy, ctx);
-    case 'discord':
-      return discordAccount(account.settings, account.policy, ctx);
+    case 'telegram': {
+      const { createTelegramConnector } = await import('../../channels/telegram/connector.js');
+      return telegramAccount(account.settings, account.policy, ctx, createTelegramConnector);
+    }
+    case 'slack': {
+      const { createSlackConnector } = await import('../../channels/slack/connector.js');
+      return slackAccount(account.settings, account.policy, ctx, createSlackConnector);
+    }
+    case 'discord': {
+      const { createDiscordConnector } = await import('../../channels/discord/connector.js');
+      return discordAccount(account.settings, account.policy, ctx, createDiscordConnector);
+    }
   }
 }
 
@@ -120,6 +127,7 @@ function telegramAccount(
   settings: ResolvedTelegramConfig,
   policy: ResolvedChannelPolicy,
   ctx: AccountContext,
+  create: typeof createTelegramConnector,
 ): AccountConnector {
   const { accountId } = settings;
   const log = ctx.app.log.child({ channel: 'telegram', accountId });
@@ -134,7 +142,7 @@ function telegramAccount(
     typing: (chatId, threadId) => telegram.typing(chatId, threadId),
     onError: (err) => log.debug({ err }, 'typing indicator failed'),
   });
-  const telegram = createTelegramConnector({
+  const telegram = create({
     ...settings,
     access: new PairingStore(ctx.db),
     policy,
@@ -201,6 +209,7 @@ function slackAccount(
   settings: ResolvedSlackConfig,
   policy: ResolvedChannelPolicy,
   ctx: AccountContext,
+  create: typeof createSlackConnector,
 ): AccountConnector {
   const { accountId } = settings;
   const health = ctx.status.account('slack', accountId, {
@@ -208,7 +217,7 @@ function slackAccount(
     secrets: [settings.botToken, settings.appToken ?? '', settings.signingSecret ?? ''],
   });
   // Slack has no typing indicator for bots outside its assistant threads: nothing to show.
-  const slack = createSlackConnector({
+  const slack = create({
     ...settings,
     access: new PairingStore(ctx.db),
     policy,
@@ -242,6 +251,7 @@ function discordAccount(
   settings: ResolvedDiscordConfig,
   policy: ResolvedChannelPolicy,
   ctx: AccountContext,
+  create: typeof createDiscordConnector,
 ): AccountConnector {
   const { accountId } = settings;
   const log = ctx.app.log.child({ channel: 'discord', accountId });
@@ -254,7 +264,7 @@ function discordAccount(
     onError: (err) => log.debug({ err }, 'typing indicator failed'),
     intervalMs: 8000,
   });
-  const discord = createDiscordConnector({
+  const discord = create({
     ...settings,
     access: new PairingStore(ctx.db),
     policy,

@@ -14,9 +14,8 @@ import type { AttachmentStore } from '../../channels/attachments.js';
 import type { ConnectorStatusBoard } from '../../channels/status.js';
 import { isLoopback } from '../../channels/webchat/connector.js';
 import { resolveWhatsAppAccounts } from '../../channels/whatsapp/config.js';
-import { createWhatsAppConnector, type WhatsAppConnector } from '../../channels/whatsapp/connector.js';
-import { type Linking, linkWhatsApp, qrAsSvg } from '../../channels/whatsapp/login.js';
-import { personId } from '../../channels/whatsapp/normalize.js';
+import type { WhatsAppConnector } from '../../channels/whatsapp/connector.js';
+import type { Linking } from '../../channels/whatsapp/login.js';
 import type { Config } from '../../config/config.js';
 import { secretsMatch } from '../auth.js';
 import type { Database } from '../store/db.js';
@@ -66,8 +65,13 @@ export async function startWhatsAppAccounts(
   const senders: ChannelSender[] = [];
   const closers: Array<() => Promise<void>> = [];
   const journal = new SqliteInboundJournal(db);
+  const wanted = resolveWhatsAppAccounts(config.routing.channels?.whatsapp, config.home);
+  // baileys and the QR code renderer load only when an account is configured (startup time and
+  // memory of a gateway without WhatsApp, issue 13).
+  const { createWhatsAppConnector, linkWhatsApp, qrAsSvg, personId } =
+    wanted.length > 0 ? await loadWhatsApp() : notLoaded;
 
-  for (const settings of resolveWhatsAppAccounts(config.routing.channels?.whatsapp, config.home)) {
+  for (const settings of wanted) {
     const { accountId } = settings;
     const log = app.log.child({ channel: 'whatsapp', accountId });
     const health = status.account('whatsapp', accountId, { mode: 'websocket' });
@@ -219,6 +223,31 @@ export async function startWhatsAppAccounts(
     },
   };
 }
+
+async function loadWhatsApp() {
+  const [connector, login, normalize] = await Promise.all([
+    import('../../channels/whatsapp/connector.js'),
+    import('../../channels/whatsapp/login.js'),
+    import('../../channels/whatsapp/normalize.js'),
+  ]);
+  return {
+    createWhatsAppConnector: connector.createWhatsAppConnector,
+    linkWhatsApp: login.linkWhatsApp,
+    qrAsSvg: login.qrAsSvg,
+    personId: normalize.personId,
+  };
+}
+
+/** Stands in for the WhatsApp modules when no account is configured (nothing calls them then). */
+const unloaded = (): never => {
+  throw new Error('the WhatsApp modules are not loaded: no WhatsApp account is configured');
+};
+const notLoaded: Awaited<ReturnType<typeof loadWhatsApp>> = {
+  createWhatsAppConnector: unloaded,
+  linkWhatsApp: unloaded,
+  qrAsSvg: unloaded,
+  personId: unloaded,
+};
 
 function loginPage(stateUrl: string): string {
   return `<!doctype html>
