@@ -53,6 +53,21 @@ export class PortInUseError extends Error {
 /** How the dev server's SQLite file is opened (`--sqlite-pragma`). */
 export const SQLITE_PRAGMAS = ['journal_mode=WAL', 'synchronous=NORMAL'];
 
+/** Where a dev server started with these options serves (known before it starts). */
+export function devServerAddress(options: Pick<DevServerOptions, 'ip' | 'port'>): string {
+  return `${options.ip ?? '127.0.0.1'}:${options.port ?? 7233}`;
+}
+
+/** Its Web UI, unless headless (known before it starts). */
+export function devServerUiUrl(
+  options: Pick<DevServerOptions, 'ip' | 'port' | 'uiPort' | 'headless'>,
+): string | undefined {
+  if (options.headless) return undefined;
+  const ip = options.ip ?? '127.0.0.1';
+  const uiPort = options.uiPort ?? (options.port ?? 7233) + 1000;
+  return `http://${ip === '0.0.0.0' ? '127.0.0.1' : ip}:${uiPort}`;
+}
+
 /** Starts `temporal server start-dev` and resolves once its frontend answers health checks. */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const ip = options.ip ?? '127.0.0.1';
@@ -99,10 +114,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     child.once('exit', (code, signal) => resolve({ code, signal }));
     child.once('error', () => resolve({ code: -1, signal: null }));
   });
-  const address = `${ip}:${port}`;
+  const address = devServerAddress(options);
   const server: DevServer = {
     address,
-    uiUrl: options.headless ? undefined : `http://${ip === '0.0.0.0' ? '127.0.0.1' : ip}:${uiPort}`,
+    uiUrl: devServerUiUrl(options),
     pid: child.pid ?? -1,
     dbFile: options.dbFile,
     logFile: options.logFile,

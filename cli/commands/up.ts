@@ -7,7 +7,13 @@ import { findTemporalCli, HOW_TO_GET_THE_CLI } from '../../temporal/cli-path.js'
 import { gatewayBaseUrl, uiCodecPath } from '../../temporal/codec-endpoint.js';
 import { effectiveAddress, temporalUiUrl } from '../../temporal/connection.js';
 import { keyRingOf } from '../../temporal/data-converter.js';
-import { type DevServer, PortInUseError, startDevServer } from '../../temporal/dev-server.js';
+import {
+  type DevServer,
+  devServerAddress,
+  devServerUiUrl,
+  PortInUseError,
+  startDevServer,
+} from '../../temporal/dev-server.js';
 import { gatewayUrl, loadConfigOrExit, reportedGatewayPort } from '../load.js';
 import { launchNodeChild, Supervised } from '../supervisor.js';
 
@@ -74,20 +80,10 @@ export function registerUpCommand(program: Command): void {
           back: (run) =>
             `Temporal dev server is back (pid ${run.pid}) on ${devServer?.address}; the worker and gateway reconnect on their own`,
         });
-        try {
-          await temporal.start();
-        } catch (err) {
-          console.error(
-            err instanceof PortInUseError
-              ? err.message
-              : `Could not start Temporal: ${(err as Error).message}`,
-          );
-          process.exit(1);
-        }
-        print(`[supervisor] Temporal dev server pid ${temporal.pid} serving on ${devServer!.address}`);
       }
-      const address = devServer?.address ?? effectiveAddress(config);
-      const uiUrl = devServer?.uiUrl ?? temporalUiUrl(config);
+      // Known before the dev server starts, so the gateway can start beside it.
+      const address = temporal ? devServerAddress(config.temporal.devServer) : effectiveAddress(config);
+      const uiUrl = temporal ? devServerUiUrl(config.temporal.devServer) : temporalUiUrl(config);
       const env: NodeJS.ProcessEnv = {
         ...process.env,
         SWITCHYARD_HOME: config.home,
@@ -138,14 +134,23 @@ export function registerUpCommand(program: Command): void {
       };
       process.on('SIGINT', () => void stopAll('SIGINT'));
       process.on('SIGTERM', () => void stopAll('SIGTERM'));
-      if (gatewayPort === 0) {
-        await gateway.start();
-        await portReported;
-        await worker.start();
-      } else {
-        await worker.start();
-        await gateway.start();
+      // The gateway starts at once, beside the dev server: it connects to Temporal lazily (and
+      // retries), so it answers `health`, the web chat and /readyz ("not ready") while Temporal
+      // comes up, and accepted messages wait for it. The worker starts once Temporal serves.
+      const temporalUp = temporal?.start();
+      await gateway.start();
+      try {
+        await temporalUp;
+      } catch (err) {
+        await gateway.stop();
+        console.error(
+          err instanceof PortInUseError ? err.message : `Could not start Temporal: ${(err as Error).message}`,
+        );
+        process.exit(1);
       }
+      if (temporal) print(`[supervisor] Temporal dev server pid ${temporal.pid} serving on ${address}`);
+      if (gatewayPort === 0) await portReported;
+      await worker.start();
 
       const url = gatewayUrl(config, gatewayPort);
       if (await waitForReady(`${url}/readyz`, 60_000, () => stopping)) {
