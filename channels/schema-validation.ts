@@ -1,7 +1,7 @@
 // One Ajv instance for the channel schemas, and error messages a person can act on:
 // every issue names the field (`chat.kind`, `attachments[0].mime`) and what was expected.
-import { Ajv, type AnySchema, type ErrorObject, type ValidateFunction } from 'ajv';
-import formats from 'ajv-formats';
+import type { AnySchema, ErrorObject, ValidateFunction } from 'ajv';
+import { cachedValidator } from '../config/ajv-cache.js';
 import providersSchema from '../schemas/providers.schema.json' with { type: 'json' };
 
 export interface SchemaIssue {
@@ -15,14 +15,16 @@ export interface SchemaIssue {
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; errors: SchemaIssue[] };
 
-const ajv = new Ajv({ allErrors: true, verbose: true });
-// ajv-formats is CommonJS: under NodeNext its default import is the module object.
-formats.default(ajv, ['uri']);
-// routing.schema.json refers to it for agents[].model.
-ajv.addSchema(providersSchema);
+// routing.schema.json refers to providers.schema.json for agents[].model. Compiled code is
+// kept on disk (config/ajv-cache.ts).
+const VALIDATORS = {
+  options: { allErrors: true, verbose: true },
+  formats: ['uri'],
+  refs: [providersSchema],
+} as const;
 
 export function compileSchema<T>(schema: AnySchema): (value: unknown) => Validated<T> {
-  const validate: ValidateFunction = ajv.compile(schema);
+  const validate: ValidateFunction = cachedValidator(VALIDATORS, schema);
   return (value) => {
     if (validate(value)) return { ok: true, value: value as T };
     return { ok: false, errors: describeErrors(validate.errors ?? []) };

@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
-import formats from 'ajv-formats';
+import type { ErrorObject } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import { validateChannelsConfig } from '../channels/connector-configs.js';
 import type { AttachmentKind } from '../channels/envelope.js';
@@ -11,6 +10,7 @@ import schema from '../schemas/config.schema.json' with { type: 'json' };
 import cronSchema from '../schemas/cron.schema.json' with { type: 'json' };
 import providersSchema from '../schemas/providers.schema.json' with { type: 'json' };
 import routingSchema from '../schemas/routing.schema.json' with { type: 'json' };
+import { cachedValidator } from './ajv-cache.js';
 import type {
   BrowserToolConfig,
   Config,
@@ -26,12 +26,14 @@ import { homePaths, resolveHome } from './home.js';
 import { validateModelRefs } from './model-refs.js';
 import { pointerSegments, positionOf } from './yaml-positions.js';
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
-formats.default(ajv, ['uri']);
-ajv.addSchema(providersSchema);
-ajv.addSchema(routingSchema);
-ajv.addSchema(cronSchema);
-const validate = ajv.compile(schema);
+const validate = cachedValidator(
+  {
+    options: { allErrors: true, useDefaults: true, strict: false, verbose: true },
+    formats: ['uri'],
+    refs: [providersSchema, routingSchema, cronSchema],
+  },
+  schema,
+);
 
 export interface LoadOptions {
   env?: NodeJS.ProcessEnv;

@@ -3,8 +3,8 @@
  * Holds no API key: only where each key comes from.
  */
 import { isAbsolute, join } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
-import formats from 'ajv-formats';
+import type { ErrorObject } from 'ajv';
+import { cachedValidator } from '../../config/ajv-cache.js';
 import { BUILT_IN_PROVIDERS, validateModelRefs } from '../../config/model-refs.js';
 import providersSchema from '../../schemas/providers.schema.json' with { type: 'json' };
 import type { ThinkingLevel } from '../../workflows/agent/agent-api.js';
@@ -82,29 +82,28 @@ export class AgentConfigError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-// ajv-formats is CommonJS: under NodeNext its default import is the module object.
-formats.default(ajv, ['uri']);
-ajv.addSchema(providersSchema);
-const validate = ajv.compile({
-  type: 'object',
-  properties: {
-    providers: { $ref: 'https://switchyard.dev/schemas/providers.schema.json#/properties/providers' },
-    secretsFile: { $ref: 'https://switchyard.dev/schemas/providers.schema.json#/properties/secretsFile' },
-    agents: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['id'],
-        properties: {
-          id: { type: 'string' },
-          workspace: { type: 'string' },
-          model: { $ref: 'https://switchyard.dev/schemas/providers.schema.json#/$defs/agentModel' },
+const validate = cachedValidator(
+  { options: { allErrors: true, strict: false }, formats: ['uri'], refs: [providersSchema] },
+  {
+    type: 'object',
+    properties: {
+      providers: { $ref: 'https://switchyard.dev/schemas/providers.schema.json#/properties/providers' },
+      secretsFile: { $ref: 'https://switchyard.dev/schemas/providers.schema.json#/properties/secretsFile' },
+      agents: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['id'],
+          properties: {
+            id: { type: 'string' },
+            workspace: { type: 'string' },
+            model: { $ref: 'https://switchyard.dev/schemas/providers.schema.json#/$defs/agentModel' },
+          },
         },
       },
     },
   },
-});
+);
 
 /**
  * Validates the `providers`, `secretsFile` and `agents[].model` keys and fills defaults:
