@@ -1,7 +1,8 @@
 // The `switchyard` command line. Each command's module (and what it pulls in: the Temporal
 // client, the gateway, the worker) is loaded only when that command runs, so `switchyard worker`
 // does not load the gateway, and `switchyard sessions list` loads neither. Help and unknown
-// commands load them all (commander builds the help from the registered commands).
+// commands load them all (commander builds the help from the registered commands); --version
+// loads none.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -68,7 +69,8 @@ const program = new Command()
 
 const name = process.argv[2];
 const only = name && Object.hasOwn(COMMANDS, name) ? name : undefined;
-const wanted = only ? [only] : Object.keys(COMMANDS);
+const versionOnly = name === '--version' || name === '-V';
+const wanted = only ? [only] : versionOnly ? [] : Object.keys(COMMANDS);
 const registered = new Set<() => Promise<Register>>();
 for (const command of wanted) {
   const load = COMMANDS[command]!;

@@ -3,7 +3,6 @@
 // gateway when there is one (it owns the connection), else on its own.
 import type { Command } from 'commander';
 import { resolveWhatsAppAccounts } from '../../channels/whatsapp/config.js';
-import { linkWhatsApp, qrForTerminal, WhatsAppLinkError } from '../../channels/whatsapp/login.js';
 import type { Config } from '../../config/config.js';
 import { gatewayToken } from '../../config/token.js';
 import type { LoginState } from '../../gateway/channels/whatsapp.js';
@@ -57,6 +56,8 @@ export function registerChannelsCommands(program: Command): void {
         return;
       }
       console.log('No running gateway: linking from here.');
+      // baileys loads only for this (a few hundred modules).
+      const { linkWhatsApp, WhatsAppLinkError } = await import('../../channels/whatsapp/login.js');
       let shown = 0;
       const linking = linkWhatsApp({
         authDir: account.authDir,
@@ -80,6 +81,7 @@ export function registerChannelsCommands(program: Command): void {
 }
 
 async function showQr(qr: string, n: number): Promise<void> {
+  const { qrForTerminal } = await import('../../channels/whatsapp/login.js');
   const text = await qrForTerminal(qr);
   console.log(
     `\n${n === 1 ? '' : '(a new code) '}Scan this with WhatsApp on your phone: Settings → Linked devices → Link a device.\n`,

@@ -5,17 +5,15 @@
 
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { directMessage } from '../../channels/direct-message.js';
 import { defaultPipelineDirs, loadPipelineLibrary, type PipelineLibrary } from '../../client/pipelines.js';
 import type { Config } from '../../config/config.js';
 import { type CompiledPipeline, describePipeline, formatErrors, renderMermaid } from '../../engine/index.js';
 import { connectionOptions, workflowUiLink } from '../../temporal/connection.js';
-import { dataConverterOf } from '../../temporal/data-converter.js';
 import type { PipelineRunInput, PipelineSignal } from '../../workflows/pipeline/pipeline-api.js';
 import { loadConfigOrExit } from '../load.js';
-import { temporalProblem } from '../temporal.js';
 
 export function registerPipelinesCommands(program: Command): void {
   const pipelines = program
@@ -95,13 +93,9 @@ export function registerPipelinesCommands(program: Command): void {
         const env: Record<string, string> = {};
         for (const key of p.ir.env) if (process.env[key] !== undefined) env[key] = process.env[key] as string;
         const input: PipelineRunInput = { ir: p.ir, hash: p.hash, inputs, message, env };
-        const connection = await connectOrExit(config);
+        const opened = await clientOrExit(config);
         try {
-          const client = new Client({
-            connection,
-            namespace: config.temporal.namespace,
-            dataConverter: dataConverterOf(config),
-          });
+          const { client } = opened;
           const workflowId = `pipeline-${p.name}-${randomUUID().slice(0, 8)}`;
           const handle = await client.workflow.start('pipelineWorkflow', {
             taskQueue: config.temporal.taskQueue,
@@ -122,7 +116,7 @@ export function registerPipelinesCommands(program: Command): void {
             process.exitCode = 1;
           }
         } finally {
-          await connection.close();
+          await opened.close();
         }
       },
     );
@@ -136,18 +130,14 @@ export function registerPipelinesCommands(program: Command): void {
     .action(async (workflowId: string, signal: string, opts: { payload: string }) => {
       const config = loadConfigOrExit();
       const payload = parseJsonOrExit(opts.payload, '--payload');
-      const connection = await connectOrExit(config);
+      const opened = await clientOrExit(config);
       try {
-        const client = new Client({
-          connection,
-          namespace: config.temporal.namespace,
-          dataConverter: dataConverterOf(config),
-        });
+        const { client } = opened;
         const body: PipelineSignal = { name: signal, payload };
         await client.workflow.getHandle(workflowId).signal('pipeline.signal', body);
         console.log(`sent '${signal}' to ${workflowId}`);
       } finally {
-        await connection.close();
+        await opened.close();
       }
     });
 }
@@ -224,9 +214,21 @@ function cliMessage(text: string) {
   };
 }
 
-async function connectOrExit(config: Config): Promise<Connection> {
+/** A Temporal client for the config (its modules load only for the commands that talk to Temporal). */
+async function clientOrExit(config: Config): Promise<{ client: Client; close(): Promise<void> }> {
+  const [{ Client, Connection }, { dataConverterOf }, { temporalProblem }] = await Promise.all([
+    import('@temporalio/client'),
+    import('../../temporal/data-converter.js'),
+    import('../temporal.js'),
+  ]);
   try {
-    return await Connection.connect(connectionOptions(config));
+    const connection = await Connection.connect(connectionOptions(config));
+    const client = new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      dataConverter: dataConverterOf(config),
+    });
+    return { client, close: () => connection.close() };
   } catch (error) {
     const address = connectionOptions(config).address;
     console.error(
