@@ -96,6 +96,10 @@ export interface ChaosReport {
   latencyMs: { p50: number; p90: number; p99: number; max: number };
   problems: Array<{ index: number; chatId: number; outcome: Outcome; replies: number; uncertain: boolean }>;
   killLog: Kill[];
+  /** Wall-clock start (ISO): every atMs/sentAtMs of this report counts from it. */
+  startedAt: string;
+  /** Per message: when it went out and when each reply was seen (ms from startedAt). */
+  timeline: Array<{ index: number; chatId: number; sentAtMs: number; repliesAtMs: number[] }>;
 }
 
 /** mulberry32: a small seeded generator, so a failing run's schedule can be replayed. */
@@ -198,7 +202,7 @@ class UpWatcher {
       ],
     ];
     const onLine = (line: string) => {
-      this.lines.push(line);
+      this.lines.push(`${new Date().toISOString()} ${line}`);
       for (const [pattern, apply] of patterns) {
         const m = pattern.exec(line);
         if (m) apply(m);
@@ -518,6 +522,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           uncertain: m.uncertain,
         })),
       killLog: kills,
+      startedAt: new Date(started).toISOString(),
+      timeline: [...messages, ...sentinels].map((m) => ({
+        index: m.index,
+        chatId: m.chatId,
+        sentAtMs: m.sentAt ?? -1,
+        repliesAtMs: m.replies.map((r) => r.atMs),
+      })),
     };
   } catch (error) {
     say(`switchyard up said:\n${watcher.lines.slice(-40).join('\n')}`);
@@ -525,8 +536,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   } finally {
     process.removeListener('SIGINT', onSignal).removeListener('SIGTERM', onSignal);
     await stopEverything();
-    if (process.env.SWITCHYARD_CHAOS_KEEP) say(`kept ${tmp}`);
-    else rmSync(tmp, { recursive: true, force: true });
+    if (process.env.SWITCHYARD_CHAOS_KEEP) {
+      // What `switchyard up` printed (restarts and their delays), stamped: for reading the logs.
+      writeFileSync(join(tmp, 'up.log'), `${watcher.lines.join('\n')}\n`);
+      say(`kept ${tmp}`);
+    } else rmSync(tmp, { recursive: true, force: true });
   }
 }
 
