@@ -239,7 +239,7 @@ export function createChannelSendActivities(deps: ChannelSendDeps): ChannelSendA
         };
         let claim = outbox.claim(entry);
         if (claim.kind === 'pending' && inFlight.has(key)) {
-          await inFlight.get(key)!.catch(() => undefined);
+          await heartbeatWhile(i, inFlight.get(key)!).catch(() => undefined);
           claim = outbox.claim(entry);
         }
         if (claim.kind === 'sent') {
@@ -258,12 +258,15 @@ export function createChannelSendActivities(deps: ChannelSendDeps): ChannelSendA
             claim.kind === 'pending'
               ? `found pending after run ${claim.claimedBy} ended without an outcome`
               : 'an earlier attempt ended without an outcome';
-          const recovery = await recoverChunk(sender, {
-            chatId: input.chatId,
-            key,
-            claimedAt: claim.claimedAt,
-            opts,
-          });
+          const recovery = await heartbeatWhile(
+            i,
+            recoverChunk(sender, {
+              chatId: input.chatId,
+              key,
+              claimedAt: claim.claimedAt,
+              opts,
+            }),
+          );
           if (recovery.kind === 'sent') {
             outbox.markSent(key, recovery.messageId);
             result.messageIds.push(recovery.messageId);
@@ -277,11 +280,12 @@ export function createChannelSendActivities(deps: ChannelSendDeps): ChannelSendA
             policy !== 'skip' &&
             outbox.reclaim(key, `${policy}: ${why}; ${recovery.reason}`)
           ) {
-            const messageId = await sendAgain(sender, input.chatId, part, opts, policy === 'notice').catch(
-              (e: unknown) => {
-                throw settleFailure(outbox, key, i, parts.length, e, retryPlan(sender));
-              },
-            );
+            const messageId = await heartbeatWhile(
+              i,
+              sendAgain(sender, input.chatId, part, opts, policy === 'notice'),
+            ).catch((e: unknown) => {
+              throw settleFailure(outbox, key, i, parts.length, e, retryPlan(sender));
+            });
             outbox.markSent(key, messageId);
             result.messageIds.push(messageId);
             result.resent = [...(result.resent ?? []), i];
@@ -302,7 +306,7 @@ export function createChannelSendActivities(deps: ChannelSendDeps): ChannelSendA
         const call = postPart(sender, input.chatId, part, opts);
         inFlight.set(key, call);
         try {
-          const { messageId } = await call;
+          const { messageId } = await heartbeatWhile(i, call);
           outbox.markSent(key, messageId);
           result.messageIds.push(messageId);
         } catch (error) {
@@ -399,6 +403,20 @@ function settleFailure(
     type: Failures.SendFailed,
     ...(retryAfterMs === undefined ? {} : { nextRetryDelay: retryAfterMs }),
   });
+}
+
+/**
+ * Heartbeats every 2 s while a platform call is in hand: the send's heartbeat timeout is short
+ * (workflows/channel/channel-api.ts, 10 s) so that a dead gateway's send is retried soon, and a
+ * slow but live call must not look dead.
+ */
+async function heartbeatWhile<T>(chunk: number, call: Promise<T>): Promise<T> {
+  const timer = setInterval(() => heartbeat(chunk), 2_000);
+  try {
+    return await call;
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 function heartbeat(chunk: number): void {

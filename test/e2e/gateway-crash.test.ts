@@ -92,7 +92,11 @@ describe('a gateway SIGKILLed while its reply is on the wire', () => {
     gateways.push(first);
     const listening = await first.waitFor(/gateway listening/);
     expect(listening).toMatch(/gateway listening on http:\/\/127\.0\.0\.1:[1-9]\d*/);
-    killOnSend = () => first.child.kill('SIGKILL');
+    let killedAt = 0;
+    killOnSend = () => {
+      killedAt = Date.now();
+      first.child.kill('SIGKILL');
+    };
 
     const res = await fetch(telegram.manifest.endpoints.adminInboundUrl, {
       method: 'POST',
@@ -117,6 +121,9 @@ describe('a gateway SIGKILLed while its reply is on the wire', () => {
         { timeout: 90_000, interval: 500 },
       )
       .toEqual(['user', 'assistant']);
+    // Soon, as an assistant should: the dead gateway's send is given up on after its 10 s
+    // heartbeat timeout (it was 30 s, so this took over half a minute), then retried at once.
+    expect(Date.now() - killedAt).toBeLessThan(25_000);
     expect(sent).toEqual(['Reply to: are you alive?']);
     // The path taken: the first gateway's claim was found pending after it died, Telegram cannot
     // be asked whether the message arrived, so the chunk was marked uncertain and not sent again.

@@ -163,7 +163,7 @@ describe.each(['stanza', 'accept'] as const)(
       } finally {
         db.close();
       }
-      // The send activity is retried once its heartbeat (30 s) is missed: give it time.
+      // The send activity is retried once its heartbeat (10 s) is missed: give it time.
     }, 180_000);
   },
 );

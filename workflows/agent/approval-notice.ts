@@ -13,7 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { ChannelSendActivities } from '../../activities/channel-send.js';
 import type { InboundMessage } from '../../channels/envelope.js';
-import { ANSWER_ONLY_CHANNELS, channelTaskQueue } from '../channel/channel-api.js';
+import { ANSWER_ONLY_CHANNELS, channelTaskQueue, SEND_HEARTBEAT_TIMEOUT_MS } from '../channel/channel-api.js';
 import { failureText } from './activity-options.js';
 import type { PendingApproval } from './approval-api.js';
 
@@ -48,7 +48,7 @@ export function postApprovalNotice(
   const { sendToChannel } = proxyActivities<ChannelSendActivities>({
     taskQueue: channelTaskQueue(workflowInfo().taskQueue, target.channel),
     startToCloseTimeout: '1 minute',
-    heartbeatTimeout: '30 seconds',
+    heartbeatTimeout: SEND_HEARTBEAT_TIMEOUT_MS,
     // A notice is useless once the approval has expired.
     scheduleToCloseTimeout: Math.max(1000, request.expiresAt - request.requestedAt),
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },

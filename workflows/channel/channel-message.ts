@@ -1,6 +1,6 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { ChannelSendActivities, SendToChannelInput } from '../../activities/channel-send.js';
-import { channelTaskQueue } from './channel-api.js';
+import { channelTaskQueue, SEND_HEARTBEAT_TIMEOUT_MS } from './channel-api.js';
 
 /**
  * One message to a chat, outside any conversation turn (the agent's `message` tool): the same
@@ -10,7 +10,7 @@ export async function channelMessageWorkflow(input: SendToChannelInput) {
   const { sendToChannel } = proxyActivities<ChannelSendActivities>({
     taskQueue: channelTaskQueue(workflowInfo().taskQueue, input.channel),
     startToCloseTimeout: '1 minute',
-    heartbeatTimeout: '30 seconds',
+    heartbeatTimeout: SEND_HEARTBEAT_TIMEOUT_MS,
     scheduleToCloseTimeout: '10 minutes',
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
   });

@@ -25,7 +25,7 @@ import {
   runAgentTurn,
   type TurnUsage,
 } from '../agent/index.js';
-import { channelTaskQueue } from '../channel/channel-api.js';
+import { channelTaskQueue, SEND_HEARTBEAT_TIMEOUT_MS } from '../channel/channel-api.js';
 import type { ImageRef } from '../media/media-api.js';
 import { UNCERTAIN_SENDS_MEMO, type UncertainSendRecord } from './pipeline-api.js';
 import { stepFailure } from './pipeline-errors.js';
@@ -156,7 +156,7 @@ export async function runReplySend(
   const { sendToChannel } = proxyActivities<ChannelSendActivities>({
     taskQueue: channelTaskQueue(workflowInfo().taskQueue, channel),
     startToCloseTimeout: step.timeout ?? 60_000,
-    heartbeatTimeout: '30 seconds',
+    heartbeatTimeout: SEND_HEARTBEAT_TIMEOUT_MS,
     retry: temporalRetry(step.retry),
     summary: `reply to ${channel} ${chat}`,
   });

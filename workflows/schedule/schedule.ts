@@ -22,7 +22,7 @@ import type { CronDestination, CronTask } from '../../config/cron-task.js';
 import { Failures } from '../../engine/failures.js';
 import type { ThinkingLevel } from '../agent/agent-api.js';
 import { runAgentTurn } from '../agent/index.js';
-import { CRON_CHANNEL, channelTaskQueue } from '../channel/channel-api.js';
+import { CRON_CHANNEL, channelTaskQueue, SEND_HEARTBEAT_TIMEOUT_MS } from '../channel/channel-api.js';
 import type { PipelineOutputs, PipelineRunInput } from '../pipeline/pipeline-api.js';
 import {
   type DeliveryOutcome,
@@ -44,6 +44,7 @@ function channelSend(channel: string) {
   return proxyActivities<{ sendToChannel(input: SendToChannelInput): Promise<SendToChannelResult> }>({
     taskQueue: channelTaskQueue(workflowInfo().taskQueue, channel),
     startToCloseTimeout: '1m',
+    heartbeatTimeout: SEND_HEARTBEAT_TIMEOUT_MS,
     // A gateway that is down holds the send in its queue; after 10 minutes the run reports failure.
     scheduleToCloseTimeout: '10m',
     retry: { initialInterval: '1s', maximumInterval: '30s' },
