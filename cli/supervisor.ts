@@ -33,7 +33,9 @@ export interface BackoffOptions {
 /**
  * Restart delays for a home server: a crash after a stable run restarts almost at once (250 ms);
  * crashes in a row wait 1 s, 2 s, 4 s … up to 30 s, so a process that cannot start does not spin;
- * a run of a minute or more resets the streak.
+ * a run of 10 s or more resets the streak. (It was a minute: processes killed every half minute
+ * or so — chaos runs, an OOM-killed worker — never ran that long, so every restart waited 16–30 s
+ * though each run had started fine; a process that cannot start dies within seconds.)
  */
 export class RestartBackoff {
   private streak = 0;
@@ -46,7 +48,7 @@ export class RestartBackoff {
     this.firstMs = options.firstMs ?? 250;
     this.baseMs = options.baseMs ?? 1_000;
     this.capMs = options.capMs ?? 30_000;
-    this.stableMs = options.stableMs ?? 60_000;
+    this.stableMs = options.stableMs ?? 10_000;
   }
 
   /** The delay before restarting a process that ran for `uptimeMs` (a failed start: 0). */

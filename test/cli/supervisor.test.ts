@@ -19,12 +19,19 @@ describe('the restart delay', () => {
     expect(crashAtOnce).toEqual([250, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000]);
   });
 
-  it('starts over after a minute of uptime', () => {
+  it('starts over after 10 s of uptime', () => {
     const backoff = new RestartBackoff();
     for (let i = 0; i < 5; i++) backoff.next(1_000);
-    expect(backoff.next(59_999)).toBe(16_000);
-    expect(backoff.next(60_000)).toBe(250);
+    expect(backoff.next(9_999)).toBe(16_000);
+    expect(backoff.next(10_000)).toBe(250);
     expect(backoff.next(10)).toBe(1_000);
+  });
+
+  it('stays quick for a process killed every half minute (each run started fine)', () => {
+    const backoff = new RestartBackoff();
+    expect([30_000, 25_000, 40_000, 12_000, 30_000].map((up) => backoff.next(up))).toEqual([
+      250, 250, 250, 250, 250,
+    ]);
   });
 
   it('takes its bounds from the options', () => {
