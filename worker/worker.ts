@@ -85,6 +85,11 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     // Each open conversation is a session workflow; bound how many stay cached in memory (an
     // evicted one is replayed from history on its next message). ~1-2 MiB each.
     maxCachedWorkflows: Number(process.env.SWITCHYARD_WORKER_CACHE ?? 250),
+    // A workflow's next task goes to the queue of the worker that has it cached; when that worker
+    // was killed, the task waits there this long before any worker may take it (and replay the
+    // history). Temporal's default of 10 s held every session of a killed worker for 10 s (chaos
+    // runs: 15 sessions at once); a live worker keeps polling its sticky queue, so 3 s is ample.
+    stickyQueueScheduleToStartTimeout: '3s',
   });
   const done = worker.run().finally(async () => {
     await sink?.close();

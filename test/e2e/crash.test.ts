@@ -117,4 +117,31 @@ describe('a worker SIGKILLed in the middle of a turn', () => {
       )
       .toEqual(['user: still there?', `assistant: ${ANSWER}`]);
   });
+  it('answers soon after a kill: a session cached on the dead worker is not held for its sticky queue', async () => {
+    for (const w of workers) await w.kill('SIGKILL');
+    const ask = async (content: string) => {
+      const res = await fetch(`${base}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'main', user: 'sticky-victim', messages: [{ role: 'user', content }] }),
+      });
+      expect(res.status).toBe(200);
+    };
+    // The session's workflow is cached on worker A (its sticky queue)...
+    const a = spawnSwitchyard(['worker'], env);
+    workers.push(a);
+    await a.waitFor(/worker ready/);
+    await ask('first');
+    await a.kill('SIGKILL');
+    await a.exited;
+    // ...A dies; B starts. The next message's workflow task goes to A's sticky queue first and
+    // reaches B only when that queue's schedule-to-start timeout passes (Temporal's default 10 s;
+    // the worker sets 3 s).
+    const b = spawnSwitchyard(['worker'], env);
+    workers.push(b);
+    await b.waitFor(/worker ready/);
+    const asked = Date.now();
+    await ask('second');
+    expect(Date.now() - asked).toBeLessThan(8_000);
+  });
 });
