@@ -33,6 +33,8 @@ import { freePort, percentile, round, sleep } from './util.js';
 
 export type Target = 'worker' | 'gateway' | 'temporal';
 const TARGETS: Target[] = ['worker', 'gateway', 'temporal'];
+/** How the fake model's answer names the messages it answers. */
+const TAGS = /chaos #\d+|sentinel of chat \d+/g;
 
 export interface ChaosOptions {
   messages: number;
@@ -66,9 +68,15 @@ interface Message {
   replies: Array<{ atMs: number; text: string }>;
   uncertain: boolean;
   sentinel: boolean;
+  /**
+   * No reply of its own, but the reply to message `index` (same chat) names it: the queue mode
+   * `collect` folded it into that message's turn, whose model call had it in its prompt.
+   */
+  batchedInto?: { index: number; atMs: number };
 }
 
-export type Outcome = 'once' | 'late' | 'lost' | 'duplicated';
+/** `batched`: answered by the reply to an earlier message of its chat, whose turn it was folded into. */
+export type Outcome = 'once' | 'late' | 'batched' | 'lost' | 'duplicated';
 
 export interface ChaosReport {
   kind: 'chaos';
@@ -94,12 +102,26 @@ export interface ChaosReport {
   };
   restarts: Record<Target, number>;
   latencyMs: { p50: number; p90: number; p99: number; max: number };
-  problems: Array<{ index: number; chatId: number; outcome: Outcome; replies: number; uncertain: boolean }>;
+  problems: Array<{
+    index: number;
+    chatId: number;
+    outcome: Outcome;
+    replies: number;
+    uncertain: boolean;
+    batchedInto?: number;
+  }>;
   killLog: Kill[];
   /** Wall-clock start (ISO): every atMs/sentAtMs of this report counts from it. */
   startedAt: string;
   /** Per message: when it went out and when each reply was seen (ms from startedAt). */
-  timeline: Array<{ index: number; chatId: number; sentAtMs: number; repliesAtMs: number[] }>;
+  timeline: Array<{
+    index: number;
+    chatId: number;
+    sentAtMs: number;
+    repliesAtMs: number[];
+    batchedInto?: number;
+    batchReplyAtMs?: number;
+  }>;
 }
 
 /** mulberry32: a small seeded generator, so a failing run's schedule can be replayed. */
@@ -226,6 +248,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
   const messages: Message[] = [];
   const byMessageId = new Map<number, Message>();
+  const byTag = new Map<string, Message>();
+  const namedIn = (text: string) =>
+    (text.match(TAGS) ?? []).map((tag) => byTag.get(tag)).filter((m): m is Message => !!m);
   const waiting = new Map<number, () => void>();
   let stray = 0;
   let strayUncertain = 0;
@@ -244,8 +269,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const message = byMessageId.get(Number(body.reply_parameters?.message_id));
       if (!message || String(message.chatId) !== String(body.chat_id)) stray++;
       else {
-        message.replies.push({ atMs: clock(), text: String(body.text) });
+        const text = String(body.text);
+        message.replies.push({ atMs: clock(), text });
         waiting.get(message.messageId)?.();
+        // A reply that names more messages than its own answered a batch (see the model below).
+        for (const other of namedIn(text)) {
+          // Only later messages of the same chat can wait behind this one and join its turn.
+          if (other.index <= message.index || other.chatId !== message.chatId || other.batchedInto) continue;
+          other.batchedInto = { index: message.index, atMs: clock() };
+          waiting.get(other.messageId)?.();
+        }
       }
       // Inside the send path: crabline has stored the message; the gateway has not heard back.
       const kill = killOnSend;
@@ -253,9 +286,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       kill?.();
     },
   });
-  // Each answer names the message it answers; a short random wait widens the model-call window.
+  // Each answer names the messages its turn was asked (the prompt's last user message: one message,
+  // or a `collect` batch), in order; a short random wait widens the model-call window.
   const model = await startFakeModel({
-    answer: (prompt) => `Answer to ${/chaos #\d+|sentinel of chat \d+/.exec(prompt)?.[0] ?? 'something'}.`,
+    answer: (prompt) => `Answer to ${prompt.match(TAGS)?.join(', ') ?? 'something'}.`,
     delayMs: () => Math.floor(Math.random() * 300),
   });
   const { manifest } = telegram;
@@ -396,6 +430,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       };
       messages.push(message);
       byMessageId.set(message.messageId, message);
+      byTag.set(`chaos #${i}`, message);
     }
     let sentCount = 0;
     let answered = 0;
@@ -432,10 +467,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       uncertain: false,
       sentinel: true,
     }));
-    for (const s of sentinels) byMessageId.set(s.messageId, s);
+    for (const s of sentinels) {
+      byMessageId.set(s.messageId, s);
+      byTag.set(s.text, s);
+    }
     say('all messages sent and all kills done; one sentinel per chat');
     await Promise.all(sentinels.map((s) => send(s)));
-    await until(() => sentinels.every((s) => s.replies.length > 0), options.waitMs);
+    await until(() => sentinels.every((s) => s.replies.length > 0 || s.batchedInto), options.waitMs);
 
     // Which sends the gateway's outbox marked uncertain: the key of a turn's reply holds the
     // turn's workflow id, which ends in the inbound message id (`turn:<session>:<id>:<step>:<i>`).
@@ -460,17 +498,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     const outcomeOf = (m: Message): Outcome =>
       m.replies.length === 0
-        ? 'lost'
+        ? m.batchedInto
+          ? 'batched'
+          : 'lost'
         : m.replies.length > 1
           ? 'duplicated'
           : m.replies[0]!.atMs - m.sentAt! > options.waitMs
             ? 'late'
             : 'once';
-    const outcomes: Record<Outcome, number> = { once: 0, late: 0, lost: 0, duplicated: 0 };
+    const outcomes: Record<Outcome, number> = { once: 0, late: 0, batched: 0, lost: 0, duplicated: 0 };
     for (const m of messages) outcomes[outcomeOf(m)]++;
     // A reply that is not the model's answer: the turn failed and the pipeline apologised.
-    const answerOf = (m: Message) => `Answer to ${m.sentinel ? m.text : `chaos #${m.index}`}.`;
-    const wrong = [...messages, ...sentinels].filter((m) => m.replies.some((r) => r.text !== answerOf(m)));
+    // The model's answer to the message (first), possibly with the messages batched after it.
+    const tagOf = (m: Message) => (m.sentinel ? m.text : `chaos #${m.index}`);
+    const isAnswer = (m: Message, text: string) =>
+      text.startsWith(`Answer to ${tagOf(m)}`) &&
+      (text === `Answer to ${tagOf(m)}.` || text.startsWith(`Answer to ${tagOf(m)}, `));
+    const wrong = [...messages, ...sentinels].filter((m) => m.replies.some((r) => !isAnswer(m, r.text)));
     const latencies = messages.filter((m) => m.replies.length > 0).map((m) => m.replies[0]!.atMs - m.sentAt!);
     const done = kills.filter((k) => k.atMs !== undefined);
     const uncertain = messages.filter((m) => m.uncertain);
@@ -489,11 +533,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       },
       sentinels: {
         sent: sentinels.length,
-        answeredOnce: sentinels.filter((s) => s.replies.length === 1).length,
+        answeredOnce: sentinels.filter(
+          (s) => s.replies.length === 1 || (s.replies.length === 0 && s.batchedInto),
+        ).length,
       },
       strayReplies: stray,
       errorReplies: wrong.length,
-      firstErrorReply: wrong[0]?.replies.find((r) => r.text !== answerOf(wrong[0]!))?.text,
+      firstErrorReply: wrong[0]?.replies.find((r) => !isAnswer(wrong[0]!, r.text))?.text,
       uncertainOfNoMessage: strayUncertain,
       kills: {
         total: done.length,
@@ -520,6 +566,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           outcome: outcomeOf(m),
           replies: m.replies.length,
           uncertain: m.uncertain,
+          ...(m.batchedInto ? { batchedInto: m.batchedInto.index } : {}),
         })),
       killLog: kills,
       startedAt: new Date(started).toISOString(),
@@ -528,6 +575,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         chatId: m.chatId,
         sentAtMs: m.sentAt ?? -1,
         repliesAtMs: m.replies.map((r) => r.atMs),
+        ...(m.batchedInto ? { batchedInto: m.batchedInto.index, batchReplyAtMs: m.batchedInto.atMs } : {}),
       })),
     };
   } catch (error) {
@@ -552,6 +600,10 @@ export function printChaos(report: ChaosReport): void {
     ['messages / chats', `${report.options.messages} / ${report.options.chats}`],
     ['answered once', String(o.once)],
     ['answered late', `${o.late} (after ${report.options.waitMs / 1000} s)`],
+    [
+      'answered in a batch',
+      `${o.batched} (no reply of its own; the reply to an earlier message of its chat names it)`,
+    ],
     ['lost', String(o.lost)],
     ['duplicated', String(o.duplicated)],
     [
@@ -582,7 +634,7 @@ export function printChaos(report: ChaosReport): void {
   for (const [name, value] of rows) console.log(`${name.padEnd(width)}  ${value}`);
   for (const p of report.problems.filter((p) => p.outcome !== 'once'))
     console.log(
-      `  message ${p.index} (chat ${p.chatId}): ${p.outcome}, ${p.replies} repl(ies)${p.uncertain ? ', uncertain' : ''}`,
+      `  message ${p.index} (chat ${p.chatId}): ${p.outcome}${p.batchedInto !== undefined ? ` into #${p.batchedInto}` : ''}, ${p.replies} repl(ies)${p.uncertain ? ', uncertain' : ''}`,
     );
 }
 

@@ -36,7 +36,7 @@ describe('npm run chaos --short', () => {
     console.log(outcome.out); // the run's table and progress, for the CI log
     const report = JSON.parse(readFileSync(json, 'utf8')) as ChaosReport;
     expect(report.outcomes, outcome.out).toMatchObject({ lost: 0, duplicated: 0 });
-    expect(report.outcomes.once + report.outcomes.late).toBe(60);
+    expect(report.outcomes.once + report.outcomes.late + report.outcomes.batched).toBe(60);
     expect(report.sentinels).toEqual({ sent: 6, answeredOnce: 6 });
     expect(report.strayReplies).toBe(0);
     expect(report.errorReplies, report.firstErrorReply).toBe(0);
