@@ -2,7 +2,7 @@
 // side is at most `maxSide` (never enlarged), flattened onto white (JPEG has no transparency),
 // re-encoded as JPEG and stripped of every metadata block (EXIF with its GPS position, XMP, ICC).
 // `limitInputPixels` refuses a decompression bomb before it is decoded.
-import sharp from 'sharp';
+import type SharpModule from 'sharp';
 import { unreadable } from './errors.js';
 
 export interface ImageOptions {
@@ -23,14 +23,23 @@ export interface ReadyImage {
   original: { width: number; height: number; format: string };
 }
 
-// Each conversion is its own work; libvips' operation cache only holds memory.
-sharp.cache(false);
+// sharp (libvips, tens of MB once loaded) loads with the first image, not with every worker
+// (issue 13). Each conversion is its own work; libvips' operation cache only holds memory.
+let loaded: typeof SharpModule | undefined;
+async function sharpLib(): Promise<typeof SharpModule> {
+  if (!loaded) {
+    loaded = (await import('sharp')).default;
+    loaded.cache(false);
+  }
+  return loaded;
+}
 
 export async function prepareImage(
   input: Buffer,
   options: ImageOptions = DEFAULT_IMAGE_OPTIONS,
 ): Promise<ReadyImage> {
-  let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
+  const sharp = await sharpLib();
+  let meta: Awaited<ReturnType<ReturnType<typeof SharpModule>['metadata']>>;
   try {
     meta = await sharp(input, { limitInputPixels: options.maxPixels }).metadata();
   } catch (error) {

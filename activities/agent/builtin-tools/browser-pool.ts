@@ -7,7 +7,7 @@
  * applies web_fetch's address policy: a page on the public internet cannot make the browser reach
  * the home network unless the owner allowed that host.
  */
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
   AddressRefused,
   HostNotFound,
@@ -210,6 +210,8 @@ export class BrowserPool {
       const launching = (async () => {
         try {
           // playwright gives each browser it launches a fresh --user-data-dir, removed on close.
+          // playwright-core loads with the first browser action, not with every worker (issue 13).
+          const { chromium } = await import('playwright-core');
           const browser = await chromium.launch({
             executablePath,
             headless: true,

@@ -6,9 +6,22 @@
  * text: headings as `#` lines, paragraphs and list items on their own lines, links as
  * "text (url)" with URLs made absolute, data tables one row per line with cells joined by " | ".
  */
-import { isProbablyReaderable, Readability } from '@mozilla/readability';
+import { createRequire } from 'node:module';
 import { compile, type DomNode, type FormatCallback, type SelectorDefinition } from 'html-to-text';
-import { parseHTML } from 'linkedom';
+
+// linkedom and Readability (some 180 modules) load with the first page read, not with every
+// worker (issue 13); both ship CommonJS, so they load synchronously here.
+const require = createRequire(import.meta.url);
+let dom: { parseHTML: typeof import('linkedom').parseHTML } | undefined;
+let reader: typeof import('@mozilla/readability') | undefined;
+const parseHTML = (html: string) => {
+  dom ??= require('linkedom') as { parseHTML: typeof import('linkedom').parseHTML };
+  return dom.parseHTML(html);
+};
+const readability = () => {
+  reader ??= require('@mozilla/readability') as typeof import('@mozilla/readability');
+  return reader;
+};
 
 export interface HtmlText {
   title?: string;
@@ -149,6 +162,7 @@ function pageTitle(document: Document): string | undefined {
 /** The article of a page that reads like one; undefined for anything else (or when Readability gives up). */
 function readArticle(document: Document): { title?: string; byline?: string; content: string } | undefined {
   try {
+    const { isProbablyReaderable, Readability } = readability();
     if (!isProbablyReaderable(document)) return undefined;
     const article = new Readability(document, { charThreshold: 500 }).parse();
     if (!article?.content || !article.textContent?.trim()) return undefined;
