@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
-import { Connection } from '@temporalio/client';
+import type { Connection } from '@temporalio/client';
 
 export interface DevServerOptions {
   cliPath: string;
@@ -153,6 +153,8 @@ async function waitUntilServing(address: string, exited: Promise<unknown>, timeo
 export async function isServing(address: string, timeoutMs = 1_000): Promise<boolean> {
   let connection: Connection | undefined;
   try {
+    // Loaded here, not at import: `switchyard up` starts the gateway before it needs the client.
+    const { Connection } = await import('@temporalio/client');
     connection = await Connection.connect({ address, connectTimeout: timeoutMs });
     const res = await connection.withDeadline(Date.now() + timeoutMs, () =>
       connection!.healthService.check({}),

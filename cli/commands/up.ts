@@ -6,7 +6,7 @@ import { gatewayToken } from '../../config/token.js';
 import { findTemporalCli, HOW_TO_GET_THE_CLI } from '../../temporal/cli-path.js';
 import { gatewayBaseUrl, uiCodecPath } from '../../temporal/codec-endpoint.js';
 import { effectiveAddress, temporalUiUrl } from '../../temporal/connection.js';
-import { keyRingOf } from '../../temporal/data-converter.js';
+import { loadKeyRing } from '../../temporal/encryption-keys.js';
 import {
   type DevServer,
   devServerAddress,
@@ -29,7 +29,7 @@ export function registerUpCommand(program: Command): void {
       // Create the token and the encryption key before worker and gateway start (both read them).
       const token = gatewayToken(config)!;
       try {
-        keyRingOf(config);
+        loadKeyRing(config);
       } catch (err) {
         console.error(`error: ${(err as Error).message}`);
         process.exit(1);
