@@ -6,7 +6,6 @@ import { gatewayToken } from '../../config/token.js';
 import { findTemporalCli, HOW_TO_GET_THE_CLI } from '../../temporal/cli-path.js';
 import { gatewayBaseUrl, uiCodecPath } from '../../temporal/codec-endpoint.js';
 import { effectiveAddress, temporalUiUrl } from '../../temporal/connection.js';
-import { loadKeyRing } from '../../temporal/encryption-keys.js';
 import {
   type DevServer,
   devServerAddress,
@@ -14,6 +13,7 @@ import {
   PortInUseError,
   startDevServer,
 } from '../../temporal/dev-server.js';
+import { loadKeyRing } from '../../temporal/encryption-keys.js';
 import { gatewayUrl, loadConfigOrExit, reportedGatewayPort } from '../load.js';
 import { launchNodeChild, Supervised } from '../supervisor.js';
 
