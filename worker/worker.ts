@@ -56,6 +56,14 @@ export interface StartWorkerOptions {
   taskQueue?: string;
   deps?: ActivityDeps;
   workflowBundle?: WorkflowBundleOption;
+  /**
+   * Temporal refuses the connection (not up yet, or restarting): keep trying, calling this once,
+   * instead of failing the start. `switchyard worker` sets it: under `switchyard up` a worker
+   * restarted while the dev server restarts too would otherwise exit at once, again and again,
+   * and the supervisor's restart delay would grow (a chaos run: 5 such exits, delays up to 16 s,
+   * the worker back ~40 s after its kill). Other errors (TLS, a bad address) still fail the start.
+   */
+  waitForTemporal?: (message: string) => void;
 }
 
 export interface RunningWorker {
@@ -74,7 +82,10 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     ? undefined
     : productionDeps(config, sink, options.address, taskQueue, options.log ?? consoleLog);
   const deps = options.deps ?? production!.deps;
-  const connection = await NativeConnection.connect(connectionOptions(config, options.address));
+  const connection = await connectWhenReachable(
+    connectionOptions(config, options.address),
+    options.waitForTemporal,
+  );
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -105,6 +116,35 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
       await done;
     },
   };
+}
+
+type ConnectOptions = Parameters<typeof NativeConnection.connect>[0];
+
+/** NativeConnection.connect, retried every 0.25-2 s while the server refuses connections (when `waiting` is given). */
+async function connectWhenReachable(
+  options: ConnectOptions,
+  waiting: ((message: string) => void) | undefined,
+): Promise<NativeConnection> {
+  let delay = 250;
+  for (let said = false; ; ) {
+    try {
+      return await NativeConnection.connect(options);
+    } catch (error) {
+      if (!waiting || !refused(error)) throw error;
+      if (!said)
+        waiting(`Temporal not reachable at ${options?.address ?? 'its address'} yet; waiting for it`);
+      said = true;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 2_000);
+    }
+  }
+}
+
+/** Nothing listens there (yet): the core's "tcp connect error … Connection refused". */
+function refused(error: unknown): boolean {
+  return (
+    error instanceof Error && /tcp connect error|Connection refused|ConnectionRefused/.test(error.message)
+  );
 }
 
 /**

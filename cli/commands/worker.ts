@@ -15,7 +15,11 @@ export function registerWorkerCommand(program: Command): void {
       const log = installProcessLog('worker', config);
       let running: RunningWorker;
       try {
-        running = await startWorker({ config, log: log.logger });
+        running = await startWorker({
+          config,
+          log: log.logger,
+          waitForTemporal: (message) => console.log(message),
+        });
       } catch (err) {
         log.logger.error({ err }, 'the worker could not start');
         await log.close();
