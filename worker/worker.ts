@@ -101,12 +101,6 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     // history). Temporal's default of 10 s held every session of a killed worker for 10 s (chaos
     // runs: 15 sessions at once); a live worker keeps polling its sticky queue, so 3 s is ample.
     stickyQueueScheduleToStartTimeout: '3s',
-    // Workflow tasks in progress at once (Temporal's default: 40). After a worker restart every
-    // open session is replayed from its history (a 950-event session: ~1.1 s of CPU here); 20 at
-    // once on two busy cores each took longer than the 10 s workflow task timeout, all timed out
-    // together and were replayed again, for minutes (chaos run, issue 12 §1). A few at a time
-    // finish in turn. Temporal's guidance: heavy histories or workflow task timeouts → lower it.
-    maxConcurrentWorkflowTaskExecutions: Number(process.env.SWITCHYARD_WORKER_WORKFLOW_TASKS ?? 4),
   });
   const done = worker.run().finally(async () => {
     await sink?.close();
