@@ -6,16 +6,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTelegramServer } from '@openclaw/crabline';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sessionHistory } from '../../client/sessions.js';
-import { loadConfig } from '../../config/load.js';
-import { dataConverterOf } from '../../temporal/data-converter.js';
-import { type RunningWorker, startWorker } from '../../worker/worker.js';
 import { SEPARATE_SESSIONS, uniqueTaskQueue } from '../helpers/config.js';
-import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
 import { type Spawned, spawnSwitchyard } from '../helpers/processes.js';
+import { type ReplyWorker, startReplyWorker } from '../helpers/reply-worker.js';
 
 const OWNER = 3003;
 
@@ -26,8 +23,7 @@ describe('a gateway SIGKILLed while its reply is on the wire', () => {
   const gateways: Spawned[] = [];
   let killOnSend: (() => void) | undefined;
   let telegram: Awaited<ReturnType<typeof startTelegramServer>>;
-  let worker: RunningWorker;
-  let agent: FauxAgent;
+  let replies: ReplyWorker;
   let env: NodeJS.ProcessEnv;
   let client: Client;
 
@@ -66,24 +62,13 @@ describe('a gateway SIGKILLed while its reply is on the wire', () => {
         SEPARATE_SESSIONS,
       ].join('\n'),
     );
-    agent = fauxAgent();
-    agent.answerWith((prompt) => `Reply to: ${prompt}`);
-    const config = loadConfig({ home, env });
-    worker = await startWorker({
-      config,
-      deps: { agent: { config: agent.config } },
-    });
-    client = new Client({
-      connection: await Connection.connect({ address }),
-      dataConverter: dataConverterOf(config),
-    });
+    replies = await startReplyWorker({ home, env, address });
+    client = replies.client;
   });
   afterAll(async () => {
     for (const g of gateways) await g.kill('SIGKILL');
-    await worker?.shutdown();
-    await client?.connection.close();
+    await replies?.stop();
     await telegram?.close();
-    agent?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

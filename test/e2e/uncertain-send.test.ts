@@ -10,16 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startTelegramServer } from '@openclaw/crabline';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { UNCERTAIN_NOTICE } from '../../activities/channel-send.js';
 import { sessionHistory } from '../../client/sessions.js';
-import { loadConfig } from '../../config/load.js';
-import { dataConverterOf } from '../../temporal/data-converter.js';
-import { type RunningWorker, startWorker } from '../../worker/worker.js';
 import { SEPARATE_SESSIONS, uniqueTaskQueue } from '../helpers/config.js';
-import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
 import { BIN, type Spawned, spawnSwitchyard } from '../helpers/processes.js';
+import { type ReplyWorker, startReplyWorker } from '../helpers/reply-worker.js';
 
 const run = promisify(execFile);
 const REPLY = 'Reply to: are you alive?';
@@ -37,8 +34,7 @@ describe('onUncertain end to end, the gateway SIGKILLed mid-send', () => {
   const gateways: Spawned[] = [];
   let killOnSend: (() => void) | undefined;
   let telegram: Awaited<ReturnType<typeof startTelegramServer>>;
-  let worker: RunningWorker;
-  let agent: FauxAgent;
+  let replies: ReplyWorker;
   let env: NodeJS.ProcessEnv;
   let client: Client;
 
@@ -79,21 +75,13 @@ describe('onUncertain end to end, the gateway SIGKILLed mid-send', () => {
     };
     mkdirSync(home, { recursive: true });
     writeConfig('skip');
-    agent = fauxAgent();
-    agent.answerWith((prompt) => `Reply to: ${prompt}`);
-    const config = loadConfig({ home, env });
-    worker = await startWorker({ config, deps: { agent: { config: agent.config } } });
-    client = new Client({
-      connection: await Connection.connect({ address }),
-      dataConverter: dataConverterOf(config),
-    });
+    replies = await startReplyWorker({ home, env, address });
+    client = replies.client;
   });
   afterAll(async () => {
     for (const g of gateways) await g.kill('SIGKILL');
-    await worker?.shutdown();
-    await client?.connection.close();
+    await replies?.stop();
     await telegram?.close();
-    agent?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

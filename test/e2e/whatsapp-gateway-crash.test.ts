@@ -7,17 +7,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startWhatsAppServer } from '@openclaw/crabline';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sessionHistory } from '../../client/sessions.js';
-import { loadConfig } from '../../config/load.js';
 import { openDb } from '../../gateway/store/db.js';
-import { dataConverterOf } from '../../temporal/data-converter.js';
-import { type RunningWorker, startWorker } from '../../worker/worker.js';
 import { SEPARATE_SESSIONS, uniqueTaskQueue } from '../helpers/config.js';
-import { type FauxAgent, fauxAgent } from '../helpers/faux-agent.js';
 import { freePort } from '../helpers/ports.js';
 import { type Spawned, spawnSwitchyard } from '../helpers/processes.js';
+import { type ReplyWorker, startReplyWorker } from '../helpers/reply-worker.js';
 import { linkedAuthDir } from '../whatsapp/helpers.js';
 
 // Two moments: when the server has just received the message stanza (it may or may not accept it
@@ -35,8 +32,7 @@ describe.each(['stanza', 'accept'] as const)(
     const gateways: Spawned[] = [];
     let killOnAccept: (() => void) | undefined;
     let whatsapp: Awaited<ReturnType<typeof startWhatsAppServer>>;
-    let worker: RunningWorker;
-    let agent: FauxAgent;
+    let replies: ReplyWorker;
     let env: NodeJS.ProcessEnv;
     let client: Client;
 
@@ -81,24 +77,13 @@ describe.each(['stanza', 'accept'] as const)(
           SEPARATE_SESSIONS,
         ].join('\n'),
       );
-      agent = fauxAgent();
-      agent.answerWith((prompt) => `Reply to: ${prompt}`);
-      const config = loadConfig({ home, env });
-      worker = await startWorker({
-        config,
-        deps: { agent: { config: agent.config } },
-      });
-      client = new Client({
-        connection: await Connection.connect({ address }),
-        dataConverter: dataConverterOf(config),
-      });
+      replies = await startReplyWorker({ home, env, address });
+      client = replies.client;
     });
     afterAll(async () => {
       for (const g of gateways) await g.kill('SIGKILL');
-      await worker?.shutdown();
-      await client?.connection.close();
+      await replies?.stop();
       await whatsapp?.close();
-      agent?.close();
       rmSync(dir, { recursive: true, force: true });
     });
 
