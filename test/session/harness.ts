@@ -35,7 +35,12 @@ export function echoPipeline(pause: string): CompiledPipeline {
     `    wait: ${pause}`,
     '',
   ].join('\n');
-  const result = compilePipeline(source, 'test/session/session-echo.yaml');
+  return compiled(source, 'test/session/session-echo.yaml');
+}
+
+/** A pipeline compiled from its YAML lines; a compile error fails the test with its messages. */
+export function compiled(source: string | string[], file: string): CompiledPipeline {
+  const result = compilePipeline(Array.isArray(source) ? source.join('\n') : source, file);
   if (!result.ok) throw new Error(formatErrors(result.errors));
   return result.pipeline;
 }

@@ -12,7 +12,6 @@ import type { Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createChannelSendActivities } from '../../activities/channel-send.js';
 import type { InboundMessage } from '../../channels/envelope.js';
-import { compilePipeline, formatErrors } from '../../engine/index.js';
 import type { CompiledPipeline } from '../../engine/ir.js';
 import { startChannelWorker } from '../../gateway/channels/channel-worker.js';
 import { openDb } from '../../gateway/store/db.js';
@@ -22,7 +21,7 @@ import { type PipelineRunInput, UNCERTAIN_SENDS_MEMO } from '../../workflows/pip
 import { turnWorkflowId } from '../../workflows/session/session-api.js';
 import { startWireServer, type WireServer } from '../agent/wire-servers.js';
 import { writeHistoryFixture } from '../helpers/histories.js';
-import { chat, echoPipeline, idle, runSessionsCli, sessionHarness } from './harness.js';
+import { chat, compiled, echoPipeline, idle, runSessionsCli, sessionHarness } from './harness.js';
 
 const run = promisify(execFile);
 
@@ -37,52 +36,71 @@ async function record(client: Client, id: string, file: string): Promise<void> {
   writeHistoryFixture(join(import.meta.dirname, '..', 'replay', 'histories', file), history, id);
 }
 
-function compiled(source: string[]): CompiledPipeline {
-  const result = compilePipeline(source.join('\n'), 'test/session/inline.yaml');
-  if (!result.ok) throw new Error(formatErrors(result.errors));
-  return result.pipeline;
+const INLINE_FILE = 'test/session/inline.yaml';
+
+/** Messages of several people, each in a chat of their own, that share one session. */
+function messageFrom(channel: string, options: { named: boolean }) {
+  return (who: string, id: string, text: string): InboundMessage => ({
+    channel,
+    accountId: 'default',
+    chat: { id: `chat-${who}`, kind: 'direct' },
+    sender: options.named ? { id: `user-${who}`, name: who } : { id: `user-${who}` },
+    messageId: id,
+    text,
+    attachments: [],
+    mentions: [],
+    wasMentioned: false,
+    timestamp: 1_767_225_600_000 + Number(id),
+    platformId: `${who}:${id}`,
+  });
 }
 
 /** Waits for nothing: runs inside the session. Replies to the message's chat. */
-const inline = compiled([
-  'name: session-inline',
-  'inputs:',
-  '  text:',
-  '    type: string',
-  '  batch:',
-  '    type: array',
-  'outputs:',
-  '  reply:',
-  '    value: "echo: ${{ inputs.text }}"',
-  'steps:',
-  '  - id: answer',
-  '    uses: reply.send',
-  '    with:',
-  '      text: "echo: ${{ inputs.text }} (${{ size(inputs.batch) }})"',
-  '',
-]);
-
-/** An agent turn and nothing else; `wait` makes it a child workflow. */
-function agentPipeline(wait: boolean): CompiledPipeline {
-  return compiled([
-    `name: session-agent-${wait ? 'child' : 'inline'}`,
+const inline = compiled(
+  [
+    'name: session-inline',
     'inputs:',
     '  text:',
     '    type: string',
-    '  transcript:',
+    '  batch:',
     '    type: array',
     'outputs:',
     '  reply:',
-    '    value: ${{ steps.turn.output.text }}',
+    '    value: "echo: ${{ inputs.text }}"',
     'steps:',
-    ...(wait ? ['  - id: breathe', '    wait: 10ms'] : []),
-    '  - id: turn',
-    '    uses: agent.turn',
+    '  - id: answer',
+    '    uses: reply.send',
     '    with:',
-    '      prompt: ${{ inputs.text }}',
-    '      transcript: ${{ inputs.transcript }}',
+    '      text: "echo: ${{ inputs.text }} (${{ size(inputs.batch) }})"',
     '',
-  ]);
+  ],
+  INLINE_FILE,
+);
+
+/** An agent turn and nothing else; `wait` makes it a child workflow. */
+function agentPipeline(wait: boolean): CompiledPipeline {
+  return compiled(
+    [
+      `name: session-agent-${wait ? 'child' : 'inline'}`,
+      'inputs:',
+      '  text:',
+      '    type: string',
+      '  transcript:',
+      '    type: array',
+      'outputs:',
+      '  reply:',
+      '    value: ${{ steps.turn.output.text }}',
+      'steps:',
+      ...(wait ? ['  - id: breathe', '    wait: 10ms'] : []),
+      '  - id: turn',
+      '    uses: agent.turn',
+      '    with:',
+      '      prompt: ${{ inputs.text }}',
+      '      transcript: ${{ inputs.transcript }}',
+      '',
+    ],
+    INLINE_FILE,
+  );
 }
 
 let wire: WireServer;
@@ -233,19 +251,7 @@ describe('the turn fast path', () => {
 
   it('never batches messages of different chats or senders in one shared session: each turn answers one origin', async () => {
     const sessionKey = `agent:main:main-${randomUUID().slice(0, 8)}`;
-    const from = (who: string, id: string, text: string): InboundMessage => ({
-      channel: 'telegram',
-      accountId: 'default',
-      chat: { id: `chat-${who}`, kind: 'direct' },
-      sender: { id: `user-${who}`, name: who },
-      messageId: id,
-      text,
-      attachments: [],
-      mentions: [],
-      wasMentioned: false,
-      timestamp: 1_767_225_600_000 + Number(id),
-      platformId: `${who}:${id}`,
-    });
+    const from = messageFrom('telegram', { named: true });
     const slow = echoPipeline('1s');
     await h.ingest(from('a', '1', 'a1'), sessionKey, slow);
     await h.historyWhen(sessionKey, (s) => s.running !== null);
@@ -268,19 +274,7 @@ describe('the turn fast path', () => {
 
   it('a steer or interrupt from another chat leaves the running turn alone: it gets its own turn', async () => {
     const sessionKey = `agent:main:main-${randomUUID().slice(0, 8)}`;
-    const from = (who: string, id: string, text: string): InboundMessage => ({
-      channel: 'webchat',
-      accountId: 'default',
-      chat: { id: `chat-${who}`, kind: 'direct' },
-      sender: { id: `user-${who}` },
-      messageId: id,
-      text,
-      attachments: [],
-      mentions: [],
-      wasMentioned: false,
-      timestamp: 1_767_225_600_000 + Number(id),
-      platformId: `${who}:${id}`,
-    });
+    const from = messageFrom('webchat', { named: false });
     const slow = echoPipeline('1s');
     await h.ingest(from('a', '1', 'mine'), sessionKey, slow, { queueMode: 'steer' });
     await h.historyWhen(sessionKey, (s) => s.running !== null);
