@@ -6,9 +6,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildSessionKey } from '../../channels/session-key.js';
 import { findChromium, HOW_TO_GET_CHROMIUM } from '../../config/chromium.js';
-import { SEPARATE_SESSIONS, testConfig, uniqueTaskQueue } from '../helpers/config.js';
+import { openaiSessionKey, SEPARATE_SESSIONS, testConfig, uniqueTaskQueue } from '../helpers/config.js';
 import { type ConversationStack, startConversationStack } from '../helpers/conversation-stack.js';
 import { BIN } from '../helpers/processes.js';
 
@@ -49,13 +48,7 @@ describe('a conversation through the real gateway, worker and Temporal', () => {
   });
 
   it('switchyard sessions show lists the turn with its tokens, calls and cost', async () => {
-    const key = buildSessionKey({
-      agentId: 'main',
-      channel: 'openai',
-      accountId: 'main',
-      peer: { kind: 'direct', id: 'alice' },
-      dmScope: 'per-account-channel-peer',
-    });
+    const key = openaiSessionKey('alice');
     const show = async () =>
       JSON.parse(
         (

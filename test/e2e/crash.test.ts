@@ -7,12 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { wireModelYaml } from '../../bench/fake-model.js';
-import { buildSessionKey } from '../../channels/session-key.js';
 import { sessionHistory } from '../../client/sessions.js';
 import { loadConfig } from '../../config/load.js';
 import { buildGateway, type Gateway } from '../../gateway/server.js';
 import { startWireServer, type WireServer } from '../agent/wire-servers.js';
-import { uniqueTaskQueue } from '../helpers/config.js';
+import { openaiSessionKey, uniqueTaskQueue } from '../helpers/config.js';
 import { freePort } from '../helpers/ports.js';
 import { type Spawned, spawnSwitchyard } from '../helpers/processes.js';
 
@@ -100,13 +99,7 @@ describe('a worker SIGKILLed in the middle of a turn', () => {
       .prepare("SELECT count(*) AS n FROM outbox WHERE channel = 'openai' AND chat_id = 'crash-victim'")
       .get() as { n: number };
     expect(sent.n).toBe(0);
-    const key = buildSessionKey({
-      agentId: 'main',
-      channel: 'openai',
-      accountId: 'main',
-      peer: { kind: 'direct', id: 'crash-victim' },
-      dmScope: 'per-account-channel-peer',
-    });
+    const key = openaiSessionKey('crash-victim');
     // The session records the answer once the turn completes (just after the reply went out).
     await expect
       .poll(

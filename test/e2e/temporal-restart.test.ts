@@ -5,13 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadAgentModelsConfig } from '../../activities/agent/index.js';
-import { buildSessionKey } from '../../channels/session-key.js';
 import { sessionHistory } from '../../client/sessions.js';
 import { buildGateway, type Gateway } from '../../gateway/server.js';
 import { type DevServer, startDevServer } from '../../temporal/dev-server.js';
 import { type RunningWorker, startWorker } from '../../worker/worker.js';
 import { startWireServer, type WireServer } from '../agent/wire-servers.js';
-import { SEPARATE_SESSIONS, testConfig, uniqueTaskQueue } from '../helpers/config.js';
+import { openaiSessionKey, SEPARATE_SESSIONS, testConfig, uniqueTaskQueue } from '../helpers/config.js';
 import { freePort } from '../helpers/ports.js';
 
 const TOKEN = 'temporal-restart-token-0123456789';
@@ -100,13 +99,7 @@ describe('the Temporal dev server SIGKILLed mid-turn', () => {
     expect(sent.n).toBe(0);
     // ... and the session recorded the turn once, completed (it was in its model call, streaming,
     // when Temporal died).
-    const key = buildSessionKey({
-      agentId: 'main',
-      channel: 'openai',
-      accountId: 'main',
-      peer: { kind: 'direct', id: 'survivor' },
-      dmScope: 'per-account-channel-peer',
-    });
+    const key = openaiSessionKey('survivor');
     await expect
       .poll(
         async () => (await sessionHistory(gateway.client, key)).transcript.map((e) => `${e.role}: ${e.text}`),

@@ -10,14 +10,13 @@ import { join } from 'node:path';
 import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { wireModelYaml } from '../../bench/fake-model.js';
-import { buildSessionKey } from '../../channels/session-key.js';
 import { sessionHistory } from '../../client/sessions.js';
 import { loadConfig } from '../../config/load.js';
 import { buildGateway, type Gateway } from '../../gateway/server.js';
 import { dataConverterOf } from '../../temporal/data-converter.js';
 import { scheduledByType, startedAttempts } from '../agent/harness.js';
 import { startWireServer, type WireReply } from '../agent/wire-servers.js';
-import { uniqueTaskQueue } from '../helpers/config.js';
+import { openaiSessionKey, uniqueTaskQueue } from '../helpers/config.js';
 import { freePort } from '../helpers/ports.js';
 import { type Spawned, spawnSwitchyard } from '../helpers/processes.js';
 import { startRecordingChannel } from '../helpers/recording-channel.js';
@@ -168,13 +167,7 @@ describe('a worker SIGKILLed after a tool with a side effect completed', () => {
     // The model call after the tool is on the wire, unanswered, and the tool's completion is in
     // the turn's history: the side effect is done, the next answer not. Kill exactly there.
     await within('the model call after the tool', 60_000, model.held, state);
-    const sessionKey = buildSessionKey({
-      agentId: 'main',
-      channel: 'openai',
-      accountId: 'main',
-      peer: { kind: 'direct', id: USER },
-      dmScope: 'per-account-channel-peer',
-    });
+    const sessionKey = openaiSessionKey(USER);
     const turnId = (await sessionHistory(gateway.client, sessionKey)).running?.workflowId;
     expect(turnId).toMatch(/^turn:/);
     // The default pipeline's turn runs inside the session workflow: its activities are there.

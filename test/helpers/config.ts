@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildSessionKey } from '../../channels/session-key.js';
 import type { Config } from '../../config/config.js';
 import { loadConfig } from '../../config/load.js';
 
@@ -25,4 +26,15 @@ export const SEPARATE_SESSIONS = 'session:\n  dmScope: per-channel-peer\n';
 /** Task queues are per test, so tests sharing one Temporal server never steal each other's tasks. */
 export function uniqueTaskQueue(name: string): string {
   return `test-${name}-${randomUUID().slice(0, 8)}`;
+}
+
+/** The session an OpenAI API user's messages go to (default agent, the API's own DM scope). */
+export function openaiSessionKey(user: string): string {
+  return buildSessionKey({
+    agentId: 'main',
+    channel: 'openai',
+    accountId: 'main',
+    peer: { kind: 'direct', id: user },
+    dmScope: 'per-account-channel-peer',
+  });
 }
