@@ -252,11 +252,19 @@ export function createOpenclawChat(options: {
     run.settle?.({ runId: run.runId, status: 'error', summary: 'failed', error: text });
   }
 
-  function abortedInSession(sessionKey: string, messageIds: readonly string[]): string[] {
+  /**
+   * `among`: the runs to look at (default: the live ones). A run that already ended is reported
+   * but not ended again.
+   */
+  function abortedInSession(
+    sessionKey: string,
+    messageIds: readonly string[],
+    among: ReadonlyArray<[string, LiveRun]> = [...runs],
+  ): string[] {
     const runIds: string[] = [];
-    for (const [runKey, run] of runs) {
+    for (const [runKey, run] of among) {
       if (run.sessionKey !== sessionKey || !messageIds.includes(run.messageId)) continue;
-      endAborted(runKey, run);
+      if (runs.get(runKey) === run) endAborted(runKey, run);
       runIds.push(run.runId);
     }
     return runIds;
@@ -319,6 +327,10 @@ export function createOpenclawChat(options: {
             );
           }
         }
+        // The session's live runs before the abort: its answer to the interrupted turn can end a
+        // run (as aborted) before abortSession's own reply is back, and that run was still
+        // stopped by this call (CI: runIds came back empty).
+        const live = [...runs].filter(([, run]) => run.sessionKey === sessionKey);
         let stopped: string[];
         try {
           const result = await abortSession(
@@ -332,7 +344,7 @@ export function createOpenclawChat(options: {
           throw err;
         }
         // A batched turn answers several messages: every run among them ends; the others go on.
-        const runIds = abortedInSession(sessionKey, stopped);
+        const runIds = abortedInSession(sessionKey, stopped, live);
         // A run of this session that this gateway no longer follows (e.g. after a restart).
         if (runId && stopped.includes(messageIdOfRun(runId)) && !runIds.includes(runId)) runIds.push(runId);
         const aborted = runId ? runIds.includes(runId) : stopped.length > 0;
